@@ -1,0 +1,4 @@
+"""Per-area cffi declarations for tls._openssl; see src/_tls_build.py."""
+from . import bio, crypto, err, evp, ocsp, pem_pkcs12, ssl, x509, helpers, callbacks
+
+AREAS = [crypto, err, bio, evp, x509, pem_pkcs12, ocsp, ssl, helpers, callbacks]

@@ -1,0 +1,22 @@
+"""The C helpers of csrc/ (compiled into the module)."""
+INCLUDES = ""
+TYPES = """
+typedef struct {
+    const char *data;
+    int len;
+} tls_passphrase;
+"""
+FUNCTIONS = """
+int tls_feed(SSL *, const char *, size_t);
+size_t tls_read(SSL *, char *, size_t, int *);
+size_t tls_write(SSL *, const char *, size_t, size_t, int *);
+size_t tls_pending_out(SSL *);
+size_t tls_drain(SSL *, char *, size_t);
+int tls_attach_memory_bios(SSL *);
+void tls_feed_eof(SSL *);
+int tls_verify_accept_all(int, X509_STORE_CTX *);
+int tls_passphrase_cb(char *, int, int, void *);
+int tls_ssl_ex_index(void);
+int tls_ctx_ex_index(void);
+"""
+CUSTOMIZATIONS = ""

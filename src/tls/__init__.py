@@ -1,0 +1,1 @@
+"""Node.js's tls module for Python (being assembled)."""
