@@ -1,0 +1,278 @@
+"""The sans-IO TLS engine: one ``SSL*`` between two memory BIOs.
+
+Theory of operation
+===================
+
+The engine knows nothing about sockets or asyncio.  The owner (a TLSSocket)
+hands it the ciphertext that arrived from the network with :meth:`feed` and
+pulls out what OpenSSL wants to send with :meth:`outgoing`; plaintext goes the
+other way through :meth:`write` and :meth:`read`.  Every call runs OpenSSL to
+the point where it needs more input, then returns.
+
+Why memory BIOs instead of letting OpenSSL own the file descriptor: the same
+engine then drives a TCP socket, a wrapped Node-style stream or an in-memory
+peer in a test, and all waiting is done by the event loop, never by OpenSSL.
+
+The cost model that shapes the API (see csrc/datapath.c): Python makes a
+constant number of calls per network read or user write, never one per TLS
+record.  :meth:`read` decrypts every complete record into one reusable
+per-thread buffer and copies the result out once; :meth:`write` encrypts a
+whole user write in C; :meth:`outgoing` collects all pending records in one
+call.  Idle engines own no buffers (``SSL_MODE_RELEASE_BUFFERS``) and only a
+handful of Python attributes.
+
+Handshake states.  :meth:`handshake` returns ``True`` once the handshake is
+done, ``False`` when OpenSSL needs more input (or is paused by an
+asynchronous callback, see ``paused``), and raises the Node-decorated
+OpenSSL error when it fails.  Errors raised inside Python callbacks that
+OpenSSL called are never allowed to cross the C stack: ``tls/_callbacks.py``
+stores them in ``callback_error`` and returns the hook's fatal code; the
+engine raises the stored error here, after OpenSSL has returned.
+
+Shutdown.  ``SSL_ERROR_ZERO_RETURN`` from :meth:`read` means the peer sent
+close_notify (the reading side is finished); :meth:`feed_eof` tells OpenSSL
+that the transport ended, after which a read reports ``EOF`` when the peer
+vanished without close_notify (Node treats that as a plain end of stream).
+"""
+from __future__ import annotations
+
+import threading
+from typing import Any, Optional, Tuple
+
+from ._binding import ffi, lib
+from .errors import NodeError, error_from_queue
+
+# Results of read(): what stopped the decrypt loop.
+READ_MORE = 0        # buffer filled; call read() again
+READ_WANT = 1        # all complete records consumed; wait for more ciphertext
+READ_CLOSED = 2      # close_notify received
+READ_EOF = 3         # transport EOF without close_notify
+READ_ERROR = 4       # fatal protocol error (raised by read())
+
+_BUFFER_SIZE = 256 * 1024
+# Stop encrypting when this much ciphertext waits, so one huge write cannot
+# sit twice in memory (plaintext + its records).
+_OUT_LIMIT = 256 * 1024
+
+_SSL_INDEX = lib.tls_ssl_ex_index()
+_SSL_R_UNEXPECTED_EOF = 294  # SSL_R_UNEXPECTED_EOF_WHILE_READING
+
+
+class _Scratch(threading.local):
+    """Per-thread reusable buffers: C writes into them, Python copies out once."""
+
+    def __init__(self) -> None:
+        self.buf = ffi.new("char[]", _BUFFER_SIZE)
+        self.view = ffi.buffer(self.buf)
+        self.status = ffi.new("int *")
+
+
+_scratch = _Scratch()
+
+
+def engine_for(ssl: Any) -> Optional["TLSEngine"]:
+    """The engine owning an ``SSL*`` (for callbacks), or None."""
+    handle = lib.SSL_get_ex_data(ssl, _SSL_INDEX)
+    if handle == ffi.NULL:
+        return None
+    return ffi.from_handle(handle)
+
+
+class TLSEngine:
+    __slots__ = (
+        "_ssl", "_handle", "is_server", "handshake_done", "callback_error",
+        "paused", "owner", "eof", "__weakref__",
+    )
+
+    def __init__(self, ctx: Any, is_server: bool, owner: Any = None) -> None:
+        ssl = lib.SSL_new(ctx)
+        if ssl == ffi.NULL:
+            raise error_from_queue("SSL_new failed")
+        if not lib.tls_attach_memory_bios(ssl):
+            lib.SSL_free(ssl)
+            raise error_from_queue("could not allocate BIOs")
+        lib.SSL_set_mode(ssl, lib.SSL_MODE_RELEASE_BUFFERS | lib.SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER)
+        if is_server:
+            lib.SSL_set_accept_state(ssl)
+        else:
+            lib.SSL_set_connect_state(ssl)
+        self._handle = ffi.new_handle(self)
+        lib.SSL_set_ex_data(ssl, _SSL_INDEX, self._handle)
+        self._ssl = ssl
+        self.is_server = is_server
+        self.handshake_done = False
+        self.callback_error: Optional[BaseException] = None
+        # Set by an asynchronous callback (SNI, OCSP, session lookup) that
+        # paused the handshake; the owner resumes with handshake().
+        self.paused = False
+        self.owner = owner
+        self.eof = False
+
+    # -- lifetime --------------------------------------------------------
+    def free(self) -> None:
+        ssl = self._ssl
+        if ssl is not None:
+            self._ssl = None
+            # Clear ex_data first: nothing may find this engine any more.
+            lib.SSL_set_ex_data(ssl, _SSL_INDEX, ffi.NULL)
+            lib.SSL_free(ssl)
+            self._handle = None
+            self.owner = None
+
+    def __del__(self) -> None:
+        self.free()
+
+    @property
+    def ssl(self) -> Any:
+        return self._ssl
+
+    # -- network side ----------------------------------------------------
+    def feed(self, data: Any) -> None:
+        """Ciphertext from the network (bytes, bytearray or memoryview)."""
+        if not isinstance(data, bytes):
+            data = ffi.from_buffer(data)
+        if lib.tls_feed(self._ssl, data, len(data)) != 0:
+            raise error_from_queue("BIO_write failed")
+
+    def feed_eof(self) -> None:
+        self.eof = True
+        lib.tls_feed_eof(self._ssl)
+
+    def _unexpected_eof(self) -> bool:
+        """OpenSSL 3 reports a transport EOF without close_notify as an SSL error."""
+        if self.eof and lib.ERR_GET_REASON(lib.ERR_peek_last_error()) == _SSL_R_UNEXPECTED_EOF:
+            lib.ERR_clear_error()
+            return True
+        return False
+
+    def outgoing(self) -> bytes:
+        """All ciphertext OpenSSL produced since the last call."""
+        ssl = self._ssl
+        if ssl is None:
+            return b""
+        pending = lib.tls_pending_out(ssl)
+        if not pending:
+            return b""
+        scratch = _scratch
+        if pending <= _BUFFER_SIZE:
+            n = lib.tls_drain(ssl, scratch.buf, pending)
+            return scratch.view[:n]
+        out = bytearray(pending)
+        n = lib.tls_drain(ssl, ffi.from_buffer(out), pending)
+        return bytes(out[:n])
+
+    # -- handshake -------------------------------------------------------
+    def handshake(self) -> bool:
+        ret = lib.SSL_do_handshake(self._ssl)
+        if ret == 1:
+            self.handshake_done = True
+            self._raise_callback_error()
+            return True
+        err = lib.SSL_get_error(self._ssl, ret)
+        self._raise_callback_error()
+        if err == lib.SSL_ERROR_WANT_READ or err == lib.SSL_ERROR_WANT_WRITE:
+            return False
+        if err in (lib.SSL_ERROR_WANT_X509_LOOKUP, lib.SSL_ERROR_WANT_CLIENT_HELLO_CB):
+            self.paused = True
+            return False
+        if err == lib.SSL_ERROR_SYSCALL or self._unexpected_eof():
+            e = error_from_queue()
+            if e is None:
+                # The transport ended in the middle of the handshake.
+                raise NodeError("Client network socket disconnected before secure TLS "
+                                "connection was established", "ECONNRESET")
+            raise e
+        raise error_from_queue("TLS handshake failed")
+
+    def _raise_callback_error(self) -> None:
+        error = self.callback_error
+        if error is not None:
+            self.callback_error = None
+            lib.ERR_clear_error()
+            raise error
+
+    # -- application data ------------------------------------------------
+    def read(self) -> Tuple[bytes, int]:
+        """Decrypt what is complete: (plaintext, one of the READ_* codes)."""
+        scratch = _scratch
+        n = lib.tls_read(self._ssl, scratch.buf, _BUFFER_SIZE, scratch.status)
+        data = scratch.view[:n] if n else b""
+        status = scratch.status[0]
+        if status == lib.SSL_ERROR_NONE:
+            return data, READ_MORE
+        if status == lib.SSL_ERROR_WANT_READ or status == lib.SSL_ERROR_WANT_WRITE:
+            return data, READ_WANT
+        if status == lib.SSL_ERROR_ZERO_RETURN:
+            return data, READ_CLOSED
+        if status == lib.SSL_ERROR_SYSCALL:
+            lib.ERR_clear_error()
+            return data, READ_EOF
+        if status in (lib.SSL_ERROR_WANT_X509_LOOKUP, lib.SSL_ERROR_WANT_CLIENT_HELLO_CB):
+            # a renegotiation paused by an asynchronous callback
+            self.paused = True
+            return data, READ_WANT
+        self._raise_callback_error()
+        if self._unexpected_eof():
+            return data, READ_EOF
+        raise error_from_queue("TLS read failed")
+
+    def write(self, data: Any) -> int:
+        """Encrypt from ``data``; returns how many bytes were consumed.
+
+        Stops early when a lot of ciphertext is waiting: drain outgoing() and
+        call again with the rest.
+        """
+        if not isinstance(data, bytes):
+            data = ffi.from_buffer(data)
+        scratch = _scratch
+        n = lib.tls_write(self._ssl, data, len(data), _OUT_LIMIT, scratch.status)
+        status = scratch.status[0]
+        if status != lib.SSL_ERROR_NONE and n < len(data):
+            if status in (lib.SSL_ERROR_WANT_READ, lib.SSL_ERROR_WANT_WRITE):
+                return n
+            self._raise_callback_error()
+            raise error_from_queue("TLS write failed")
+        return n
+
+    def shutdown(self) -> None:
+        """Queue close_notify (once); the caller drains outgoing()."""
+        ssl = self._ssl
+        if ssl is None or lib.SSL_get_shutdown(ssl) & lib.SSL_SENT_SHUTDOWN:
+            return
+        lib.SSL_shutdown(ssl)
+        lib.ERR_clear_error()
+
+    # -- facts -----------------------------------------------------------
+    def verify_result(self) -> int:
+        return lib.SSL_get_verify_result(self._ssl)
+
+    def has_peer_certificate(self) -> bool:
+        cert = lib.SSL_get1_peer_certificate(self._ssl)
+        if cert == ffi.NULL:
+            return False
+        lib.X509_free(cert)
+        return True
+
+    def protocol(self) -> Optional[str]:
+        return ffi.string(lib.SSL_get_version(self._ssl)).decode()
+
+    def cipher(self) -> Optional[dict]:
+        cipher = lib.SSL_get_current_cipher(self._ssl)
+        if cipher == ffi.NULL:
+            return None
+        return {
+            "name": ffi.string(lib.SSL_CIPHER_get_name(cipher)).decode(),
+            "standardName": ffi.string(lib.SSL_CIPHER_standard_name(cipher)).decode(),
+            "version": ffi.string(lib.SSL_CIPHER_get_version(cipher)).decode(),
+        }
+
+    def session_reused(self) -> bool:
+        return bool(lib.SSL_session_reused(self._ssl))
+
+    def set_servername(self, name: str) -> None:
+        if not lib.SSL_set_tlsext_host_name(self._ssl, name.encode()):
+            raise error_from_queue("could not set the server name")
+
+    def servername(self) -> Optional[str]:
+        name = lib.SSL_get_servername(self._ssl, lib.TLSEXT_NAMETYPE_host_name)
+        return ffi.string(name).decode() if name != ffi.NULL else None
