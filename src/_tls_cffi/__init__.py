@@ -2,3 +2,5 @@
 from . import bio, crypto, err, evp, ocsp, pem_pkcs12, ssl, x509, helpers, callbacks
 
 AREAS = [crypto, err, bio, evp, x509, pem_pkcs12, ocsp, ssl, helpers, callbacks]
+from . import x509_info; AREAS.append(x509_info)  # noqa: E402
+from . import context_extra; AREAS.append(context_extra)  # noqa: E402

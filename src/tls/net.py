@@ -337,16 +337,9 @@ class Socket(EventEmitter):
         self._decoder = _decoder(encoding or "utf8")
         return self
 
-    def on(self, event: str, listener: Callable[..., Any]) -> "Socket":
-        super().on(event, listener)
-        if event == "data" and self._flowing is not False:
-            self.resume()
-        return self
-
-    addListener = on
-
-    def once(self, event: str, listener: Callable[..., Any]) -> "Socket":
-        super().once(event, listener)
+    def _add(self, event: Any, listener: Callable[..., Any], prepend: bool) -> "Socket":
+        super()._add(event, listener, prepend)
+        # Node: attaching a 'data' listener starts the flow unless paused explicitly.
         if event == "data" and self._flowing is not False:
             self.resume()
         return self

@@ -1,0 +1,147 @@
+"""The default trust store: the system's, where Node bundles Mozilla's list.
+
+Node compiles Mozilla's root list into its binary (``tls.rootCertificates``)
+and verifies against it when a context has no ``ca``.  This package links the
+system OpenSSL, so it uses the system trust store instead: the file and the
+hashed directory OpenSSL's default verify paths name (honouring the
+``SSL_CERT_FILE`` / ``SSL_CERT_DIR`` environment variables), exactly what
+``SSL_CTX_set_default_verify_paths`` would use.  On Debian/Ubuntu that is
+``/etc/ssl/certs/ca-certificates.crt`` + ``/etc/ssl/certs`` (also Mozilla's
+list, as packaged by ``ca-certificates``).
+
+* :func:`root_store` is the shared ``X509_STORE*`` every context without ``ca``
+  verifies against (Node's global ``root_cert_store``); created on first use.
+* :func:`new_root_store` makes a fresh store with the same roots, for a context
+  that must change its store (``crl``, ``pfx`` CA certs, ...), as Node's
+  ``NewRootCertStore``.
+* :func:`root_certificates` is ``tls.rootCertificates``: a tuple of the PEM
+  strings of the certificates in the system file and directory (computed once,
+  lazily: nothing here runs at import).
+"""
+from __future__ import annotations
+
+import os
+import re
+import threading
+from typing import List, Optional, Tuple
+
+from ._binding import drain_errors, ffi, lib
+
+__all__ = ["root_store", "new_root_store", "is_root_store", "root_certificates", "default_paths"]
+
+_lock = threading.Lock()
+_root_store = None  # X509_STORE*, owned by this module for the process lifetime
+_root_certificates: Optional[Tuple[str, ...]] = None
+_HASHED_NAME = re.compile(r"^[0-9a-f]{8}\.[0-9]+$")
+
+
+def _text(ptr) -> str:
+    return ffi.string(ptr).decode("utf-8", "replace") if ptr != ffi.NULL else ""
+
+
+def default_paths() -> Tuple[str, List[str]]:
+    """(file, [dirs]) OpenSSL's default verify paths name, environment first."""
+    cert_file = os.environ.get(_text(lib.X509_get_default_cert_file_env())) or _text(lib.X509_get_default_cert_file())
+    dir_value = os.environ.get(_text(lib.X509_get_default_cert_dir_env())) or _text(lib.X509_get_default_cert_dir())
+    dirs = [d for d in dir_value.split(os.pathsep) if d]
+    return cert_file, dirs
+
+
+def new_root_store():
+    """A new X509_STORE* with the system roots (the caller owns it)."""
+    store = lib.X509_STORE_new()
+    if store == ffi.NULL:
+        raise MemoryError("X509_STORE_new")
+    lib.X509_STORE_set_default_paths(store)
+    drain_errors()  # a missing file or directory is not an error (Node ignores it too)
+    return store
+
+
+def root_store():
+    """The shared X509_STORE* of contexts without ``ca`` (borrowed reference).
+
+    A context using it takes its own reference (``X509_STORE_up_ref``) before
+    ``SSL_CTX_set_cert_store``; the module's reference lives as long as the
+    process, as Node's ``root_cert_store``.
+    """
+    global _root_store
+    if _root_store is None:
+        with _lock:
+            if _root_store is None:
+                _root_store = new_root_store()
+    return _root_store
+
+
+def is_root_store(store) -> bool:
+    """Whether ``store`` is the shared root store (without creating it)."""
+    return _root_store is not None and store == _root_store
+
+
+def _pem_of(x509) -> str:
+    bio = lib.BIO_new(lib.BIO_s_mem())
+    try:
+        lib.PEM_write_bio_X509(bio, x509)
+        buf = ffi.new("char **")
+        size = lib.BIO_get_mem_data(bio, buf)
+        return ffi.buffer(buf[0], size)[:].decode("ascii").rstrip("\n")
+    finally:
+        lib.BIO_free(bio)
+
+
+def _der_of(x509) -> bytes:
+    der_len = lib.i2d_X509(x509, ffi.NULL)
+    der = ffi.new("unsigned char[]", der_len)
+    lib.i2d_X509(x509, ffi.new("unsigned char **", der))
+    return ffi.buffer(der, der_len)[:]
+
+
+def _add_certs_in_file(path: str, seen: set, pems: List[str]) -> None:
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError:
+        return
+    bio = lib.BIO_new_mem_buf(data, len(data))
+    try:
+        while True:
+            # _AUX also reads "TRUSTED CERTIFICATE" blocks; the callback never prompts
+            x509 = lib.PEM_read_bio_X509_AUX(bio, ffi.NULL, lib.tls_passphrase_cb, ffi.NULL)
+            if x509 == ffi.NULL:
+                break
+            try:
+                der = _der_of(x509)
+                if der not in seen:
+                    seen.add(der)
+                    pems.append(_pem_of(x509))
+            finally:
+                lib.X509_free(x509)
+    finally:
+        lib.BIO_free(bio)
+        drain_errors()
+
+
+def _load_root_certificates() -> Tuple[str, ...]:
+    cert_file, dirs = default_paths()
+    seen: set = set()
+    pems: List[str] = []
+    _add_certs_in_file(cert_file, seen, pems)
+    for directory in dirs:
+        try:
+            names = sorted(os.listdir(directory))
+        except OSError:
+            continue
+        for name in names:
+            # only the names OpenSSL's hashed-directory lookup ever opens
+            if _HASHED_NAME.match(name):
+                _add_certs_in_file(os.path.join(directory, name), seen, pems)
+    return tuple(pems)
+
+
+def root_certificates() -> Tuple[str, ...]:
+    """``tls.rootCertificates``: PEM strings of the system trust store."""
+    global _root_certificates
+    if _root_certificates is None:
+        with _lock:
+            if _root_certificates is None:
+                _root_certificates = _load_root_certificates()
+    return _root_certificates
