@@ -49,7 +49,9 @@ def _openssl_dirs():
 
 
 def _find_header(includes):
-    candidates = includes + ["/usr/include", "/usr/local/include", "/opt/homebrew/include"]
+    candidates = list(includes)
+    if not os.environ.get("TLS_OPENSSL_PREFIX"):
+        candidates += ["/usr/include", "/usr/local/include", "/opt/homebrew/include"]
     for directory in candidates:
         header = os.path.join(directory, "openssl", "opensslv.h")
         if os.path.exists(header):

@@ -6,7 +6,6 @@ import json
 import math
 import shutil
 import subprocess
-import sys
 import warnings
 
 import pytest

@@ -7,7 +7,6 @@ import shutil
 import subprocess
 import threading
 import time
-import warnings
 
 import pytest
 
@@ -379,15 +378,19 @@ def test_set_interval_repeats_until_cleared():
     assert log == [0, 1, 2]
 
 
-def test_interval_keeps_running_after_refresh_and_close_from_another_timer():
+def test_interval_closed_from_another_timer():
     log = []
 
     def main():
-        iv = setInterval(log.append, 5, "iv")
-        setTimeout(lambda: iv.close(), 60)
+        def tick():
+            log.append("iv")
+            if len(log) == 3:
+                setTimeout(iv.close, 0)  # the interval may fire again before this runs
+
+        iv = setInterval(tick, 1)
 
     run(main)
-    assert 3 <= len(log) <= 13
+    assert 3 <= len(log) <= 5
 
 
 def test_refresh_rearms_a_fired_timer_but_not_a_cleared_one():

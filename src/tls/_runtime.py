@@ -33,7 +33,7 @@ import threading
 import warnings
 import weakref
 from collections import deque
-from typing import Any, Callable, Deque, Dict, List, Optional, Set, Tuple, Union
+from typing import Any, Callable, Deque, Dict, List, Optional, Set, Tuple
 
 from .errors import NodeError, NodeTypeError
 

@@ -26,9 +26,10 @@ as ``'error'`` on the emitter, as Node does.
 from __future__ import annotations
 
 import asyncio
+import functools
 import math
 import warnings
-from typing import Any, Callable, Dict, Hashable, List, Mapping, Optional, Set, Tuple
+from typing import Any, Callable, Dict, Hashable, List, Mapping, Optional, Set, Tuple, TypeVar
 
 from .errors import NodeError, NodeRangeError, NodeTypeError
 
@@ -38,6 +39,7 @@ __all__ = [
 ]
 
 Listener = Callable[..., Any]
+_E = TypeVar("_E", bound="EventEmitter")
 
 
 class _Symbol:
@@ -195,7 +197,7 @@ class EventEmitter:
 
     # -- adding ---------------------------------------------------------------------------
 
-    def _add(self, event: Hashable, listener: Listener, prepend: bool) -> "EventEmitter":
+    def _add(self: _E, event: Hashable, listener: Listener, prepend: bool) -> _E:
         _check_listener(listener)
         events = self._events
         if events is None:
@@ -227,31 +229,31 @@ class EventEmitter:
                     self, event, len(existing)), stacklevel=3)
         return self
 
-    def on(self, event: Hashable, listener: Listener) -> "EventEmitter":
+    def on(self: _E, event: Hashable, listener: Listener) -> _E:
         """Call ``listener(*args)`` on every ``emit(event, *args)``."""
         return self._add(event, listener, False)
 
-    def addListener(self, event: Hashable, listener: Listener) -> "EventEmitter":
+    def addListener(self: _E, event: Hashable, listener: Listener) -> _E:
         """Alias of :meth:`on`."""
         return self._add(event, listener, False)
 
-    def prependListener(self, event: Hashable, listener: Listener) -> "EventEmitter":
+    def prependListener(self: _E, event: Hashable, listener: Listener) -> _E:
         """Like :meth:`on`, but the listener runs before those already added."""
         return self._add(event, listener, True)
 
-    def once(self, event: Hashable, listener: Listener) -> "EventEmitter":
+    def once(self: _E, event: Hashable, listener: Listener) -> _E:
         """Call ``listener`` on the next ``emit(event)`` only."""
         _check_listener(listener)
         return self._add(event, _OnceWrapper(self, event, listener), False)
 
-    def prependOnceListener(self, event: Hashable, listener: Listener) -> "EventEmitter":
+    def prependOnceListener(self: _E, event: Hashable, listener: Listener) -> _E:
         """:meth:`once`, placed before the listeners already added."""
         _check_listener(listener)
         return self._add(event, _OnceWrapper(self, event, listener), True)
 
     # -- removing -------------------------------------------------------------------------
 
-    def removeListener(self, event: Hashable, listener: Listener) -> "EventEmitter":
+    def removeListener(self: _E, event: Hashable, listener: Listener) -> _E:
         """Remove the most recently added instance of ``listener`` (or of a
         ``once`` wrapper around it); emits ``'removeListener'`` afterwards."""
         _check_listener(listener)
@@ -287,7 +289,7 @@ class EventEmitter:
             self.emit("removeListener", event, listener)
         return self
 
-    def off(self, event: Hashable, listener: Listener) -> "EventEmitter":
+    def off(self: _E, event: Hashable, listener: Listener) -> _E:
         """Alias of :meth:`removeListener`."""
         return self.removeListener(event, listener)
 
@@ -298,7 +300,7 @@ class EventEmitter:
         if warned is not None:
             warned.discard(event)
 
-    def removeAllListeners(self, event: Optional[Hashable] = None) -> "EventEmitter":
+    def removeAllListeners(self: _E, event: Optional[Hashable] = None) -> _E:
         """Remove all listeners of ``event``, or of every event when None.
 
         With ``'removeListener'`` listeners present, each removal is reported,
@@ -373,10 +375,9 @@ class EventEmitter:
         capture = self._captureRejections
         if capture is None:
             capture = type(self).captureRejections
-        on_error = None
+        on_error: Optional[Callable[[BaseException], None]] = None
         if capture:
-            def on_error(exc: BaseException) -> None:
-                self._capture_rejection(exc, event, args)
+            on_error = functools.partial(self._capture_rejection, event=event, args=args)
         _runtime.spawn(result, on_error)
 
     def _capture_rejection(self, exc: BaseException, event: Hashable, args: Tuple[Any, ...]) -> None:
@@ -425,7 +426,7 @@ class EventEmitter:
         events = self._events
         return list(events) if events else []
 
-    def setMaxListeners(self, n: Any) -> "EventEmitter":
+    def setMaxListeners(self: _E, n: Any) -> _E:
         """Set the per-event listener count above which a leak warning is
         issued (0 or ``math.inf``: never)."""
         _validate_max(n, "setMaxListeners")
