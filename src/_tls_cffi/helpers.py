@@ -20,3 +20,10 @@ int tls_ssl_ex_index(void);
 int tls_ctx_ex_index(void);
 """
 CUSTOMIZATIONS = ""
+
+FUNCTIONS += """
+int tls_ctx_set_ticket_keys(SSL_CTX *, const unsigned char *, size_t);
+int tls_ctx_get_ticket_keys(SSL_CTX *, unsigned char *, size_t);
+int tls_set_alpn_server_protos(SSL *, const unsigned char *, unsigned int);
+int tls_set_npn_protos(SSL *, const unsigned char *, unsigned int, int);
+"""

@@ -1,0 +1,44 @@
+"""How OpenSSL calls into Python: ``extern "Python"`` functions, never ffi.callback.
+
+Every hook body is registered with :func:`openssl_callback`, which finds the
+engine that owns the ``SSL*`` (through SSL ex_data), runs the body, and turns
+any exception into the hook's documented fatal return value after storing it
+on ``engine.callback_error``.  The engine raises the stored exception once
+OpenSSL has returned (see ``TLSEngine._raise_callback_error``), so no Python
+exception ever unwinds through OpenSSL's C stack, and a hook that runs after
+its connection was freed (ex_data cleared) just answers ``fatal``.
+
+The feature modules (_negotiation, _sessions, _ocsp, ...) declare their hooks
+with this decorator; the names are declared in src/_tls_cffi/callbacks.py.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from ._binding import ffi
+from ._engine import engine_for
+
+__all__ = ["openssl_callback"]
+
+
+def openssl_callback(name: str, fatal: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register ``fn(engine, ssl, *args)`` as the extern "Python" function ``name``."""
+
+    def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
+        def hook(ssl: Any, *args: Any) -> Any:
+            engine = engine_for(ssl)
+            if engine is None:
+                return fatal
+            try:
+                return fn(engine, ssl, *args)
+            except BaseException as exc:  # stored, raised after OpenSSL returns
+                if engine.callback_error is None:
+                    engine.callback_error = exc
+                return fatal
+
+        ffi.def_extern(name=name, error=fatal)(hook)
+        return fn
+
+    return decorate
+
+
