@@ -269,6 +269,9 @@ PARITY = [
     ("secure-options-fraction", "ERR_OUT_OF_RANGE", "{'secureOptions': 1.5}", None),
     ("secure-options-too-big", "ERR_OUT_OF_RANGE", "{'secureOptions': 2 ** 60}", "{secureOptions: 2 ** 60}"),
     ("options-type", "ERR_INVALID_ARG_TYPE", "5", None),
+    ("honor-cipher-order-odd-secure-options", "ok", "{'honorCipherOrder': True, 'secureOptions': 'x'}",
+     "{honorCipherOrder: true, secureOptions: 'x'}"),
+    ("ca-empty-list", "ok", "{'ca': []}", None),
     ("client-cert-engine-type", "ERR_INVALID_ARG_TYPE", "{'clientCertEngine': 1}", None),
     ("client-cert-engine-missing", None, "{'clientCertEngine': 'no-such-engine'}", None),
     ("client-cert-engine-dynamic", "ERR_SSL_ENGINE_LIB", "{'clientCertEngine': 'dynamic'}", None),
@@ -438,6 +441,14 @@ def test_ca_replaces_default_roots(server_ctx, s):
     client = createSecureContext(ca=s("otherca.pem"))
     assert client._ca_given is True
     assert not _root_certificates.is_root_store(client._cert_store())
+    assert handshake(server_ctx, client)["verify"] == 21
+
+
+def test_ca_empty_list_trusts_nothing(server_ctx):
+    # [] is truthy in JavaScript: it replaces the roots with nothing
+    client = createSecureContext(ca=[])
+    assert client._ca_given is True
+    assert _store_size(client._cert_store()) == 0
     assert handshake(server_ctx, client)["verify"] == 21
 
 

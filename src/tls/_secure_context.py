@@ -36,7 +36,7 @@ import os
 import sys
 import threading
 import warnings
-from typing import Any, Dict, List, Mapping, Optional, Sequence
+from typing import Any, List, Mapping, Optional, Sequence
 
 from . import _constants, _root_certificates
 from ._binding import drain_errors, ffi, lib
