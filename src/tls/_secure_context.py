@@ -391,6 +391,8 @@ class SecureContext:
         # Node's native verify callback accepts every chain; the verdict is
         # read after the handshake.  SSL_VERIFY_NONE until requestCert.
         lib.SSL_CTX_set_verify(ctx, lib.SSL_VERIFY_NONE, lib.tls_verify_accept_all)
+        # Tickets are encrypted in C with Node's 48-byte key format (csrc/tickets.c).
+        lib.tls_ctx_set_ticket_keys(ctx, self._ticket_keys, 48)
         drain_errors()
 
     def close(self) -> None:
@@ -736,6 +738,7 @@ class SecureContext:
         if len(data) != 48:
             raise _invalid_arg_value("keys", len(data), "must be exactly 48 bytes")
         self._ticket_keys = data
+        lib.tls_ctx_set_ticket_keys(self._c(), data, 48)
         return True
 
     def getTicketKeys(self) -> bytes:
