@@ -81,7 +81,7 @@ def engine_for(ssl: Any) -> Optional["TLSEngine"]:
 class TLSEngine:
     __slots__ = (
         "_ssl", "_handle", "is_server", "handshake_done", "callback_error",
-        "paused", "owner", "eof", "__weakref__",
+        "paused", "owner", "eof", "_read_error", "__weakref__",
     )
 
     def __init__(self, ctx: Any, is_server: bool, owner: Any = None) -> None:
@@ -107,6 +107,8 @@ class TLSEngine:
         self.paused = False
         self.owner = owner
         self.eof = False
+        # A fatal read error met after some plaintext: raised by the next read().
+        self._read_error: Optional[BaseException] = None
 
     # -- lifetime --------------------------------------------------------
     def free(self) -> None:
@@ -193,7 +195,16 @@ class TLSEngine:
 
     # -- application data ------------------------------------------------
     def read(self) -> Tuple[bytes, int]:
-        """Decrypt what is complete: (plaintext, one of the READ_* codes)."""
+        """Decrypt what is complete: (plaintext, one of the READ_* codes).
+
+        Records decrypted before a bad one are returned first (as READ_MORE);
+        the error is raised by the next call, so the plaintext is delivered
+        before the error, as Node does.
+        """
+        error = self._read_error
+        if error is not None:
+            self._read_error = None
+            raise error
         scratch = _scratch
         n = lib.tls_read(self._ssl, scratch.buf, _BUFFER_SIZE, scratch.status)
         data = scratch.view[:n] if n else b""
@@ -211,10 +222,16 @@ class TLSEngine:
             # a renegotiation paused by an asynchronous callback
             self.paused = True
             return data, READ_WANT
-        self._raise_callback_error()
-        if self._unexpected_eof():
-            return data, READ_EOF
-        raise error_from_queue("TLS read failed")
+        try:
+            self._raise_callback_error()
+            if self._unexpected_eof():
+                return data, READ_EOF
+            raise error_from_queue("TLS read failed")
+        except BaseException as exc:
+            if not data:
+                raise
+            self._read_error = exc
+            return data, READ_MORE
 
     def write(self, data: Any) -> int:
         """Encrypt from ``data``; returns how many bytes were consumed.
@@ -242,6 +259,14 @@ class TLSEngine:
         lib.SSL_shutdown(ssl)
         lib.ERR_clear_error()
 
+    def renegotiate(self) -> None:
+        """Schedule a renegotiation (TLS <= 1.2); the next handshake() sends the request."""
+        if lib.SSL_renegotiate(self._ssl) != 1:
+            raise error_from_queue("SSL_renegotiate failed")
+
+    def renegotiate_pending(self) -> bool:
+        return bool(lib.SSL_renegotiate_pending(self._ssl))
+
     # -- facts -----------------------------------------------------------
     def verify_result(self) -> int:
         return lib.SSL_get_verify_result(self._ssl)
@@ -268,6 +293,24 @@ class TLSEngine:
 
     def session_reused(self) -> bool:
         return bool(lib.SSL_session_reused(self._ssl))
+
+    def alpn_protocol(self) -> Any:
+        """The ALPN protocol selected in the handshake, or False (as Node's getALPNNegotiatedProtocol)."""
+        data = ffi.new("const unsigned char **")
+        length = ffi.new("unsigned int *")
+        lib.SSL_get0_alpn_selected(self._ssl, data, length)
+        if length[0] == 0 or data[0] == ffi.NULL:
+            return False
+        return ffi.unpack(ffi.cast("char *", data[0]), length[0]).decode("latin-1")
+
+    def set_alpn_protocols(self, wire: bytes) -> None:
+        """Our ALPN list in wire format: offered (client) or selected from (server)."""
+        if self.is_server:
+            ok = lib.tls_set_alpn_server_protos(self._ssl, wire, len(wire)) == 1
+        else:
+            ok = lib.SSL_set_alpn_protos(self._ssl, wire, len(wire)) == 0
+        if not ok:
+            raise error_from_queue("could not set the ALPN protocols")
 
     def set_servername(self, name: str) -> None:
         if not lib.SSL_set_tlsext_host_name(self._ssl, name.encode()):

@@ -8,7 +8,23 @@ handshake completes are queued by net.Socket until ``_set_ready``.
 Error routing is Node's: on a client every error reaches 'error'.  A server
 socket has not "released control" until 'secureConnection'; until then its
 TLS errors and a hang-up go to ``server.emit('tlsClientError', err, socket)``
-once, and never to the server's 'error'.
+once, and never to the server's 'error'.  A standalone TLSSocket never
+releases control: its errors reach its own 'error' listeners, and never
+throw for want of one.
+
+What is wired where follows wrap.js, because it decides what a standalone
+socket does: tls.Server adds the 'secure' listener that verifies a client
+certificate and emits 'secureConnection' (onServerSocketSecure) plus the
+'_tlsError' / 'close' listeners behind 'tlsClientError'; tls.connect adds
+the 'secure' listener that verifies the server (chain, then
+checkServerIdentity) and emits 'secureConnect' (onConnectSecure) and turns
+an EOF before it into ECONNRESET with the connect options' host/port
+(onConnectEnd).  A bare ``TLSSocket(sock)`` client starts its handshake with
+the first write and only emits 'secure'.
+
+Ordering detail kept from Node: 'secure' runs before the last handshake
+flight is sent, so a socket destroyed by its 'secure' listeners (a rejected
+certificate) never sends it; the peer then sees a hang-up.
 """
 from __future__ import annotations
 
@@ -16,12 +32,13 @@ from typing import Any, Callable, Dict, Optional
 
 from . import _runtime, net
 from ._binding import ffi, lib
-from ._engine import READ_CLOSED, READ_EOF, READ_MORE, TLSEngine
-from .errors import NodeError, NodeTypeError
-from ._secure_context import SecureContext, createSecureContext
+from ._engine import READ_CLOSED, READ_EOF, READ_MORE, READ_WANT, TLSEngine
+from .errors import NodeError, NodeRangeError, NodeTypeError, verify_error
+from .events import _received
+from ._secure_context import SecureContext, _live_default, createSecureContext
 from . import _x509
 
-__all__ = ["TLSSocket", "Server", "connect", "createServer"]
+__all__ = ["TLSSocket", "Server", "connect", "createServer", "convertALPNProtocols"]
 
 DEFAULT_HANDSHAKE_TIMEOUT = 120000
 
@@ -31,46 +48,74 @@ def _conn_reset(message: str, **attrs: Any) -> NodeError:
 
 
 class TLSSocket(net.Socket):
-    """Node's tls.TLSSocket: wraps a net.Socket (or any duplex stream) in TLS."""
+    """Node's tls.TLSSocket: wraps a net.Socket (or any duplex stream) in TLS.
+
+    Error routing is Node's: until ``_releaseControl()`` (tls.connect does it
+    at once, a tls.Server at 'secureConnection', a standalone socket never)
+    an internal 'error' listener (``_tlsError``) re-emits every error as
+    '_tlsError', so an unreleased socket never throws for want of an 'error'
+    listener; the server turns '_tlsError' and an error-less 'close' into
+    one 'tlsClientError'.
+    """
 
     def __init__(self, socket: Any = None, options: Optional[Dict[str, Any]] = None, **kwargs: Any) -> None:
         opts = net.merge_options(options, kwargs)
-        half_open = opts.get("allowHalfOpen", getattr(socket, "allowHalfOpen", False))
-        super().__init__({"allowHalfOpen": half_open})
+        half_open = getattr(socket, "allowHalfOpen", False) if socket is not None else opts.get("allowHalfOpen")
+        super().__init__({"allowHalfOpen": bool(half_open)})
         self.encrypted = True
         self.authorized = False
         self.authorizationError: Optional[str] = None
-        self.alpnProtocol: Any = False
+        self.alpnProtocol: Any = None
         self.servername: Any = None
+        self.secureConnecting = True
         self._tls_options = opts
         self._is_server = bool(opts.get("isServer"))
-        self._tls_server: Optional["Server"] = opts.get("server")
-        # A server socket reports to its server until 'secureConnection'.
-        self._control_released = not (self._is_server and self._tls_server is not None)
-        self._error_emitted = False
-        self._secure = False
+        self.server: Optional["Server"] = opts.get("server")
+        self._controlReleased = False
+        self._secureEstablished = False
+        self._tls_had_error = False        # Node's _hadError (onerror / onConnectEnd)
+        self._error_emitted = False        # Node's kErrorEmitted (server side)
         self._handshake_started = False
-        self._rejectUnauthorized = opts.get("rejectUnauthorized", True) is not False
-        self._requestCert = bool(opts.get("requestCert", not self._is_server))
+        self._pending_start = False
+        self._renegotiating = False
+        self._handshake_timer: Any = None
+        self._connect_options: Optional[Dict[str, Any]] = None   # kConnectOptions (tls.connect)
+        # Clients always request the certificate; servers only when asked.
+        self._requestCert = bool(opts.get("requestCert")) or not self._is_server
+        self._rejectUnauthorized = bool(opts.get("rejectUnauthorized"))
         context = opts.get("secureContext")
         if context is None:
             context = createSecureContext(opts)
         elif not isinstance(context, SecureContext):
-            raise NodeTypeError('The "options.secureContext" property must be an instance of SecureContext',
-                                "ERR_INVALID_ARG_TYPE")
+            raise NodeTypeError("context must be a SecureContext", "ERR_TLS_INVALID_CONTEXT")
         self._secure_context = context
         self._engine: Optional[TLSEngine] = TLSEngine(context._ctx, self._is_server, self)
         self._configure_engine(opts)
+        if opts.get("ALPNProtocols"):
+            convertALPNProtocols(opts["ALPNProtocols"], opts)
+            self._engine.set_alpn_protocols(opts["ALPNProtocols"])
+        self._tls_error_listener = self._tlsError
+        self.on("error", self._tls_error_listener)
+        timeout = opts.get("handshakeTimeout")
+        if isinstance(timeout, (int, float)) and not isinstance(timeout, bool) and timeout > 0:
+            self._handshake_timer = self._loop.call_later(timeout / 1000.0, self._handleTimeout)
         self._parent: Any = None
         if socket is not None:
             self._wrap(socket)
 
     def _configure_engine(self, opts: Dict[str, Any]) -> None:
+        self._set_verify_mode(self._requestCert, self._rejectUnauthorized)
+
+    def _set_verify_mode(self, request_cert: bool, reject_unauthorized: bool) -> None:
+        # Node's setVerifyMode: a server asks for a certificate only with
+        # requestCert (and then insists on one with rejectUnauthorized); the
+        # verify callback accepts everything, the decision is made after the
+        # handshake.
         ssl = self._engine.ssl
         if self._is_server:
-            if self._requestCert:
+            if request_cert:
                 mode = lib.SSL_VERIFY_PEER
-                if self._rejectUnauthorized:
+                if reject_unauthorized:
                     mode |= lib.SSL_VERIFY_FAIL_IF_NO_PEER_CERT
                 lib.SSL_set_verify(ssl, mode, lib.tls_verify_accept_all)
             else:
@@ -78,14 +123,116 @@ class TLSSocket(net.Socket):
         else:
             lib.SSL_set_verify(ssl, lib.SSL_VERIFY_PEER, lib.tls_verify_accept_all)
 
+    def renegotiate(self, options: Any, callback: Optional[Callable[..., Any]] = None) -> Optional[bool]:
+        """Start a TLS renegotiation (TLS 1.2 and older); ``callback(err)`` when it is done.
+
+        Returns True when started, False when OpenSSL refused (the error then
+        goes to ``callback`` on the next tick), None on a destroyed socket.
+        """
+        if not isinstance(options, dict):
+            raise NodeTypeError('The "options" argument must be of type object. %s' % _received(options),
+                                "ERR_INVALID_ARG_TYPE")
+        if callback is not None and not callable(callback):
+            raise NodeTypeError('The "callback" argument must be of type function. %s' % _received(callback),
+                                "ERR_INVALID_ARG_TYPE")
+        if self.destroyed or self._engine is None:
+            return None
+        request_cert = bool(self._requestCert)
+        reject_unauthorized = bool(self._rejectUnauthorized)
+        if options.get("requestCert") is not None:
+            request_cert = bool(options["requestCert"])
+        if options.get("rejectUnauthorized") is not None:
+            reject_unauthorized = bool(options["rejectUnauthorized"])
+        if request_cert != self._requestCert or reject_unauthorized != self._rejectUnauthorized:
+            self._set_verify_mode(request_cert, reject_unauthorized)
+            self._requestCert = request_cert
+            self._rejectUnauthorized = reject_unauthorized
+        engine = self._engine
+        try:
+            engine.renegotiate()
+        except NodeError as err:
+            if callback is not None:
+                _runtime.nextTick(callback, err)
+            return False
+        self._renegotiating = True
+        try:
+            # sends the HelloRequest (server) or the new ClientHello (client)
+            engine.handshake()
+        except NodeError as err:
+            self._flush()
+            self._on_ssl_error(err)
+            return True
+        self._flush()
+        if callback is not None:
+            self.once("secure", lambda *a: callback(None))
+        return True
+
+    def _check_renegotiated(self) -> None:
+        """A renegotiation finished: Node's onhandshakedone runs again ('secure')."""
+        engine = self._engine
+        if self._renegotiating and engine is not None and not engine.renegotiate_pending():
+            self._renegotiating = False
+            self.emit("secure")
+
+    # -- Node's error plumbing ----------------------------------------------
+    def _tlsError(self, err: BaseException) -> Optional[BaseException]:
+        self.emit("_tlsError", err)
+        if self._controlReleased:
+            return err
+        return None
+
+    def _emitTLSError(self, err: BaseException) -> None:
+        e = self._tlsError(err)
+        if e is not None:
+            self.emit("error", e)
+
+    def _releaseControl(self) -> bool:
+        if self._controlReleased:
+            return False
+        self._controlReleased = True
+        self.removeListener("error", self._tls_error_listener)
+        return True
+
+    def _on_ssl_error(self, err: BaseException) -> None:
+        """Node's ssl.onerror: a fatal TLS error from the engine."""
+        if self._tls_had_error or self.destroyed:
+            return
+        self._tls_had_error = True
+        if not self._secureEstablished:
+            # Before the handshake is done: destroy with the error; an
+            # unreleased socket hands it to '_tlsError' (-> tlsClientError).
+            self.destroy(err)
+        elif self._is_server and self._rejectUnauthorized and \
+                "peer did not return a certificate" in str(err):
+            self.destroy()
+        else:
+            self.destroy(self._tlsError(err))
+
+    def _handleTimeout(self) -> None:
+        self._handshake_timer = None
+        if not self._secureEstablished and not self.destroyed:
+            self._emitTLSError(NodeError("TLS handshake timeout", "ERR_TLS_HANDSHAKE_TIMEOUT"))
+
+    def _cancel_handshake_timer(self) -> None:
+        timer, self._handshake_timer = self._handshake_timer, None
+        if timer is not None:
+            timer.cancel()
+
     # -- wiring to the underlying connection ----------------------------
     def _wrap(self, socket: Any) -> None:
         self._parent = socket
         if isinstance(socket, net.Socket):
+            # Node: the wrapped socket's close destroys the TLS socket, its
+            # errors are TLS errors.
+            socket.on("close", lambda *a: self.destroy())
+            socket.on("error", self._on_parent_error)
             if socket._transport is not None:
                 self._take_transport_from(socket)
-                if self._is_server:
-                    self._start()
+                # Node: bytes the socket already read (and nobody consumed)
+                # are the start of the TLS stream.
+                pending, socket._rbuf, socket._rbuf_size = socket._rbuf, None, 0
+                for chunk in pending or ():
+                    self._on_raw_data(chunk)
                 return
             if socket.connecting:
                 self.connecting = True
@@ -93,17 +240,24 @@ class TLSSocket(net.Socket):
 
                 def on_connect(*_: Any) -> None:
                     self.connecting = False
-                    if socket._transport is not None and not self.destroyed:
-                        self._take_transport_from(socket)
+                    if self.destroyed or socket._transport is None:
+                        return
+                    self._take_transport_from(socket)
+                    self.emit("connect")
+                    if self._pending_start or (not self._is_server and self._queue):
+                        self._pending_start = False
                         self._start()
 
                 socket.once("connect", on_connect)
-                socket.once("error", lambda err: self.destroy(err))
                 return
         if hasattr(socket, "write") and hasattr(socket, "on"):
             self._wrap_stream(socket)
             return
         raise NodeTypeError('The "options.socket" property must be a stream.Duplex', "ERR_INVALID_ARG_TYPE")
+
+    def _on_parent_error(self, err: BaseException) -> None:
+        if not self.destroyed:
+            self.destroy(self._tlsError(err))
 
     def _wrap_stream(self, stream: Any) -> None:
         """Any Node-style duplex stream carries the ciphertext (Node's JSStreamSocket)."""
@@ -111,30 +265,36 @@ class TLSSocket(net.Socket):
         _runtime.ref_handle(self)
         stream.on("data", lambda chunk: self._on_raw_read(memoryview(net.to_bytes(chunk))))
         stream.on("end", lambda *a: self._on_raw_eof())
-        stream.on("error", lambda err: self.destroy(err))
+        stream.on("error", self._on_parent_error)
         stream.on("close", lambda *a: self._on_connection_lost(None))
         if hasattr(stream, "resume"):
             stream.resume()
 
     def _on_connect(self) -> None:
-        """TCP connected (tls.connect without a socket): say 'connect', start TLS."""
+        """TCP connected (tls.connect without a socket): 'connect', 'ready', start TLS."""
         self.emit("connect")
+        self.emit("ready")
         self._start()
 
     def _start(self) -> None:
+        """Begin the handshake (a client sends its ClientHello)."""
         if self._handshake_started or self.destroyed:
             return
+        if self._transport is None:
+            # a wrapped socket still connecting: start once it is connected
+            self._pending_start = True
+            return
         self._handshake_started = True
-        if self._is_server:
-            timeout = self._tls_options.get("handshakeTimeout", DEFAULT_HANDSHAKE_TIMEOUT)
-            if timeout and timeout > 0:
-                self._handshake_timer = self._loop.call_later(timeout / 1000.0, self._on_handshake_timeout)
-        else:
+        if not self._is_server:
             self._cycle()
 
-    def _on_handshake_timeout(self) -> None:
-        if not self._secure and not self.destroyed:
-            self._emit_tls_error(NodeError("TLS handshake timeout", "ERR_TLS_HANDSHAKE_TIMEOUT"))
+    def write(self, data: Any, encoding: Any = None, cb: Optional[Callable[..., Any]] = None) -> bool:
+        result = super().write(data, encoding, cb)
+        # A standalone client socket starts its handshake with the first write (as in Node).
+        if not self._handshake_started and not self._is_server and self._transport is not None \
+                and not self.destroyed:
+            self._start()
+        return result
 
     # -- the engine loop ---------------------------------------------------
     def _on_raw_data(self, data: Any) -> None:
@@ -142,30 +302,47 @@ class TLSSocket(net.Socket):
         if engine is None:
             return
         engine.feed(data)
-        if self._handshake_started:
-            self._cycle()
-        elif self._is_server:
-            self._start()
-            self._cycle()
+        self._handshake_started = True
+        self._cycle()
 
     def _on_raw_eof(self) -> None:
         engine = self._engine
         if engine is None:
             return
         engine.feed_eof()
-        if not self._secure:
-            if self._is_server:
-                self._emit_tls_error(_conn_reset("socket hang up"))
-            else:
-                self._client_hang_up()
+        if not self._secureEstablished:
+            self._hang_up()
             return
         self._cycle()
 
-    def _client_hang_up(self) -> None:
-        opts = self._tls_options
+    def _hang_up(self) -> None:
+        """The transport ended before the handshake finished."""
+        if self.destroyed:
+            return
+        if self._connect_options is not None:
+            # Node: 'end' arrives with onConnectEnd as its first listener,
+            # which destroys with ECONNRESET; the user's 'end' listeners
+            # still run, then 'error' and 'close' follow.
+            self._on_connect_end()
+            if not self._ended_emitted:
+                self._ended_emitted = True
+                self.emit("end")
+        elif self._is_server:
+            # Node: the socket closes without an error; a server hears
+            # 'tlsClientError' ECONNRESET "socket hang up" from its 'close'.
+            self.destroy()
+        else:
+            self._push_eof()
+
+    def _on_connect_end(self) -> None:
+        """Node's onConnectEnd (tls.connect): EOF before 'secureConnect'."""
+        if self._tls_had_error:
+            return
+        self._tls_had_error = True
+        opts = self._connect_options or {}
         self.destroy(_conn_reset(
             "Client network socket disconnected before secure TLS connection was established",
-            host=opts.get("host"), port=opts.get("port"), path=opts.get("path"),
+            path=opts.get("path"), host=opts.get("host"), port=opts.get("port"),
             localAddress=opts.get("localAddress")))
 
     def _cycle(self) -> None:
@@ -173,14 +350,17 @@ class TLSSocket(net.Socket):
         engine = self._engine
         if engine is None:
             return
+        status = READ_WANT
         try:
-            if not self._secure:
-                done = engine.handshake()
-                self._flush()
-                if not done:
+            if not self._secureEstablished:
+                if not engine.handshake():
+                    self._flush()
                     return
-                self._on_handshake_done()
-                if self.destroyed or self._engine is None:
+                # Like Node, 'secure' runs before the last flight is sent: a
+                # socket destroyed by its listeners never sends it.
+                self._finishInit()
+                engine = self._engine
+                if engine is None or self.destroyed:
                     return
             while True:
                 data, status = engine.read()
@@ -189,14 +369,14 @@ class TLSSocket(net.Socket):
                 if status != READ_MORE or self._engine is None:
                     break
             self._flush()
+            if self._renegotiating:
+                self._check_renegotiated()
         except NodeError as err:
             self._flush()
-            if err.code == "ECONNRESET" and not self._secure:
-                if self._is_server:
-                    err = _conn_reset("socket hang up")
-                else:
-                    return self._client_hang_up()
-            self._emit_tls_error(err)
+            if err.code == "ECONNRESET" and not self._secureEstablished and not getattr(err, "syscall", None):
+                self._hang_up()
+            else:
+                self._on_ssl_error(err)
             return
         if status == READ_CLOSED or status == READ_EOF:
             self._push_eof()
@@ -209,76 +389,91 @@ class TLSSocket(net.Socket):
         if out:
             self._transport_write(out)
 
-    def _emit_tls_error(self, err: BaseException) -> None:
-        if not self._control_released:
-            if not self._error_emitted:
-                self._error_emitted = True
-                self._tls_server.emit("tlsClientError", err, self)
-            # Node destroys the socket for every error but the handshake timeout.
-            if getattr(err, "code", None) != "ERR_TLS_HANDSHAKE_TIMEOUT":
-                self.destroy()
-            return
-        self.destroy(err)
-
     # -- handshake done ---------------------------------------------------
-    def _on_handshake_done(self) -> None:
-        self._secure = True
-        timer = getattr(self, "_handshake_timer", None)
-        if timer is not None:
-            timer.cancel()
+    def _finishInit(self) -> None:
         engine = self._engine
-        if self._is_server:
-            self.servername = engine.servername() or False
-            if self._requestCert:
-                result = engine.verify_result()
-                if not engine.has_peer_certificate():
-                    result = lib.X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT
-                if result != lib.X509_V_OK:
-                    from .errors import verify_error
-                    self.authorizationError = verify_error(result).code
-                    if self._rejectUnauthorized:
-                        self.destroy()
-                        self._emit_tls_error_on_close()
-                        return
-                else:
-                    self.authorized = True
-            self._control_released = True
-            self._set_ready()
-            if self._tls_server is not None:
-                self._tls_server.emit("secureConnection", self)
-            self.emit("secure")
+        if engine is None:
             return
-        # client: Node's onConnectSecure
-        opts = self._tls_options
-        verify_err: Optional[NodeError] = None
-        result = engine.verify_result()
-        if not engine.has_peer_certificate():
+        self.alpnProtocol = engine.alpn_protocol()
+        if self.servername is None:
+            self.servername = engine.servername() or False
+        self._secureEstablished = True
+        self._cancel_handshake_timer()
+        self.emit("secure")
+        if not self.destroyed and self._engine is not None:
+            self._set_ready()
+
+    def _verify_error(self) -> Optional[NodeError]:
+        """Node's ssl.verifyError(): the peer's verify result as an Error, or None."""
+        engine = self._engine
+        if engine is None:
+            return None
+        if engine.has_peer_certificate():
+            result = engine.verify_result()
+        else:
             result = lib.X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT
-        if result != lib.X509_V_OK:
-            from .errors import verify_error
-            verify_err = verify_error(result)
-        elif not engine.session_reused():
-            hostname = opts.get("servername") or opts.get("host") or "localhost"
-            check = opts.get("checkServerIdentity") or _x509.checkServerIdentity
-            verify_err = check(hostname, self.getPeerCertificate(True))
-        if verify_err is not None:
+        return None if result == lib.X509_V_OK else verify_error(result)
+
+    def _on_server_socket_secure(self) -> None:
+        """Node's onServerSocketSecure (a 'secure' listener set by tls.Server)."""
+        if self._requestCert:
+            err = self._verify_error()
+            if err is not None:
+                self.authorizationError = err.code
+                if self._rejectUnauthorized:
+                    self.destroy()
+            else:
+                self.authorized = True
+        if not self.destroyed and self._releaseControl():
+            self.secureConnecting = False
+            # Measured on Node 20: in TLS 1.2 a write in a 'secureConnection'
+            # listener goes out at once (with the server's last flight), so
+            # write() + destroy() there still delivers it; in TLS 1.3 Node holds
+            # such writes until the listeners have returned (then a synchronous
+            # destroy() drops them).  See tests/test_interop_node.py.
+            engine = self._engine
+            if engine is not None and engine.protocol() != "TLSv1.3":
+                self._set_ready()
+            self.server.emit("secureConnection", self)
+
+    def _on_server_socket_tls_error(self, err: BaseException) -> None:
+        if not self._controlReleased and not self._error_emitted:
+            self._error_emitted = True
+            self.server.emit("tlsClientError", err, self)
+
+    def _on_server_socket_close(self, had_error: Any = False) -> None:
+        if had_error:
+            return  # already reported through '_tlsError'
+        if not self._controlReleased and not self._error_emitted:
+            self._error_emitted = True
+            self.server.emit("tlsClientError", _conn_reset("socket hang up"), self)
+
+    def _on_connect_secure(self) -> None:
+        """Node's onConnectSecure (a 'secure' listener set by tls.connect)."""
+        options = self._connect_options or {}
+        err: Any = self._verify_error()
+        if err is None and not self.isSessionReused():
+            parent = self._parent
+            hostname = options.get("servername") or options.get("host") or \
+                getattr(parent, "_host", None) or "localhost"
+            check = options.get("checkServerIdentity") or _x509.checkServerIdentity
+            err = check(hostname, self.getPeerCertificate(True))
+        if err:
             self.authorized = False
-            self.authorizationError = getattr(verify_err, "code", None) or str(verify_err)
-            if self._rejectUnauthorized:
-                self.destroy(verify_err)
+            self.authorizationError = getattr(err, "code", None) or getattr(err, "message", None) or str(err)
+            if options.get("rejectUnauthorized") is not False:
+                self.destroy(err)
                 return
         else:
             self.authorized = True
-        self._set_ready()
-        self.emit("secure")
+        self.secureConnecting = False
+        # Verified: writable now, as in Node, where a write in a 'secureConnect'
+        # listener goes out at once (with the last handshake flight), so
+        # write() + destroy() there still delivers the data.  (Writes queued
+        # before the handshake go first; they never reach a rejected server.)
+        if not self.destroyed and self._engine is not None:
+            self._set_ready()
         self.emit("secureConnect")
-
-    def _emit_tls_error_on_close(self) -> None:
-        # A rejected client certificate: the server hears of it as a hang-up.
-        if self._tls_server is not None and not self._error_emitted:
-            self._error_emitted = True
-            self._loop.call_soon(self._tls_server.emit, "tlsClientError",
-                                 _conn_reset("socket hang up"), self)
 
     # -- writing ------------------------------------------------------------
     def _write_chunk(self, chunk: bytes, cb: Optional[Callable[..., Any]]) -> None:
@@ -294,7 +489,8 @@ class TLSSocket(net.Socket):
                 if n == 0:
                     break
         except NodeError as err:
-            self.destroy(err)
+            self._flush()
+            self._on_ssl_error(err)
             return
         self._after_write(cb)
 
@@ -306,35 +502,25 @@ class TLSSocket(net.Socket):
         super()._shutdown_write()
 
     def _on_connection_lost(self, exc: Optional[BaseException]) -> None:
-        if not self._secure and not self.destroyed and self._handshake_started:
+        if exc is None and not self._secureEstablished and not self.destroyed:
             self._transport = None
-            if exc is not None:
-                err = net.errno_error(exc, "read")
-            elif self._is_server:
-                err = _conn_reset("socket hang up")
-            else:
-                return self._client_hang_up()
-            self._emit_tls_error(err)
+            if self._engine is not None:
+                self._engine.feed_eof()
+            self._hang_up()
             if not self.destroyed:
                 self.destroy()
             return
         super()._on_connection_lost(exc)
 
     def _on_destroy(self) -> None:
-        timer = getattr(self, "_handshake_timer", None)
-        if timer is not None:
-            timer.cancel()
-        if not self._secure and self._tls_server is not None and not self._control_released \
-                and not self._error_emitted:
-            self._error_emitted = True
-            self._loop.call_soon(self._tls_server.emit, "tlsClientError", _conn_reset("socket hang up"), self)
+        self._cancel_handshake_timer()
         engine, self._engine = self._engine, None
         if engine is not None:
             engine.free()
-        if self._parent is not None and not isinstance(self._parent, net.Socket):
-            parent = self._parent
-            if hasattr(parent, "destroy") and not getattr(parent, "destroyed", False):
-                parent.destroy()
+        parent = self._parent
+        # Node: destroying the TLS socket destroys the socket it wraps.
+        if parent is not None and hasattr(parent, "destroy") and not getattr(parent, "destroyed", False):
+            parent.destroy()
 
     # -- getters ----------------------------------------------------------
     def getPeerCertificate(self, detailed: bool = False) -> Optional[dict]:
@@ -358,13 +544,14 @@ class TLSSocket(net.Socket):
         engine = self._engine
         return engine.protocol() if engine is not None else None
 
-    def isSessionReused(self) -> bool:
+    def isSessionReused(self) -> Optional[bool]:
         engine = self._engine
-        return engine.session_reused() if engine is not None else False
+        return engine.session_reused() if engine is not None else None
 
     def setServername(self, name: str) -> None:
         if not isinstance(name, str):
-            raise NodeTypeError('The "name" argument must be of type string', "ERR_INVALID_ARG_TYPE")
+            raise NodeTypeError('The "name" argument must be of type string. Received %s' % _received(name),
+                                "ERR_INVALID_ARG_TYPE")
         if self._is_server:
             raise NodeError("Cannot issue SNI from a TLS server-side socket", "ERR_TLS_SNI_FROM_SERVER")
         if self._engine is not None:
@@ -427,6 +614,37 @@ class _StreamTransport:
                 self._stream.destroy()
 
 
+def _convert_protocols(protocols: Any) -> bytes:
+    out = bytearray()
+    encoded = []
+    for i, proto in enumerate(protocols):
+        data = proto.encode("utf-8") if isinstance(proto, str) else bytes(proto)
+        if len(data) > 255:
+            raise NodeRangeError("The byte length of the protocol at index %d exceeds the maximum length. "
+                                 "It must be <= 255. Received %d" % (i, len(data)), "ERR_OUT_OF_RANGE")
+        encoded.append(data)
+    for data in encoded:
+        out.append(len(data))
+        out += data
+    return bytes(out)
+
+
+def convertALPNProtocols(protocols: Any, out: Any) -> None:
+    """Node's tls.convertALPNProtocols: a list of names (or wire-format bytes,
+    copied) becomes the wire format in ``out['ALPNProtocols']`` (a dict) or
+    ``out.ALPNProtocols`` (an object); anything else is left alone."""
+    if isinstance(protocols, (list, tuple)):
+        value: Any = _convert_protocols(protocols)
+    elif isinstance(protocols, (bytes, bytearray, memoryview)):
+        value = bytes(protocols)
+    else:
+        return
+    if isinstance(out, dict):
+        out["ALPNProtocols"] = value
+    else:
+        setattr(out, "ALPNProtocols", value)
+
+
 class Server(net.Server):
     """Node's tls.Server: a net.Server that wraps each connection in a TLSSocket."""
 
@@ -441,30 +659,41 @@ class Server(net.Server):
         self._options = opts
         self.requestCert = opts.get("requestCert") is True
         self.rejectUnauthorized = opts.get("rejectUnauthorized") is not False
-        timeout = opts.get("handshakeTimeout", DEFAULT_HANDSHAKE_TIMEOUT)
+        # Node: `options.handshakeTimeout || 120000`, then validateNumber.
+        timeout = opts.get("handshakeTimeout") or DEFAULT_HANDSHAKE_TIMEOUT
         if not isinstance(timeout, (int, float)) or isinstance(timeout, bool):
-            raise NodeTypeError('The "options.handshakeTimeout" property must be of type number',
-                                "ERR_INVALID_ARG_TYPE")
+            raise NodeTypeError('The "options.handshakeTimeout" property must be of type number. %s'
+                                % _received(timeout), "ERR_INVALID_ARG_TYPE")
         self._handshake_timeout = timeout
+        self.ALPNProtocols: Optional[bytes] = None
+        if opts.get("ALPNProtocols"):
+            convertALPNProtocols(opts["ALPNProtocols"], self)
         self.setSecureContext(opts)
         if secureConnectionListener is not None:
             self.on("secureConnection", secureConnectionListener)
 
     def setSecureContext(self, options: Optional[Dict[str, Any]] = None, **kwargs: Any) -> None:
         opts = net.merge_options(options, kwargs)
-        if "honorCipherOrder" not in opts:
-            opts["honorCipherOrder"] = True
+        # Node: honorCipherOrder defaults to true on a server (undefined -> true).
+        opts["honorCipherOrder"] = True if opts.get("honorCipherOrder") is None else bool(opts["honorCipherOrder"])
         self._shared_creds = createSecureContext(opts)
 
     def _tls_connection_listener(self, raw: net.Socket) -> None:
-        TLSSocket(raw, {
+        """Node's tlsConnectionListener."""
+        socket = TLSSocket(raw, {
             "secureContext": self._shared_creds,
             "isServer": True,
             "server": self,
             "requestCert": self.requestCert,
             "rejectUnauthorized": self.rejectUnauthorized,
             "handshakeTimeout": self._handshake_timeout,
+            "ALPNProtocols": self.ALPNProtocols,
         })
+        socket.on("secure", socket._on_server_socket_secure)
+        socket._error_emitted = False
+        socket.on("close", socket._on_server_socket_close)
+        socket.on("_tlsError", socket._on_server_socket_tls_error)
+        socket._start()
 
 
 def createServer(options: Any = None, secureConnectionListener: Optional[Callable[..., Any]] = None,
@@ -472,51 +701,97 @@ def createServer(options: Any = None, secureConnectionListener: Optional[Callabl
     return Server(options, secureConnectionListener, **kwargs)
 
 
-def connect(*args: Any, **kwargs: Any) -> TLSSocket:
-    """tls.connect(options[, cb]) or tls.connect(port[, host][, options][, cb])."""
-    args = list(args)
+def _normalize_connect_args(args: list, kwargs: Dict[str, Any]):
+    """Node's tls normalizeConnectArgs: (options[, cb]) | (port[, host][, options][, cb]).
+
+    An options object given after port/host is merged over them (its host wins).
+    """
     cb = args.pop() if args and callable(args[-1]) else None
     options: Dict[str, Any] = {}
     if args and isinstance(args[0], dict):
         options.update(args[0])
     else:
         if args:
-            options["port"] = args.pop(0)
+            first = args.pop(0)
+            if isinstance(first, str) and not first.strip().isdigit():
+                options["path"] = first
+            else:
+                options["port"] = first
         if args and isinstance(args[0], str):
             options["host"] = args.pop(0)
         if args and isinstance(args[0], dict):
-            options = {**args.pop(0), **options}
+            options.update(args.pop(0))
     options.update(kwargs)
     if cb is None and callable(options.get("callback")):
         cb = options.pop("callback")
-    defaults = {"rejectUnauthorized": True, "checkServerIdentity": _x509.checkServerIdentity,
-                "minDHSize": 1024}
+    return options, cb
+
+
+_warned_reject_unauthorized = False
+
+
+def _allow_unauthorized() -> bool:
+    """Node's getAllowUnauthorized(): NODE_TLS_REJECT_UNAUTHORIZED=0 turns verification off."""
+    global _warned_reject_unauthorized
+    import os
+    allow = os.environ.get("NODE_TLS_REJECT_UNAUTHORIZED") == "0"
+    if allow and not _warned_reject_unauthorized:
+        _warned_reject_unauthorized = True
+        import warnings
+        warnings.warn("Setting the NODE_TLS_REJECT_UNAUTHORIZED environment variable to '0' makes TLS "
+                      "connections and HTTPS requests insecure by disabling certificate verification.",
+                      RuntimeWarning, stacklevel=3)
+    return allow
+
+
+def connect(*args: Any, **kwargs: Any) -> TLSSocket:
+    """tls.connect(options[, cb]) or tls.connect(port[, host][, options][, cb])."""
+    options, cb = _normalize_connect_args(list(args), kwargs)
+    # None stands for JavaScript's undefined: the defaults apply.
+    defaults = {"rejectUnauthorized": not _allow_unauthorized(), "ciphers": _live_default("DEFAULT_CIPHERS"),
+                "checkServerIdentity": _x509.checkServerIdentity, "minDHSize": 1024}
     for key, value in defaults.items():
         if options.get(key) is None:
             options[key] = value
-    if options.get("ciphers") is None:
-        from . import _constants
-        options["ciphers"] = _constants.DEFAULT_CIPHERS
-    context = options.get("secureContext") or createSecureContext(options)
-    sock = TLSSocket(options.get("socket"), {
-        "allowHalfOpen": options.get("allowHalfOpen", False),
+    if not callable(options["checkServerIdentity"]):
+        raise NodeTypeError('The "options.checkServerIdentity" property must be of type function. %s'
+                            % _received(options["checkServerIdentity"]), "ERR_INVALID_ARG_TYPE")
+    min_dh = options["minDHSize"]
+    if not isinstance(min_dh, (int, float)) or isinstance(min_dh, bool):
+        raise NodeTypeError('The "options.minDHSize" property must be of type number. %s' % _received(min_dh),
+                            "ERR_INVALID_ARG_TYPE")
+    if not min_dh > 0:
+        raise NodeRangeError('The value of "options.minDHSize" is out of range. It must be > 0. Received %r'
+                             % (min_dh,), "ERR_OUT_OF_RANGE")
+
+    context = options.get("secureContext")
+    if context is None:
+        context = createSecureContext(options)
+    tlssock = TLSSocket(options.get("socket"), {
+        "allowHalfOpen": options.get("allowHalfOpen"),
+        "pipe": bool(options.get("path")),
         "secureContext": context,
         "isServer": False,
         "requestCert": True,
-        "rejectUnauthorized": options["rejectUnauthorized"],
+        "rejectUnauthorized": options["rejectUnauthorized"] is not False,
+        "session": options.get("session"),
+        "ALPNProtocols": options.get("ALPNProtocols"),
+        "requestOCSP": options.get("requestOCSP"),
     })
-    sock._tls_options = options
+    options["rejectUnauthorized"] = options["rejectUnauthorized"] is not False
+    tlssock._connect_options = options
     if cb is not None:
-        sock.once("secureConnect", cb)
+        tlssock.once("secureConnect", cb)
+    if not options.get("socket"):
+        # We create and connect the socket ourselves.
+        if options.get("timeout"):
+            tlssock.setTimeout(options["timeout"])
+        tlssock.connect(options)
+    tlssock._releaseControl()
     servername = options.get("servername")
     if servername:
-        sock.setServername(servername)
-    if options.get("socket") is None:
-        if options.get("timeout"):
-            sock.setTimeout(options["timeout"])
-        sock.connect(options)
-    elif isinstance(options["socket"], net.Socket) and sock._transport is not None:
-        sock._start()
-    elif not isinstance(options["socket"], net.Socket):
-        sock._start()
-    return sock
+        tlssock.setServername(servername)
+    if options.get("socket"):
+        tlssock._start()
+    tlssock.on("secure", tlssock._on_connect_secure)
+    return tlssock
