@@ -6,6 +6,7 @@ parity table).  Handshakes run in memory: two SSL objects over memory BIOs.
 """
 from __future__ import annotations
 
+import shutil
 import datetime
 import json
 import os
@@ -23,7 +24,8 @@ from tls._binding import drain_errors, ffi, lib
 from tls._secure_context import SecureContext, SecurityWarning, createSecureContext, getCiphers
 from tls.errors import NodeError
 
-from conftest import NODE, OPENSSL
+NODE = shutil.which("node")
+OPENSSL = shutil.which("openssl")
 
 SRC = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "src")
 
