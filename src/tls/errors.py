@@ -10,6 +10,9 @@ their X509_V_ERR name (``DEPTH_ZERO_SELF_SIGNED_CERT`` ...).
 """
 from __future__ import annotations
 
+import errno as _errno
+import os
+import socket as _socket
 from typing import Any, Optional, Sequence
 
 from ._binding import OpenSSLErrorEntry, drain_errors, ffi, lib
@@ -126,3 +129,60 @@ def verify_error(result: int) -> NodeError:
     code = VERIFY_ERROR_CODES.get(result, "UNSPECIFIED")
     message = ffi.string(lib.X509_verify_cert_error_string(result)).decode()
     return NodeError(message, code)
+
+
+# -- operating-system errors, as libuv names them ----------------------------------------------
+
+# libuv's uv_strerror() texts, which Node puts in the messages of listen errors.
+_UV_DESCRIPTIONS = {
+    "EADDRINUSE": "address already in use", "EADDRNOTAVAIL": "address not available",
+    "EACCES": "permission denied", "EAFNOSUPPORT": "address family not supported",
+    "EINVAL": "invalid argument", "ENOENT": "no such file or directory", "EPERM": "operation not permitted",
+    "EMFILE": "too many open files", "ENOTSUP": "operation not supported on socket",
+}
+
+
+def errno_error(exc: BaseException, syscall: str, *, describe: bool = False, **attrs: Any) -> BaseException:
+    """An OSError as Node reports it: code = errno name, errno negative, syscall.
+
+    ``describe`` adds libuv's description the way Node's listen errors have
+    it (``listen EADDRINUSE: address already in use 127.0.0.1:80``); connect
+    errors have none (``connect ECONNREFUSED 127.0.0.1:80``).  Anything that
+    is not an OSError (an exception from a listener) is returned as it is.
+    """
+    if isinstance(exc, NodeError):
+        return exc
+    if not isinstance(exc, OSError):
+        return exc
+    num = exc.errno
+    if num is None:
+        num = _errno.ECONNRESET if isinstance(exc, ConnectionError) else _errno.EIO
+    name = _errno.errorcode.get(num, "EIO")
+    if num == _errno.EPIPE and syscall == "read":
+        syscall = "write"
+    message = "%s %s" % (syscall, name)
+    if describe:
+        message += ": " + _UV_DESCRIPTIONS.get(name, os.strerror(num).lower())
+    address = attrs.get("address")
+    if address is not None:
+        message += " %s" % address
+        port = attrs.get("port")
+        if port is not None and port != -1:
+            message += ":%s" % port
+    return NodeError(message, name, errno=-num, syscall=syscall, **attrs)
+
+
+def _lookup_error(exc: BaseException, hostname: str) -> NodeError:
+    """A getaddrinfo failure as Node's dns.lookup reports it."""
+    num = getattr(exc, "errno", None)
+    if num in (getattr(_socket, "EAI_AGAIN", -3),):
+        code, uv = "EAI_AGAIN", -3001
+    elif num in (getattr(_socket, "EAI_NONAME", -2), getattr(_socket, "EAI_NODATA", -5),
+                 getattr(_socket, "EAI_ADDRFAMILY", -9)):
+        code, uv = "ENOTFOUND", -3008
+    elif num == getattr(_socket, "EAI_FAIL", -4):
+        code, uv = "EAI_FAIL", -3002
+    else:
+        code, uv = "ENOTFOUND", -3008
+    return NodeError("getaddrinfo %s %s" % (code, hostname), code, errno=uv, syscall="getaddrinfo",
+                     hostname=hostname)

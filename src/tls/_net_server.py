@@ -1,0 +1,297 @@
+"""Node's net.Server on asyncio (``tls.net.Server``), accepting on its own socket.
+
+The listening socket is bound and closed synchronously, like Node's, so
+``address()`` works right after ``listen()`` and ``close()`` takes effect at
+once; accepted connections are handed to asyncio with
+``connect_accepted_socket`` and become ``net.Socket`` objects.
+"""
+from __future__ import annotations
+
+import errno as _errno
+import os
+import socket as _socket
+import stat as _stat
+from typing import Any, Callable, Dict, List, Optional
+
+from . import _runtime
+from ._nodeargs import _call_cb, merge_options
+from .errors import NodeError, NodeTypeError, _lookup_error, errno_error
+from .events import EventEmitter
+from .net import Socket, _SocketProtocol, _address_dict, _is_pipe_name, _validate_port, isIP
+
+__all__ = ["Server", "createServer"]
+
+
+class Server(EventEmitter):
+    """Node's net.Server on asyncio."""
+
+    _socket_class = Socket
+
+    def __init__(self, options: Any = None, connectionListener: Optional[Callable[..., Any]] = None,
+                 **kwargs: Any) -> None:
+        super().__init__()
+        if callable(options):
+            connectionListener, options = options, None
+        opts = merge_options(options, kwargs)
+        self._loop = _runtime.get_loop()
+        self.allowHalfOpen = bool(opts.get("allowHalfOpen", False))
+        self.pauseOnConnect = bool(opts.get("pauseOnConnect", False))
+        self.noDelay = bool(opts.get("noDelay", False))
+        self.keepAlive = bool(opts.get("keepAlive", False))
+        self.keepAliveInitialDelay = opts.get("keepAliveInitialDelay") or 0
+        self.maxConnections: Optional[int] = None
+        self._sock: Optional[_socket.socket] = None
+        self._path: Optional[str] = None
+        self._connections: set = set()
+        self._closing = False
+        self._refed = True
+        self._backlog = 511
+        self.listening = False
+        if connectionListener is not None:
+            self.on("connection", connectionListener)
+
+    # -- listen ----------------------------------------------------------
+    def listen(self, *args: Any, **kwargs: Any) -> "Server":
+        """listen([port[, host[, backlog]]][, cb]) | listen(path[, backlog][, cb]) | listen(options[, cb])."""
+        args = list(args)
+        cb = args.pop() if args and callable(args[-1]) else kwargs.pop("callback", None)
+        options: Dict[str, Any] = {}
+        rest: List[Any] = []
+        if args and isinstance(args[0], dict):
+            options = dict(args[0])
+        elif args and _is_pipe_name(args[0]):
+            options["path"] = args[0]
+            rest = args[1:]
+        elif args:
+            options["port"] = args[0]
+            rest = args[1:]
+            if rest and (isinstance(rest[0], str) or rest[0] is None):
+                options["host"] = rest.pop(0)
+        for value in rest:
+            if isinstance(value, int) and not isinstance(value, bool):
+                options["backlog"] = value
+                break
+        options.update(kwargs)
+        if self.listening:
+            raise NodeError("Listen method has been called more than once without closing.",
+                            "ERR_SERVER_ALREADY_LISTEN")
+        path = options.get("path")
+        port = options.get("port")
+        if path is None:
+            port = 0 if port is None else _validate_port(port)
+        elif not isinstance(path, str):
+            raise NodeTypeError('The "options.path" property must be of type string', "ERR_INVALID_ARG_TYPE")
+        if cb is not None:
+            self.once("listening", cb)
+        backlog = options.get("backlog")
+        self._backlog = int(backlog) if isinstance(backlog, int) and backlog > 0 else 511
+        self._path = path   # Node's _pipeName: address() gives it even if listening fails
+        try:
+            if path is not None:
+                sock = self._bind_unix(path, self._backlog)
+            else:
+                sock = self._bind_tcp(options.get("host"), port, self._backlog, bool(options.get("ipv6Only")))
+        except NodeError as err:
+            self._loop.call_soon(self.emit, "error", err)
+            return self
+        self._sock = sock
+        self.listening = True
+        self._closing = False
+        self._loop.add_reader(sock.fileno(), self._on_acceptable)
+        if self._refed:
+            _runtime.ref_handle(self)
+        self._loop.call_soon(self._emit_listening, sock)
+        return self
+
+    def _emit_listening(self, sock: _socket.socket) -> None:
+        if self._sock is sock and self.listening:  # not closed in between (Node checks too)
+            self.emit("listening")
+
+    def _bind_tcp(self, host: Optional[str], port: int, backlog: int, ipv6_only: bool) -> _socket.socket:
+        if host in (None, ""):
+            candidates = [(_socket.AF_INET6, "::"), (_socket.AF_INET, "0.0.0.0")]
+        else:
+            kind = isIP(host)
+            if kind:
+                candidates = [(_socket.AF_INET6 if kind == 6 else _socket.AF_INET, host)]
+            else:
+                try:
+                    infos = _socket.getaddrinfo(host, port, 0, _socket.SOCK_STREAM, 0, _socket.AI_PASSIVE)
+                except (_socket.gaierror, UnicodeError) as exc:
+                    raise _lookup_error(exc, host)
+                candidates = [(info[0], info[4][0]) for info in infos[:1]]
+        last: Optional[OSError] = None
+        address = host
+        for family, address in candidates:
+            sock = _socket.socket(family, _socket.SOCK_STREAM)
+            try:
+                sock.setsockopt(_socket.SOL_SOCKET, _socket.SO_REUSEADDR, 1)
+                if family == _socket.AF_INET6:
+                    sock.setsockopt(_socket.IPPROTO_IPV6, _socket.IPV6_V6ONLY, 1 if ipv6_only else 0)
+                sock.bind((address, port))
+                sock.listen(backlog)
+                sock.setblocking(False)
+                return sock
+            except OSError as exc:
+                sock.close()
+                last = exc
+                if exc.errno not in (_errno.EAFNOSUPPORT, _errno.EADDRNOTAVAIL) or address != "::":
+                    break
+        assert last is not None
+        raise errno_error(last, "listen", describe=True, address=address, port=port)
+
+    def _bind_unix(self, path: str, backlog: int) -> _socket.socket:
+        sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
+        try:
+            sock.bind(path)
+            sock.listen(backlog)
+            sock.setblocking(False)
+        except OSError as exc:
+            sock.close()
+            raise errno_error(exc, "listen", describe=True, address=path, port=-1)
+        return sock
+
+    def _on_acceptable(self) -> None:
+        sock = self._sock
+        for _ in range(self._backlog):
+            if sock is None or not self.listening:
+                return
+            try:
+                conn, _addr = sock.accept()
+            except (BlockingIOError, InterruptedError):
+                return
+            except ConnectionAbortedError:
+                continue
+            except OSError as exc:
+                if exc.errno in (_errno.EMFILE, _errno.ENFILE, _errno.ENOBUFS, _errno.ENOMEM):
+                    # Out of descriptors: stop accepting for a moment (asyncio does the same).
+                    self._loop.remove_reader(sock.fileno())
+                    self._loop.call_later(1.0, self._resume_accepting, sock)
+                    self.emit("error", errno_error(exc, "accept"))
+                    return
+                self.emit("error", errno_error(exc, "accept"))
+                return
+            conn.setblocking(False)
+            self._loop.create_task(self._adopt(conn))
+
+    def _resume_accepting(self, sock: _socket.socket) -> None:
+        if self._sock is sock and self.listening:
+            self._loop.add_reader(sock.fileno(), self._on_acceptable)
+
+    async def _adopt(self, conn: _socket.socket) -> None:
+        try:
+            await self._loop.connect_accepted_socket(self._make_protocol, conn)
+        except OSError:
+            conn.close()
+
+    def _make_protocol(self) -> _SocketProtocol:
+        sock = self._socket_class({"allowHalfOpen": self.allowHalfOpen})
+        sock._server = self
+        protocol = _SocketProtocol(sock)
+        sock._protocol = protocol
+        return protocol
+
+    def _accepted(self, sock: Socket) -> None:
+        if self._closing or not self.listening:
+            sock._server = None
+            sock.destroy()
+            return
+        if self.maxConnections is not None and len(self._connections) >= self.maxConnections:
+            data = {"localAddress": sock.localAddress, "localPort": sock.localPort,
+                    "localFamily": sock.localFamily, "remoteAddress": sock.remoteAddress,
+                    "remotePort": sock.remotePort, "remoteFamily": sock.remoteFamily}
+            sock._server = None
+            sock.destroy()
+            self.emit("drop", data)
+            return
+        self._connections.add(sock)
+        if self.noDelay:
+            sock.setNoDelay(True)
+        if self.keepAlive:
+            sock.setKeepAlive(True, self.keepAliveInitialDelay)
+        if self.pauseOnConnect:
+            sock.pause()
+        sock._set_ready()
+        self.emit("connection", sock)
+
+    def _swap_connection(self, old: Socket, new: Socket) -> None:
+        if old in self._connections:
+            self._connections.discard(old)
+            self._connections.add(new)
+
+    def _connection_closed(self, sock: Socket) -> None:
+        if sock in self._connections:
+            self._connections.discard(sock)
+            if self._sock is None and not self._connections:
+                self._loop.call_soon(self._emit_close)
+
+    # -- close and facts -------------------------------------------------
+    def close(self, callback: Optional[Callable[..., Any]] = None) -> "Server":
+        """Stop accepting; 'close' once every connection has closed.
+
+        ``callback(err)`` runs on 'close', with ERR_SERVER_NOT_RUNNING when the
+        server was not listening (Node emits 'close' in that case too).
+        """
+        if callback is not None:
+            if self._sock is None:
+                err = NodeError("Server is not running.", "ERR_SERVER_NOT_RUNNING")
+                self.once("close", lambda *a: _call_cb(callback, err))
+            else:
+                self.once("close", lambda *a: _call_cb(callback, None))
+        sock, self._sock = self._sock, None
+        if sock is not None:
+            self.listening = False
+            self._closing = True
+            try:
+                self._loop.remove_reader(sock.fileno())
+            except (ValueError, OSError):
+                pass
+            sock.close()
+            if self._path:
+                try:
+                    if _stat.S_ISSOCK(os.stat(self._path).st_mode):
+                        os.unlink(self._path)
+                except OSError:
+                    pass
+            _runtime.handle_closed(self)
+        if not self._connections:
+            self._loop.call_soon(self._emit_close)
+        return self
+
+    def _emit_close(self) -> None:
+        if self._sock is None and not self._connections:
+            self.emit("close")
+
+    def address(self) -> Any:
+        """{address, family, port} while listening on TCP; the path of a Unix
+        socket server (even once closed, as Node); else None."""
+        if self._path is not None:
+            return self._path
+        if self._sock is None:
+            return None
+        return _address_dict(self._sock.getsockname(), self._sock.family)
+
+    @property
+    def connections(self) -> int:
+        """How many connections are open (Node's old ``server.connections``)."""
+        return len(self._connections)
+
+    def getConnections(self, cb: Callable[..., Any]) -> "Server":
+        self._loop.call_soon(cb, None, len(self._connections))
+        return self
+
+    def ref(self) -> "Server":
+        self._refed = True
+        if self.listening:
+            _runtime.ref_handle(self)
+        return self
+
+    def unref(self) -> "Server":
+        self._refed = False
+        _runtime.unref_handle(self)
+        return self
+
+
+def createServer(options: Any = None, connectionListener: Optional[Callable[..., Any]] = None,
+                 **kwargs: Any) -> Server:
+    return Server(options, connectionListener, **kwargs)
