@@ -27,6 +27,7 @@ from ._runtime import run
 from ._secure_context import SecureContext, createSecureContext, getCiphers
 from ._wrap import Server, TLSSocket, connect, createServer
 from ._x509 import checkServerIdentity
+from ._legacy import CryptoStream, SecurePair, createSecurePair  # deprecated (DEP0064)
 from .errors import NodeError
 
 __all__ = [
@@ -35,6 +36,9 @@ __all__ = [
     "checkServerIdentity", "connect", "createSecureContext", "createServer", "events", "getCiphers",
     "net", "rootCertificates", "run",
 ]
+__all__ += ["CryptoStream", "SecurePair", "createSecurePair"]
+from ._negotiation import convertALPNProtocols  # noqa: E402
+__all__ += ["convertALPNProtocols"]
 
 
 def __getattr__(name: str):

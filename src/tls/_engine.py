@@ -245,8 +245,9 @@ class TLSEngine:
         n = lib.tls_write(self._ssl, data, len(data), _OUT_LIMIT, scratch.status)
         status = scratch.status[0]
         if status != lib.SSL_ERROR_NONE and n < len(data):
-            if status in (lib.SSL_ERROR_WANT_READ, lib.SSL_ERROR_WANT_WRITE):
-                return n
+            if status in (lib.SSL_ERROR_WANT_READ, lib.SSL_ERROR_WANT_WRITE, lib.SSL_ERROR_WANT_X509_LOOKUP,
+                          lib.SSL_ERROR_WANT_CLIENT_HELLO_CB):
+                return n  # also: a renegotiation in progress (or paused by a callback)
             self._raise_callback_error()
             raise error_from_queue("TLS write failed")
         return n

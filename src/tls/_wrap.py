@@ -37,6 +37,11 @@ from .errors import NodeError, NodeRangeError, NodeTypeError, verify_error
 from .events import _received
 from ._secure_context import SecureContext, _live_default, createSecureContext
 from . import _x509
+from . import _keyexchange, _ocsp, _renegotiation
+from . import _extras
+from . import _sessions
+from . import _negotiation
+from ._negotiation import convertALPNProtocols
 
 __all__ = ["TLSSocket", "Server", "connect", "createServer", "convertALPNProtocols"]
 
@@ -47,7 +52,7 @@ def _conn_reset(message: str, **attrs: Any) -> NodeError:
     return NodeError(message, "ECONNRESET", **attrs)
 
 
-class TLSSocket(net.Socket):
+class TLSSocket(_extras.TLSSocketExtras, net.Socket):
     """Node's tls.TLSSocket: wraps a net.Socket (or any duplex stream) in TLS.
 
     Error routing is Node's: until ``_releaseControl()`` (tls.connect does it
@@ -57,6 +62,10 @@ class TLSSocket(net.Socket):
     listener; the server turns '_tlsError' and an error-less 'close' into
     one 'tlsClientError'.
     """
+
+    _sessions: Any = None       # tls._sessions state, only when session events are wired
+    _hello_parser: Any = None   # tls._sessions._HelloParser while 'resumeSession' may pause
+    _held_writes: Any = None    # tls._renegotiation: writes SSL_write refused during a renegotiation
 
     def __init__(self, socket: Any = None, options: Optional[Dict[str, Any]] = None, **kwargs: Any) -> None:
         opts = net.merge_options(options, kwargs)
@@ -91,9 +100,9 @@ class TLSSocket(net.Socket):
         self._secure_context = context
         self._engine: Optional[TLSEngine] = TLSEngine(context._ctx, self._is_server, self)
         self._configure_engine(opts)
-        if opts.get("ALPNProtocols"):
-            convertALPNProtocols(opts["ALPNProtocols"], opts)
-            self._engine.set_alpn_protocols(opts["ALPNProtocols"])
+        _extras.init_socket(self, opts)  # pskCallback / pskIdentityHint
+        _sessions.init_socket(self, opts)  # session option, 'session' / 'newSession' / 'resumeSession'
+        _negotiation.init_socket(self, opts)  # ALPN, ALPNCallback, NPN, SNICallback
         self._tls_error_listener = self._tlsError
         self.on("error", self._tls_error_listener)
         timeout = opts.get("handshakeTimeout")
@@ -105,6 +114,8 @@ class TLSSocket(net.Socket):
 
     def _configure_engine(self, opts: Dict[str, Any]) -> None:
         self._set_verify_mode(self._requestCert, self._rejectUnauthorized)
+        _renegotiation.configure(self)   # C info callback: a 2nd 'secure', CLIENT_RENEG_LIMIT
+        _ocsp.configure(self, opts)      # sets self._ocsp (None unless OCSP is wired)
 
     def _set_verify_mode(self, request_cert: bool, reject_unauthorized: bool) -> None:
         # Node's setVerifyMode: a server asks for a certificate only with
@@ -123,7 +134,7 @@ class TLSSocket(net.Socket):
         else:
             lib.SSL_set_verify(ssl, lib.SSL_VERIFY_PEER, lib.tls_verify_accept_all)
 
-    def renegotiate(self, options: Any, callback: Optional[Callable[..., Any]] = None) -> Optional[bool]:
+    def renegotiate(self, options: Any = None, callback: Optional[Callable[..., Any]] = None) -> Optional[bool]:
         """Start a TLS renegotiation (TLS 1.2 and older); ``callback(err)`` when it is done.
 
         Returns True when started, False when OpenSSL refused (the error then
@@ -154,7 +165,6 @@ class TLSSocket(net.Socket):
             if callback is not None:
                 _runtime.nextTick(callback, err)
             return False
-        self._renegotiating = True
         try:
             # sends the HelloRequest (server) or the new ClientHello (client)
             engine.handshake()
@@ -162,17 +172,22 @@ class TLSSocket(net.Socket):
             self._flush()
             self._on_ssl_error(err)
             return True
+        if self._reneg_events is not None:
+            _renegotiation.process_events(self)  # a server counts its HelloRequest as a start
         self._flush()
         if callback is not None:
             self.once("secure", lambda *a: callback(None))
         return True
 
-    def _check_renegotiated(self) -> None:
-        """A renegotiation finished: Node's onhandshakedone runs again ('secure')."""
-        engine = self._engine
-        if self._renegotiating and engine is not None and not engine.renegotiate_pending():
-            self._renegotiating = False
-            self.emit("secure")
+    def disableRenegotiation(self) -> None:
+        """Later renegotiations of the peer emit 'error' ERR_TLS_RENEGOTIATION_DISABLED."""
+        _renegotiation.disable(self)
+
+    def getEphemeralKeyInfo(self) -> Optional[dict]:
+        return _keyexchange.ephemeral_key_info(self)
+
+    def setMaxSendFragment(self, size: Any) -> bool:
+        return _keyexchange.set_max_send_fragment(self, size)
 
     # -- Node's error plumbing ----------------------------------------------
     def _tlsError(self, err: BaseException) -> Optional[BaseException]:
@@ -301,6 +316,9 @@ class TLSSocket(net.Socket):
         engine = self._engine
         if engine is None:
             return
+        if self._hello_parser is not None:
+            self._hello_parser.feed(data)  # Node's ClientHello parser: 'resumeSession' first
+            return
         engine.feed(data)
         self._handshake_started = True
         self._cycle()
@@ -353,24 +371,40 @@ class TLSSocket(net.Socket):
         status = READ_WANT
         try:
             if not self._secureEstablished:
-                if not engine.handshake():
+                done = engine.handshake()
+                if self._ocsp is not None and _ocsp.after_handshake_step(self):
+                    return  # an OCSP listener destroyed the socket
+                if not done:
                     self._flush()
                     return
+                if self._sessions is not None and _sessions.hold_secure(self):
+                    return  # TLS 1.2: 'newSession' first, 'secure' waits for its done()
                 # Like Node, 'secure' runs before the last flight is sent: a
                 # socket destroyed by its listeners never sends it.
                 self._finishInit()
                 engine = self._engine
                 if engine is None or self.destroyed:
                     return
+            if self._sessions is not None and _sessions.dispatch(self):
+                return  # 'newSession' / 'session' (TLS 1.3 tickets come after 'secure')
             while True:
                 data, status = engine.read()
+                if self._reneg_events is not None and _renegotiation.before_data(self):
+                    return  # a renegotiation finished before this data ('secure' again)
                 if data:
                     self._push(data)
+                if self._reneg_events is not None:
+                    # a renegotiation started after this data: the limits, then resume
+                    status = _renegotiation.after_data(self, status)
+                    if status is None:
+                        return
+                if self._sessions is not None and _sessions.dispatch(self):
+                    return  # sessions (tickets) read in this batch, after its data
                 if status != READ_MORE or self._engine is None:
                     break
+            if self._held_writes is not None:
+                _renegotiation.release_writes(self)  # the handshake moved on: retry them
             self._flush()
-            if self._renegotiating:
-                self._check_renegotiated()
         except NodeError as err:
             self._flush()
             if err.code == "ECONNRESET" and not self._secureEstablished and not getattr(err, "syscall", None):
@@ -385,6 +419,8 @@ class TLSSocket(net.Socket):
         engine = self._engine
         if engine is None:
             return
+        if self._sessions is not None and self._sessions.hold:
+            return  # Node: output waits for 'newSession' done()
         out = engine.outgoing()
         if out:
             self._transport_write(out)
@@ -394,7 +430,7 @@ class TLSSocket(net.Socket):
         engine = self._engine
         if engine is None:
             return
-        self.alpnProtocol = engine.alpn_protocol()
+        _negotiation.finish_init(self, engine)  # alpnProtocol, npnProtocol
         if self.servername is None:
             self.servername = engine.servername() or False
         self._secureEstablished = True
@@ -410,6 +446,8 @@ class TLSSocket(net.Socket):
             return None
         if engine.has_peer_certificate():
             result = engine.verify_result()
+        elif _extras.verified_without_certificate(engine.ssl):  # PSK
+            result = lib.X509_V_OK
         else:
             result = lib.X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT
         return None if result == lib.X509_V_OK else verify_error(result)
@@ -451,6 +489,8 @@ class TLSSocket(net.Socket):
     def _on_connect_secure(self) -> None:
         """Node's onConnectSecure (a 'secure' listener set by tls.connect)."""
         options = self._connect_options or {}
+        if _keyexchange.check_min_dh_size(self, options):
+            return  # ERR_TLS_DH_PARAM_SIZE emitted, socket destroyed
         err: Any = self._verify_error()
         if err is None and not self.isSessionReused():
             parent = self._parent
@@ -480,6 +520,9 @@ class TLSSocket(net.Socket):
         engine = self._engine
         if engine is None:
             return
+        if self._held_writes is not None:
+            self._held_writes.append((chunk, cb))  # behind what a renegotiation holds
+            return
         view = memoryview(chunk)
         try:
             while view:
@@ -492,13 +535,20 @@ class TLSSocket(net.Socket):
             self._flush()
             self._on_ssl_error(err)
             return
+        if view:
+            _renegotiation.hold_write(self, view, cb)  # SSL_write waits for the handshake
+            return
         self._after_write(cb)
 
     def _shutdown_write(self) -> None:
+        if self._held_writes is not None:
+            return  # close_notify after the held writes (tls._renegotiation.release_writes)
         engine = self._engine
         if engine is not None:
             engine.shutdown()
             self._flush()
+        if self._sessions is not None and _sessions.defer_shutdown(self):
+            return  # output held for 'newSession': FIN after done()
         super()._shutdown_write()
 
     def _on_connection_lost(self, exc: Optional[BaseException]) -> None:
@@ -547,6 +597,15 @@ class TLSSocket(net.Socket):
     def isSessionReused(self) -> Optional[bool]:
         engine = self._engine
         return engine.session_reused() if engine is not None else None
+
+    def getSession(self) -> Optional[bytes]:
+        return _sessions.get_session(self)
+
+    def getTLSTicket(self) -> Optional[bytes]:
+        return _sessions.get_tls_ticket(self)
+
+    def setSession(self, session: Any) -> None:
+        _sessions.set_session(self, session)
 
     def setServername(self, name: str) -> None:
         if not isinstance(name, str):
@@ -614,37 +673,6 @@ class _StreamTransport:
                 self._stream.destroy()
 
 
-def _convert_protocols(protocols: Any) -> bytes:
-    out = bytearray()
-    encoded = []
-    for i, proto in enumerate(protocols):
-        data = proto.encode("utf-8") if isinstance(proto, str) else bytes(proto)
-        if len(data) > 255:
-            raise NodeRangeError("The byte length of the protocol at index %d exceeds the maximum length. "
-                                 "It must be <= 255. Received %d" % (i, len(data)), "ERR_OUT_OF_RANGE")
-        encoded.append(data)
-    for data in encoded:
-        out.append(len(data))
-        out += data
-    return bytes(out)
-
-
-def convertALPNProtocols(protocols: Any, out: Any) -> None:
-    """Node's tls.convertALPNProtocols: a list of names (or wire-format bytes,
-    copied) becomes the wire format in ``out['ALPNProtocols']`` (a dict) or
-    ``out.ALPNProtocols`` (an object); anything else is left alone."""
-    if isinstance(protocols, (list, tuple)):
-        value: Any = _convert_protocols(protocols)
-    elif isinstance(protocols, (bytes, bytearray, memoryview)):
-        value = bytes(protocols)
-    else:
-        return
-    if isinstance(out, dict):
-        out["ALPNProtocols"] = value
-    else:
-        setattr(out, "ALPNProtocols", value)
-
-
 class Server(net.Server):
     """Node's tls.Server: a net.Server that wraps each connection in a TLSSocket."""
 
@@ -665,18 +693,27 @@ class Server(net.Server):
             raise NodeTypeError('The "options.handshakeTimeout" property must be of type number. %s'
                                 % _received(timeout), "ERR_INVALID_ARG_TYPE")
         self._handshake_timeout = timeout
-        self.ALPNProtocols: Optional[bytes] = None
-        if opts.get("ALPNProtocols"):
-            convertALPNProtocols(opts["ALPNProtocols"], self)
+        _negotiation.init_server(self, opts)  # ALPNProtocols, ALPNCallback, NPNProtocols, SNICallback
         self.setSecureContext(opts)
+        _extras.init_server(self, opts)  # pskCallback / pskIdentityHint
         if secureConnectionListener is not None:
             self.on("secureConnection", secureConnectionListener)
 
-    def setSecureContext(self, options: Optional[Dict[str, Any]] = None, **kwargs: Any) -> None:
-        opts = net.merge_options(options, kwargs)
-        # Node: honorCipherOrder defaults to true on a server (undefined -> true).
-        opts["honorCipherOrder"] = True if opts.get("honorCipherOrder") is None else bool(opts["honorCipherOrder"])
-        self._shared_creds = createSecureContext(opts)
+    def setSecureContext(self, options: Any = None, **kwargs: Any) -> None:
+        """Node's: new connections use a context made from ``options`` (see _extras)."""
+        _extras.set_secure_context(self, options, kwargs)
+
+    def getTicketKeys(self) -> bytes:
+        """The 48 bytes (name | HMAC key | AES key) that encrypt session tickets."""
+        return _sessions.get_ticket_keys(self)
+
+    def setTicketKeys(self, keys: Any) -> None:
+        """Replace the ticket keys; new connections use them."""
+        _sessions.set_ticket_keys(self, keys)
+
+    def addContext(self, hostname: Any, context: Any) -> None:
+        """SNI: connections for ``hostname`` (``*`` wildcards) use ``context`` (see _negotiation)."""
+        _negotiation.add_context(self, hostname, context)
 
     def _tls_connection_listener(self, raw: net.Socket) -> None:
         """Node's tlsConnectionListener."""
@@ -688,8 +725,12 @@ class Server(net.Server):
             "rejectUnauthorized": self.rejectUnauthorized,
             "handshakeTimeout": self._handshake_timeout,
             "ALPNProtocols": self.ALPNProtocols,
+            **_negotiation.server_socket_options(self),
+            "pskCallback": self._pskCallback,
+            "pskIdentityHint": self._pskIdentityHint,
         })
         socket.on("secure", socket._on_server_socket_secure)
+        _extras.on_server_connection(self, socket)  # 'keylog' forwarding
         socket._error_emitted = False
         socket.on("close", socket._on_server_socket_close)
         socket.on("_tlsError", socket._on_server_socket_tls_error)
@@ -776,7 +817,9 @@ def connect(*args: Any, **kwargs: Any) -> TLSSocket:
         "rejectUnauthorized": options["rejectUnauthorized"] is not False,
         "session": options.get("session"),
         "ALPNProtocols": options.get("ALPNProtocols"),
+        "NPNProtocols": options.get("NPNProtocols"),
         "requestOCSP": options.get("requestOCSP"),
+        "pskCallback": options.get("pskCallback"),
     })
     options["rejectUnauthorized"] = options["rejectUnauthorized"] is not False
     tlssock._connect_options = options
@@ -788,9 +831,7 @@ def connect(*args: Any, **kwargs: Any) -> TLSSocket:
             tlssock.setTimeout(options["timeout"])
         tlssock.connect(options)
     tlssock._releaseControl()
-    servername = options.get("servername")
-    if servername:
-        tlssock.setServername(servername)
+    _negotiation.connect_servername(tlssock, options)
     if options.get("socket"):
         tlssock._start()
     tlssock.on("secure", tlssock._on_connect_secure)

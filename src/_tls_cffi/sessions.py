@@ -1,0 +1,10 @@
+"""Declarations for tls._sessions (C helpers in csrc/sessions.c)."""
+INCLUDES = ""
+TYPES = ""
+FUNCTIONS = """
+int tls_sessions_enable(SSL *, int);
+int tls_sessions_load(SSL *, const unsigned char *, long);
+int tls_set_session_der(SSL *, const unsigned char *, long);
+int tls_session_der(SSL_SESSION *, unsigned char *);
+"""
+CUSTOMIZATIONS = ""

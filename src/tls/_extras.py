@@ -1,0 +1,436 @@
+"""What Node 20 added to TLSSocket and tls.Server since the spec was written.
+
+* 'keylog' (TLSSocket: ``(line)``; Server: ``(line, tlsSocket)``): NSS key
+  log lines (``CLIENT_HANDSHAKE_TRAFFIC_SECRET <random> <secret>\\n``) as
+  bytes, usable as Wireshark's (Pre)-Master-Secret log.  As in Node, OpenSSL's
+  keylog callback is installed on the socket's SSL_CTX only when the first
+  'keylog' listener is added (a server adds one to each new socket only while
+  the server has 'keylog' listeners).  OpenSSL produces the lines inside the
+  handshake; they are emitted once OpenSSL has returned (a listener may
+  destroy the socket), at the latest right before 'secure', so they still
+  come before 'secureConnect' / 'secureConnection' as in Node.
+* ``exportKeyingMaterial(length, label, context=None)`` (RFC 5705 / 8446
+  exporters), ``getFinished()`` / ``getPeerFinished()``,
+  ``getSharedSigalgs()``: Node's validation, codes and return values (None
+  for JavaScript's undefined and null).
+* ``pskCallback`` / ``pskIdentityHint`` (TLS 1.2 PSK cipher suites and TLS
+  1.3 external PSKs through OpenSSL's PSK callbacks, as Node 20 does it):
+  server ``pskCallback(tlsSocket, identity)`` returns the key (bytes, or a
+  dict with ``psk``) or None; client ``pskCallback(hint)`` returns
+  ``{'psk': bytes, 'identity': str}`` or None (the hint is None in TLS 1.3).
+  A PSK handshake counts as verified (Node's VerifyPeerCertificate: a PSK
+  cipher, or a resumed TLS 1.3 session, needs no certificate).
+* ``server.setSecureContext(options)``: Node's, field by field (the sticky
+  ``sessionTimeout`` / ``ticketKeys``, the default ``sessionIdContext`` derived
+  from the command line); new connections use the new context, existing ones
+  keep theirs.
+
+A user callback that raises (or returns something invalid) inside OpenSSL
+(the PSK callbacks) ends the socket with that error, as Node's
+``owner.destroy(err)`` does: the engine is detached from the socket first, so
+nothing more (no alert) is sent and OpenSSL's ``SSL*`` is freed only once
+OpenSSL has returned.
+"""
+from __future__ import annotations
+
+import hashlib
+import sys
+from typing import Any, Callable, Dict, List, Mapping, Optional
+
+from . import _runtime
+from ._binding import ffi, lib
+from ._callbacks import openssl_callback
+from ._secure_context import _truthy, createSecureContext
+from .errors import NodeError, NodeRangeError, NodeTypeError, error_from_queue
+from .events import _received
+
+__all__ = ["TLSSocketExtras", "init_socket", "init_server", "on_server_connection",
+           "set_secure_context", "verified_without_certificate"]
+
+_BUFFER_TYPES = (bytes, bytearray, memoryview)
+_UINT32_MAX = 2 ** 32 - 1
+_FINISHED_MAX = 64  # EVP_MAX_MD_SIZE
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _arg_type_error(name: str, expected: str, value: Any, kind: str = "argument") -> NodeTypeError:
+    return NodeTypeError('The "%s" %s must be %s. %s' % (name, kind, expected, _received(value)),
+                         "ERR_INVALID_ARG_TYPE")
+
+
+def _validate_buffer(value: Any, name: str) -> bytes:
+    if not isinstance(value, _BUFFER_TYPES):
+        raise _arg_type_error(name, "an instance of Buffer, TypedArray, or DataView", value)
+    return bytes(value)
+
+
+def _validate_function(value: Any, name: str, kind: str = "argument") -> None:
+    if not callable(value):
+        raise _arg_type_error(name, "of type function", value, kind)
+
+
+def _validate_string(value: Any, name: str, kind: str = "argument") -> None:
+    if not isinstance(value, str):
+        raise _arg_type_error(name, "of type string", value, kind)
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+# ---------------------------------------------------------------------------
+# TLSSocket methods
+
+
+class TLSSocketExtras:
+    """Mixed into ``tls.TLSSocket``: the Node 20 methods and the 'keylog' hook."""
+
+    def _add(self, event: Any, listener: Callable[..., Any], prepend: bool) -> Any:
+        result = super()._add(event, listener, prepend)  # type: ignore[misc]
+        # Node's keylogNewListener: the callback is installed by the first
+        # 'keylog' listener.
+        if event == "keylog" and getattr(self, "_keylog_lines", None) is None:
+            _enable_keylog(self)
+        return result
+
+    def exportKeyingMaterial(self, length: Any, label: Any, context: Any = None) -> bytes:
+        """Keying material from the TLS exporter (RFC 5705 / RFC 8446 7.5).
+
+        ``context`` None (JavaScript's undefined) means "no context", which
+        TLS 1.2 distinguishes from an empty one.
+        """
+        if not _is_number(length):
+            raise _arg_type_error("length", "of type number", length)
+        if isinstance(length, float) and not length.is_integer():
+            raise NodeRangeError('The value of "length" is out of range. It must be an integer. Received %r'
+                                 % (length,), "ERR_OUT_OF_RANGE")
+        if not 1 <= length <= _UINT32_MAX:
+            raise NodeRangeError('The value of "length" is out of range. It must be >= 1 && <= %d. '
+                                 'Received %s' % (_UINT32_MAX, _num(length)), "ERR_OUT_OF_RANGE")
+        _validate_string(label, "label")
+        ctx = None if context is None else _validate_buffer(context, "context")
+        engine = self._engine  # type: ignore[attr-defined]
+        if not self._secureEstablished or engine is None:  # type: ignore[attr-defined]
+            raise NodeError("TLS socket connection must be securely established", "ERR_TLS_INVALID_STATE")
+        n = int(length)
+        out = ffi.new("unsigned char[]", n)
+        raw_label = label.encode("utf-8")
+        ok = lib.SSL_export_keying_material(
+            engine.ssl, out, n, raw_label, len(raw_label),
+            ctx if ctx is not None else ffi.NULL, len(ctx) if ctx is not None else 0,
+            1 if ctx is not None else 0)
+        if ok != 1:
+            raise error_from_queue("SSL_export_keying_material")
+        return bytes(ffi.buffer(out, n))
+
+    def getFinished(self) -> Optional[bytes]:
+        """The last Finished message this side sent, or None (none yet / destroyed)."""
+        return _finished(self, lib.SSL_get_finished)
+
+    def getPeerFinished(self) -> Optional[bytes]:
+        """The last Finished message the peer sent, or None (none yet / destroyed)."""
+        return _finished(self, lib.SSL_get_peer_finished)
+
+    def getSharedSigalgs(self) -> Optional[List[str]]:
+        """Signature algorithms both sides support, most preferred first
+        (``'RSA-PSS+SHA256'``, ``'ECDSA+SHA384'``, ...); None once destroyed."""
+        engine = self._engine  # type: ignore[attr-defined]
+        if engine is None:
+            return None
+        ssl = engine.ssl
+        count = lib.SSL_get_shared_sigalgs(ssl, 0, ffi.NULL, ffi.NULL, ffi.NULL, ffi.NULL, ffi.NULL)
+        sign, hash_ = ffi.new("int *"), ffi.new("int *")
+        out = []
+        for i in range(count):
+            lib.SSL_get_shared_sigalgs(ssl, i, sign, hash_, ffi.NULL, ffi.NULL, ffi.NULL)
+            out.append("%s+%s" % (_sign_name(sign[0]), _sn(hash_[0])))
+        return out
+
+
+def _num(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _finished(sock: Any, getter: Any) -> Optional[bytes]:
+    engine = sock._engine
+    if engine is None:
+        return None
+    buf = ffi.new("unsigned char[]", _FINISHED_MAX)
+    n = getter(engine.ssl, buf, _FINISHED_MAX)
+    if n == 0:
+        return None
+    return bytes(ffi.buffer(buf, min(n, _FINISHED_MAX)))
+
+
+def _sn(nid: int) -> str:
+    name = lib.OBJ_nid2sn(nid)
+    return ffi.string(name).decode() if name != ffi.NULL else "UNDEF"
+
+
+def _sign_name(nid: int) -> str:
+    special = {lib.EVP_PKEY_RSA: "RSA", lib.EVP_PKEY_RSA_PSS: "RSA-PSS", lib.EVP_PKEY_DSA: "DSA",
+               lib.EVP_PKEY_EC: "ECDSA", lib.NID_ED25519: "Ed25519", lib.NID_ED448: "Ed448"}
+    name = special.get(nid)
+    return name if name is not None else _sn(nid)
+
+
+# ---------------------------------------------------------------------------
+# keylog
+
+
+def _enable_keylog(sock: Any) -> None:
+    """Install OpenSSL's keylog callback for this socket (Node's enableKeylogCallback)."""
+    engine = sock._engine
+    if engine is None:  # destroyed: nothing more can be logged
+        return
+    sock._keylog_lines = []
+    ctx = lib.SSL_get_SSL_CTX(engine.ssl)
+    if lib.SSL_CTX_get_keylog_callback(ctx) == ffi.NULL:
+        lib.SSL_CTX_set_keylog_callback(ctx, lib._tls_keylog_cb)
+    # Lines made during the handshake are out before 'secure' (so before
+    # 'secureConnect' / 'secureConnection'), as Node emits them synchronously.
+    sock.prependListener("secure", lambda *a: _flush_keylog(sock))
+
+
+@openssl_callback("_tls_keylog_cb", None)
+def _keylog_cb(engine: Any, ssl: Any, line: Any) -> None:
+    owner = engine.owner
+    pending = getattr(owner, "_keylog_lines", None)
+    if pending is None:  # a socket sharing the context, without a listener
+        return
+    pending.append(ffi.string(line) + b"\n")
+    if len(pending) == 1:
+        owner._loop.call_soon(_flush_keylog, owner)
+
+
+def _flush_keylog(sock: Any) -> None:
+    lines = sock._keylog_lines
+    if not lines:
+        return
+    sock._keylog_lines = []
+    for line in lines:
+        sock.emit("keylog", line)
+
+
+# ---------------------------------------------------------------------------
+# PSK
+
+
+def init_socket(sock: Any, options: Mapping[str, Any]) -> None:
+    """TLSSocket construction (Node's ``_init``): the PSK callbacks and hint."""
+    psk_callback = options.get("pskCallback")
+    if not _truthy(psk_callback):
+        return
+    _validate_function(psk_callback, "pskCallback")
+    hint = options.get("pskIdentityHint")
+    if _truthy(hint):
+        _validate_string(hint, "options.pskIdentityHint", "property")
+    sock._psk_callback = psk_callback
+    ssl = sock._engine.ssl
+    lib.SSL_set_psk_server_callback(ssl, lib._tls_psk_server_cb)
+    lib.SSL_set_psk_client_callback(ssl, lib._tls_psk_client_cb)
+    if _truthy(hint) and not lib.SSL_use_psk_identity_hint(ssl, hint.encode("utf-8")):
+        lib.ERR_clear_error()
+        # Node 20's code, typo included (renamed ..._IDENTITY_... in Node 22).
+        err = NodeError("Failed to set PSK identity hint", "ERR_TLS_PSK_SET_IDENTIY_HINT_FAILED")
+        _runtime.nextTick(sock._on_ssl_error, err)
+
+
+def _fail_from_callback(owner: Any, engine: Any, err: BaseException) -> None:
+    """Node's ``owner.destroy(err)`` from inside an OpenSSL callback.
+
+    The engine leaves the socket before the socket is destroyed: OpenSSL is
+    still running on its ``SSL*`` (it is freed once OpenSSL returned), and
+    whatever OpenSSL produces from here on (an alert) is never sent.
+    """
+    if owner is None or owner.destroyed:
+        return
+    if owner._engine is engine:
+        owner._engine = None
+        owner._loop.call_soon(engine.free)
+    owner.destroy(err)
+
+
+def _psk_length_error(what: str, value: Any, message: str) -> NodeTypeError:
+    return NodeTypeError("The argument '%s' %s. Received %s" % (what, message, _short(value)),
+                         "ERR_INVALID_ARG_VALUE")
+
+
+@openssl_callback("_tls_psk_server_cb", 0)
+def _psk_server_cb(engine: Any, ssl: Any, identity: Any, psk: Any, max_psk_len: int) -> int:
+    owner = engine.owner
+    callback = getattr(owner, "_psk_callback", None)
+    if callback is None or identity == ffi.NULL:
+        return 0
+    try:
+        ident = ffi.string(identity).decode("utf-8")
+    except UnicodeDecodeError:
+        return 0
+    try:
+        ret = callback(owner, ident)
+        if ret is None:
+            return 0
+        if isinstance(ret, _BUFFER_TYPES):
+            key = bytes(ret)
+        else:
+            if isinstance(ret, (str, int, float, bool)):
+                raise _arg_type_error("ret", "an instance of Buffer, TypedArray, DataView, or Object", ret)
+            value = ret.get("psk") if isinstance(ret, Mapping) else getattr(ret, "psk", None)
+            key = _validate_buffer(value, "psk")
+        if len(key) > max_psk_len:
+            raise _psk_length_error("psk", key, "Pre-shared key exceeds %d bytes" % max_psk_len)
+    except BaseException as err:  # Node: owner.destroy(err)
+        _fail_from_callback(owner, engine, err)
+        return 0
+    ffi.memmove(psk, key, len(key))
+    return len(key)
+
+
+@openssl_callback("_tls_psk_client_cb", 0)
+def _psk_client_cb(engine: Any, ssl: Any, hint: Any, identity: Any, max_identity_len: int,
+                   psk: Any, max_psk_len: int) -> int:
+    owner = engine.owner
+    callback = getattr(owner, "_psk_callback", None)
+    if callback is None:
+        return 0
+    hint_str = None
+    if hint != ffi.NULL:
+        try:
+            hint_str = ffi.string(hint).decode("utf-8")
+        except UnicodeDecodeError:
+            return 0
+    try:
+        ret = callback(hint_str)
+        if ret is None:
+            return 0
+        if not isinstance(ret, Mapping):
+            if isinstance(ret, (str, int, float, bool, bytes, bytearray, memoryview)) or callable(ret):
+                raise _arg_type_error("ret", "of type object", ret)
+            ret = {"psk": getattr(ret, "psk", None), "identity": getattr(ret, "identity", None)}
+        key = _validate_buffer(ret.get("psk"), "psk")
+        if len(key) > max_psk_len:
+            raise _psk_length_error("psk", key, "Pre-shared key exceeds %d bytes" % max_psk_len)
+        ident = ret.get("identity")
+        _validate_string(ident, "identity")
+        raw_ident = ident.encode("utf-8")
+        if len(raw_ident) > max_identity_len:
+            raise _psk_length_error("identity", ident, "PSK identity exceeds %d bytes" % max_identity_len)
+    except BaseException as err:  # Node: owner.destroy(err)
+        _fail_from_callback(owner, engine, err)
+        return 0
+    # OpenSSL's identity buffer holds max_identity_len + 1 bytes (zeroed).
+    ffi.memmove(identity, raw_ident + b"\0", len(raw_ident) + 1)
+    ffi.memmove(psk, key, len(key))
+    return len(key)
+
+
+def verified_without_certificate(ssl: Any) -> bool:
+    """Node's VerifyPeerCertificate without a peer certificate: a PSK cipher
+    (TLS <= 1.2), or a resumed TLS 1.3 session (what a TLS 1.3 PSK looks
+    like), counts as verified."""
+    cipher = lib.SSL_get_current_cipher(ssl)
+    if cipher != ffi.NULL and lib.SSL_CIPHER_get_auth_nid(cipher) == lib.NID_auth_psk:
+        return True
+    session = lib.SSL_get_session(ssl)
+    return (session != ffi.NULL and lib.SSL_SESSION_get_protocol_version(session) == lib.TLS1_3_VERSION
+            and bool(lib.SSL_session_reused(ssl)))
+
+
+# ---------------------------------------------------------------------------
+# tls.Server
+
+
+def init_server(server: Any, options: Mapping[str, Any]) -> None:
+    """tls.Server construction: ``pskCallback`` / ``pskIdentityHint``."""
+    server._pskCallback = options.get("pskCallback")
+    server._pskIdentityHint = options.get("pskIdentityHint")
+    if _truthy(server._pskCallback):
+        _validate_function(server._pskCallback, "options.pskCallback", "property")
+    if _truthy(server._pskIdentityHint):
+        _validate_string(server._pskIdentityHint, "options.pskIdentityHint", "property")
+
+
+def on_server_connection(server: Any, socket: Any) -> None:
+    """Node's tlsConnectionListener: forward the socket's 'keylog' while the server listens."""
+    if server.listenerCount("keylog") > 0:
+        socket.on("keylog", lambda line: server.emit("keylog", line, socket))
+
+
+_default_session_id_context: Optional[str] = None
+
+
+def _session_id_context() -> str:
+    """Node: sha1(process.argv.join(' ')) in hex, first 32 characters."""
+    global _default_session_id_context
+    if _default_session_id_context is None:
+        argv = " ".join([sys.executable] + list(sys.argv))
+        _default_session_id_context = hashlib.sha1(argv.encode("utf-8")).hexdigest()[:32]
+    return _default_session_id_context
+
+
+def set_secure_context(server: Any, options: Any, kwargs: Optional[Dict[str, Any]] = None) -> None:
+    """Node's ``Server.prototype.setSecureContext``: the context for new connections
+    (keyword arguments are merged into ``options``)."""
+    if kwargs:
+        if options is None:
+            options = {}
+        if isinstance(options, Mapping):
+            options = {**options, **kwargs}
+    if not isinstance(options, Mapping):
+        raise _arg_type_error("options", "of type object", options)
+    get = options.get
+
+    def keep_truthy(name: str) -> None:
+        value = get(name)
+        setattr(server, name, value if _truthy(value) else None)
+
+    for name in ("pfx", "key", "passphrase", "cert", "clientCertEngine", "ca", "minVersion", "maxVersion",
+                 "secureProtocol", "crl"):
+        keep_truthy(name)
+    server.sigalgs = get("sigalgs")
+    keep_truthy("ciphers")
+    server.ecdhCurve = get("ecdhCurve")
+    keep_truthy("dhparam")
+    honor = get("honorCipherOrder")
+    server.honorCipherOrder = True if honor is None else _truthy(honor)
+    secure_options = get("secureOptions") or 0
+    server.secureOptions = secure_options if _truthy(secure_options) else None
+    session_id_context = get("sessionIdContext")
+    server.sessionIdContext = session_id_context if _truthy(session_id_context) else _session_id_context()
+    # Sticky: kept from an earlier call when not given again.
+    if _truthy(get("sessionTimeout")):
+        server.sessionTimeout = get("sessionTimeout")
+    if _truthy(get("ticketKeys")):
+        server.ticketKeys = get("ticketKeys")
+    server.privateKeyIdentifier = get("privateKeyIdentifier")
+    server.privateKeyEngine = get("privateKeyEngine")
+
+    server._shared_creds = createSecureContext({
+        "pfx": server.pfx,
+        "key": server.key,
+        "passphrase": server.passphrase,
+        "cert": server.cert,
+        "clientCertEngine": server.clientCertEngine,
+        "ca": server.ca,
+        "ciphers": server.ciphers,
+        "sigalgs": server.sigalgs,
+        "ecdhCurve": server.ecdhCurve,
+        "dhparam": server.dhparam,
+        "minVersion": server.minVersion,
+        "maxVersion": server.maxVersion,
+        "secureProtocol": server.secureProtocol,
+        "secureOptions": server.secureOptions,
+        "honorCipherOrder": server.honorCipherOrder,
+        "crl": server.crl,
+        "sessionIdContext": server.sessionIdContext,
+        "ticketKeys": getattr(server, "ticketKeys", None),
+        "sessionTimeout": getattr(server, "sessionTimeout", None),
+        "privateKeyIdentifier": server.privateKeyIdentifier,
+        "privateKeyEngine": server.privateKeyEngine,
+    })
