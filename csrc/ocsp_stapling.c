@@ -108,12 +108,13 @@ void tls_ocsp_set_state(SSL *s, int state)
 }
 
 /* Server: the 'OCSPRequest' callback answered; resp may be NULL (no staple).
- * OpenSSL takes ownership of the copy. */
+ * An empty response staples nothing either (Node copies it into
+ * OPENSSL_malloc(0), which is NULL).  OpenSSL takes ownership of the copy. */
 int tls_ocsp_done(SSL *s, const unsigned char *resp, size_t len)
 {
     tls_ocsp_put(s, TLS_OCSP_DONE);
-    if (resp != NULL) {
-        unsigned char *copy = OPENSSL_memdup(resp, len > 0 ? len : 1);
+    if (resp != NULL && len > 0) {
+        unsigned char *copy = OPENSSL_memdup(resp, len);
         if (copy == NULL)
             return 0;
         if (SSL_set_tlsext_status_ocsp_resp(s, copy, (long)len) != 1) {

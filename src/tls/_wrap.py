@@ -66,6 +66,8 @@ class TLSSocket(_extras.TLSSocketExtras, net.Socket):
     _sessions: Any = None       # tls._sessions state, only when session events are wired
     _hello_parser: Any = None   # tls._sessions._HelloParser while 'resumeSession' may pause
     _held_writes: Any = None    # tls._renegotiation: writes SSL_write refused during a renegotiation
+    _reneg_events: Any = None   # tls._renegotiation: renegotiation starts/dones recorded by OpenSSL
+    _ocsp: Any = None           # tls._ocsp: set when OCSP is wired on this socket
 
     def __init__(self, socket: Any = None, options: Optional[Dict[str, Any]] = None, **kwargs: Any) -> None:
         opts = net.merge_options(options, kwargs)

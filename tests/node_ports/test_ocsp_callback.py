@@ -173,6 +173,12 @@ def test_synchronous_callback(agent1, calls, node_run):
               expect_response=b"sync")
 
 
+def test_empty_response_staples_nothing(agent1, calls, node_run):
+    """An empty buffer is a response in JavaScript, but Node copies it into OPENSSL_malloc(0)
+    (NULL): nothing is stapled and the client gets None (measured on Node 20)."""
+    ocsp_case(agent1, calls, node_run, lambda server, cert, issuer, cb: cb(None, b""), expect_response=None)
+
+
 def test_response_must_be_a_buffer(agent1, calls, node_run):
     def main():
         server = tls.createServer({"key": agent1["key"], "cert": agent1["cert"]}, calls.must_not_call("secure"))
