@@ -96,3 +96,15 @@ def test_objects_need_a_loop_and_say_so(server_options):
     with pytest.raises(tls.NodeError) as info:
         tls.connect(443, "localhost")
     assert info.value.code == "ERR_NO_EVENT_LOOP"
+
+
+def test_reset_and_destroy_is_refused_on_a_tls_socket():
+    # Node 20 throws ERR_INVALID_HANDLE_TYPE: a TLS socket's handle is not TCP.
+    async def amain():
+        sock = tls.TLSSocket()
+        with pytest.raises(tls.NodeError) as info:
+            sock.resetAndDestroy()
+        assert info.value.code == "ERR_INVALID_HANDLE_TYPE"
+        sock.destroy()
+
+    asyncio.run(amain())

@@ -618,6 +618,10 @@ class TLSSocket(_extras.TLSSocketExtras, net.Socket):
         if self._engine is not None:
             self._engine.set_servername(name)
 
+    def resetAndDestroy(self) -> "TLSSocket":
+        # Node: only a plain TCP handle can be reset; a TLS socket's handle is TLSWrap.
+        raise NodeError("Invalid handle type", "ERR_INVALID_HANDLE_TYPE")
+
     def address(self) -> Dict[str, Any]:
         if self._sockname is None and isinstance(self._parent, net.Socket):
             return self._parent.address()
