@@ -114,3 +114,41 @@ void tls_feed_eof(SSL *ssl)
 {
     BIO_set_mem_eof_return(SSL_get_rbio(ssl), 0);
 }
+
+/*
+ * A new engine's SSL in one call: memory BIOs, release-buffers mode, the
+ * accept or connect state, and the owning engine's handle in the ex_data slot
+ * (see tls/_engine.py).  NULL on failure, with OpenSSL's error queue set.
+ */
+SSL *tls_engine_new(SSL_CTX *ctx, int is_server, void *handle)
+{
+    SSL *ssl = SSL_new(ctx);
+    if (ssl == NULL)
+        return NULL;
+    if (!tls_attach_memory_bios(ssl)) {
+        SSL_free(ssl);
+        return NULL;
+    }
+    SSL_set_mode(ssl, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    if (is_server)
+        SSL_set_accept_state(ssl);
+    else
+        SSL_set_connect_state(ssl);
+    SSL_set_ex_data(ssl, tls_ssl_ex_index(), handle);
+    return ssl;
+}
+
+/*
+ * tls_write() and tls_drain() in one call, for a write whose records go
+ * straight to the transport: encrypt from data (as tls_write), then move the
+ * pending ciphertext into out.  io[0] receives the bytes put in out, io[1] the
+ * ciphertext still pending in the write BIO (when out was too small).
+ */
+size_t tls_write_out(SSL *ssl, const char *data, size_t len, size_t out_limit, int *status,
+                     char *out, size_t outcap, size_t *io)
+{
+    size_t n = tls_write(ssl, data, len, out_limit, status);
+    io[0] = tls_drain(ssl, out, outcap);
+    io[1] = BIO_ctrl_pending(SSL_get_wbio(ssl));
+    return n;
+}

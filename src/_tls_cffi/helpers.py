@@ -27,3 +27,11 @@ int tls_ctx_get_ticket_keys(SSL_CTX *, unsigned char *, size_t);
 int tls_set_alpn_server_protos(SSL *, const unsigned char *, unsigned int);
 int tls_set_npn_protos(SSL *, const unsigned char *, unsigned int, int);
 """
+
+FUNCTIONS += """
+SSL *tls_engine_new(SSL_CTX *, int, void *);
+"""
+
+FUNCTIONS += """
+size_t tls_write_out(SSL *, const char *, size_t, size_t, int *, char *, size_t, size_t *);
+"""

@@ -11,10 +11,17 @@
 Inside a running asyncio loop the same objects work as they are
 (``asyncio.run(amain())``).  ``tls.net`` is Node's ``net`` and ``tls.events``
 Node's ``events``.
+
+Importing ``tls`` is cheap: only the defaults below are defined at import.
+Every other public name (and ``tls.net`` / ``tls.events``) is loaded the
+first time it is used, so ``import tls`` neither loads asyncio nor the OpenSSL
+binding; ``tls.createServer(...)``, ``from tls import connect`` and ``dir(tls)``
+work as if everything had been imported eagerly.
 """
 from __future__ import annotations
 
-from . import events, net
+import importlib as _importlib
+
 from ._constants import (
     CLIENT_RENEG_LIMIT,
     CLIENT_RENEG_WINDOW,
@@ -23,12 +30,6 @@ from ._constants import (
     DEFAULT_MAX_VERSION,
     DEFAULT_MIN_VERSION,
 )
-from ._runtime import run
-from ._secure_context import SecureContext, createSecureContext, getCiphers
-from ._wrap import Server, TLSSocket, connect, createServer
-from ._x509 import checkServerIdentity
-from ._legacy import CryptoStream, SecurePair, createSecurePair  # deprecated (DEP0064)
-from .errors import NodeError
 
 __all__ = [
     "CLIENT_RENEG_LIMIT", "CLIENT_RENEG_WINDOW", "DEFAULT_CIPHERS", "DEFAULT_ECDH_CURVE",
@@ -36,14 +37,49 @@ __all__ = [
     "checkServerIdentity", "connect", "createSecureContext", "createServer", "events", "getCiphers",
     "net", "rootCertificates", "run",
 ]
-__all__ += ["CryptoStream", "SecurePair", "createSecurePair"]
-from ._negotiation import convertALPNProtocols  # noqa: E402
+__all__ += ["CryptoStream", "SecurePair", "createSecurePair"]  # deprecated (DEP0064)
 __all__ += ["convertALPNProtocols"]
+
+# public name -> the submodule that defines it (loaded on first access)
+_LAZY = {
+    "run": "_runtime",
+    "SecureContext": "_secure_context",
+    "createSecureContext": "_secure_context",
+    "getCiphers": "_secure_context",
+    "Server": "_wrap",
+    "TLSSocket": "_wrap",
+    "connect": "_wrap",
+    "createServer": "_wrap",
+    "checkServerIdentity": "_x509",
+    "CryptoStream": "_legacy",
+    "SecurePair": "_legacy",
+    "createSecurePair": "_legacy",
+    "NodeError": "errors",
+    "convertALPNProtocols": "_negotiation",
+}
 
 
 def __getattr__(name: str):
-    # The system trust store is read only when someone asks for it.
+    module = _LAZY.get(name)
+    if module is not None:
+        value = getattr(_importlib.import_module("." + module, __name__), name)
+        globals()[name] = value   # later lookups are plain module attributes
+        return value
     if name == "rootCertificates":
+        # The system trust store is read only when someone asks for it (each
+        # time: the value is not cached here).
         from . import _secure_context
         return _secure_context.rootCertificates
+    if not name.startswith("__"):
+        # Submodules (tls.net, tls.events, tls.errors, tls._runtime, ...)
+        # are attributes once imported, as with an eager package.
+        try:
+            return _importlib.import_module("." + name, __name__)
+        except ModuleNotFoundError as exc:
+            if exc.name != __name__ + "." + name:
+                raise
     raise AttributeError("module 'tls' has no attribute %r" % name)
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY) | {"events", "net", "rootCertificates"})

@@ -65,6 +65,7 @@ class _Scratch(threading.local):
         self.buf = ffi.new("char[]", _BUFFER_SIZE)
         self.view = ffi.buffer(self.buf)
         self.status = ffi.new("int *")
+        self.io = ffi.new("size_t[2]")
 
 
 _scratch = _Scratch()
@@ -80,25 +81,21 @@ def engine_for(ssl: Any) -> Optional["TLSEngine"]:
 
 class TLSEngine:
     __slots__ = (
-        "_ssl", "_handle", "is_server", "handshake_done", "callback_error",
-        "paused", "owner", "eof", "_read_error", "__weakref__",
+        "_ssl", "ssl", "_handle", "is_server", "handshake_done", "callback_error",
+        "paused", "owner", "eof", "_read_error", "_out_stash", "__weakref__",
     )
 
     def __init__(self, ctx: Any, is_server: bool, owner: Any = None) -> None:
-        ssl = lib.SSL_new(ctx)
+        handle = ffi.new_handle(self)
+        # SSL_new, the memory BIOs, the mode, the state and the ex_data slot
+        # in one C call (csrc/datapath.c).
+        ssl = lib.tls_engine_new(ctx, is_server, handle)
         if ssl == ffi.NULL:
             raise error_from_queue("SSL_new failed")
-        if not lib.tls_attach_memory_bios(ssl):
-            lib.SSL_free(ssl)
-            raise error_from_queue("could not allocate BIOs")
-        lib.SSL_set_mode(ssl, lib.SSL_MODE_RELEASE_BUFFERS | lib.SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER)
-        if is_server:
-            lib.SSL_set_accept_state(ssl)
-        else:
-            lib.SSL_set_connect_state(ssl)
-        self._handle = ffi.new_handle(self)
-        lib.SSL_set_ex_data(ssl, _SSL_INDEX, self._handle)
-        self._ssl = ssl
+        self._handle = handle
+        # ``ssl`` is what other modules read (a slot, not a property: it is
+        # read several times per handshake); ``_ssl`` what the engine uses.
+        self._ssl = self.ssl = ssl
         self.is_server = is_server
         self.handshake_done = False
         self.callback_error: Optional[BaseException] = None
@@ -109,12 +106,14 @@ class TLSEngine:
         self.eof = False
         # A fatal read error met after some plaintext: raised by the next read().
         self._read_error: Optional[BaseException] = None
+        # Ciphertext taken out of the BIO by a failed write_out(): outgoing() returns it first.
+        self._out_stash: Optional[bytes] = None
 
     # -- lifetime --------------------------------------------------------
     def free(self) -> None:
-        ssl = self._ssl
+        ssl = getattr(self, "_ssl", None)   # unset when __init__ failed
         if ssl is not None:
-            self._ssl = None
+            self._ssl = self.ssl = None
             # Clear ex_data first: nothing may find this engine any more.
             lib.SSL_set_ex_data(ssl, _SSL_INDEX, ffi.NULL)
             lib.SSL_free(ssl)
@@ -123,10 +122,6 @@ class TLSEngine:
 
     def __del__(self) -> None:
         self.free()
-
-    @property
-    def ssl(self) -> Any:
-        return self._ssl
 
     # -- network side ----------------------------------------------------
     def feed(self, data: Any) -> None:
@@ -152,6 +147,9 @@ class TLSEngine:
         ssl = self._ssl
         if ssl is None:
             return b""
+        if self._out_stash is not None:
+            stash, self._out_stash = self._out_stash, None
+            return stash + self.outgoing()
         pending = lib.tls_pending_out(ssl)
         if not pending:
             return b""
@@ -159,9 +157,16 @@ class TLSEngine:
         if pending <= _BUFFER_SIZE:
             n = lib.tls_drain(ssl, scratch.buf, pending)
             return scratch.view[:n]
-        out = bytearray(pending)
-        n = lib.tls_drain(ssl, ffi.from_buffer(out), pending)
-        return bytes(out[:n])
+        # More than the scratch buffer: drain it in pieces (no zero-filled
+        # temporary buffer), one join.
+        parts = []
+        while pending > 0:
+            n = lib.tls_drain(ssl, scratch.buf, min(pending, _BUFFER_SIZE))
+            if not n:
+                break
+            parts.append(scratch.view[:n])
+            pending -= n
+        return b"".join(parts)
 
     # -- handshake -------------------------------------------------------
     def handshake(self) -> bool:
@@ -251,6 +256,34 @@ class TLSEngine:
             self._raise_callback_error()
             raise error_from_queue("TLS write failed")
         return n
+
+    def write_out(self, data: Any) -> Tuple[int, bytes]:
+        """:meth:`write` then :meth:`outgoing`, in one C call.
+
+        Returns (plaintext bytes consumed, all ciphertext pending after the
+        write); for an owner that sends the records at once.
+        """
+        if not isinstance(data, bytes):
+            data = ffi.from_buffer(data)
+        scratch = _scratch
+        io = scratch.io
+        n = lib.tls_write_out(self._ssl, data, len(data), _OUT_LIMIT, scratch.status, scratch.buf, _BUFFER_SIZE, io)
+        got = io[0]
+        out = scratch.view[:got] if got else b""
+        if io[1]:
+            out += self.outgoing()   # more than the scratch buffer holds (a huge write)
+        status = scratch.status[0]
+        if status != lib.SSL_ERROR_NONE and n < len(data):
+            if status in (lib.SSL_ERROR_WANT_READ, lib.SSL_ERROR_WANT_WRITE, lib.SSL_ERROR_WANT_X509_LOOKUP,
+                          lib.SSL_ERROR_WANT_CLIENT_HELLO_CB):
+                return n, out
+            if out:
+                # what was encrypted before the failure still goes out, by
+                # the owner's outgoing() after the error
+                self._out_stash = out
+            self._raise_callback_error()
+            raise error_from_queue("TLS write failed")
+        return n, out
 
     def shutdown(self) -> None:
         """Queue close_notify (once); the caller drains outgoing()."""

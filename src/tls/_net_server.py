@@ -95,6 +95,7 @@ class Server(EventEmitter):
             self._loop.call_soon(self.emit, "error", err)
             return self
         self._sock = sock
+        self._accept_params = (int(sock.family), int(sock.type), sock.proto)
         self.listening = True
         self._closing = False
         self._loop.add_reader(sock.fileno(), self._on_acceptable)
@@ -153,11 +154,20 @@ class Server(EventEmitter):
 
     def _on_acceptable(self) -> None:
         sock = self._sock
+        if sock is None:
+            return
+        # socket.accept() without its per-call family/type enum conversions
+        accept = getattr(sock, "_accept", None)
+        params = self._accept_params
         for _ in range(self._backlog):
-            if sock is None or not self.listening:
+            if self._sock is not sock or not self.listening:
                 return
             try:
-                conn, _addr = sock.accept()
+                if accept is not None:
+                    fd, addr = accept()
+                    conn = _socket.socket(*params, fileno=fd)
+                else:
+                    conn, addr = sock.accept()
             except (BlockingIOError, InterruptedError):
                 return
             except ConnectionAbortedError:
@@ -172,7 +182,19 @@ class Server(EventEmitter):
                 self.emit("error", errno_error(exc, "accept"))
                 return
             conn.setblocking(False)
-            self._loop.create_task(self._adopt(conn))
+            make_transport = self._make_transport
+            if make_transport is None:
+                make_transport = self._make_transport = _transport_maker(self._loop)
+            if make_transport is False:
+                self._loop.create_task(self._adopt(conn))
+                continue
+            try:
+                # What connect_accepted_socket does, without its task and
+                # future: the transport calls connection_made on the next
+                # loop iteration.
+                make_transport(conn, self._make_protocol(), extra={"peername": addr})
+            except OSError:
+                conn.close()
 
     def _resume_accepting(self, sock: _socket.socket) -> None:
         if self._sock is sock and self.listening:
@@ -183,6 +205,9 @@ class Server(EventEmitter):
             await self._loop.connect_accepted_socket(self._make_protocol, conn)
         except OSError:
             conn.close()
+
+    _accept_params: Any = None    # (family, type, proto) of the listening socket
+    _make_transport: Any = None   # the loop's socket-transport factory, or False (see _transport_maker)
 
     def _make_protocol(self) -> _SocketProtocol:
         sock = self._socket_class({"allowHalfOpen": self.allowHalfOpen})
@@ -290,6 +315,29 @@ class Server(EventEmitter):
         self._refed = False
         _runtime.unref_handle(self)
         return self
+
+
+_direct_loop_types: Dict[type, bool] = {}
+
+
+def _transport_maker(loop: Any) -> Any:
+    """The loop's private socket-transport factory when the loop is asyncio's
+    own selector loop (what ``connect_accepted_socket`` and
+    ``create_connection`` end up calling), else False: other loops (uvloop)
+    go through the public coroutines."""
+    kind = type(loop)
+    ok = _direct_loop_types.get(kind)
+    if ok is None:
+        try:
+            from asyncio import selector_events
+        except ImportError:  # pragma: no cover
+            selector_events = None
+        ok = selector_events is not None and issubclass(kind, selector_events.BaseSelectorEventLoop) and \
+            kind.connect_accepted_socket is selector_events.BaseSelectorEventLoop.connect_accepted_socket and \
+            kind.create_connection is selector_events.BaseSelectorEventLoop.create_connection and \
+            getattr(kind, "_make_socket_transport", None) is not None
+        _direct_loop_types[kind] = ok
+    return loop._make_socket_transport if ok else False
 
 
 def createServer(options: Any = None, connectionListener: Optional[Callable[..., Any]] = None,

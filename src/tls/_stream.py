@@ -49,7 +49,8 @@ class StreamMixin:
     def _on_raw_read(self, view: memoryview) -> None:
         """Raw bytes arrived (a view of a shared buffer: copy or consume now)."""
         self.bytesRead += len(view)
-        self._touch()
+        if self._timeout_ms:
+            self._touch()
         self._on_raw_data(view)
 
     def _on_raw_data(self, data: Any) -> None:
@@ -65,7 +66,14 @@ class StreamMixin:
         if not chunk or self.destroyed:
             return
         if self._flowing and not self._rbuf:
-            self._emit_data(chunk)
+            # _emit_data, inlined: this is the per-read path
+            self._bytes_dispatched += len(chunk)
+            if self._decoder is None:
+                self.emit("data", chunk)
+            else:
+                text = self._decoder.decode(chunk)
+                if text:
+                    self.emit("data", text)
             return
         if self._rbuf is None:
             self._rbuf = deque()
@@ -134,7 +142,11 @@ class StreamMixin:
     def resume(self) -> "StreamMixin":
         if not self._flowing:
             self._flowing = True
-            self._loop.call_soon(self._flush_read_buffer)
+            # Nothing buffered, reading not paused, no end pending: the flush
+            # would do nothing (new chunks are emitted directly while flowing),
+            # so the usual first on('data') costs no loop callback.
+            if self._rbuf or self._reading_paused or self._eof:
+                self._loop.call_soon(self._flush_read_buffer)
         return self
 
     def isPaused(self) -> bool:
@@ -144,12 +156,13 @@ class StreamMixin:
         self._decoder = _decoder("utf8" if encoding is None else encoding)
         return self
 
-    def _add(self, event: Any, listener: Callable[..., Any], prepend: bool) -> "StreamMixin":
-        super()._add(event, listener, prepend)
+    # EventEmitter calls _listener_added once a 'data' listener is in place.
+    _watched_events = frozenset({"data"})
+
+    def _listener_added(self, event: Any) -> None:
         # Node: attaching a 'data' listener starts the flow unless paused explicitly.
-        if event == "data" and self._flowing is None:
+        if self._flowing is None:
             self.resume()
-        return self
 
     def pipe(self, destination: Any, options: Optional[Dict[str, Any]] = None) -> Any:
         """Node's readable.pipe: write every chunk, respect 'drain', end at 'end'."""
@@ -238,9 +251,10 @@ class StreamMixin:
             if not self.destroyed:
                 self.destroy(err)
             return False
-        chunk = to_bytes(data, encoding)
+        chunk = data if type(data) is bytes else to_bytes(data, encoding)
         self._bytes_written += len(chunk)
-        self._touch()
+        if self._timeout_ms:
+            self._touch()
         if not self._ready:
             if self._queue is None:
                 self._queue = deque()
@@ -256,7 +270,15 @@ class StreamMixin:
             self._queued_bytes += len(chunk)
         else:
             self._write_chunk(chunk, cb)
-        if self.writableLength >= self.writableHighWaterMark:
+        # writableLength, inlined (and the transport asked about closing only
+        # when it holds bytes): this is the per-write path
+        size = self._queued_bytes
+        transport = self._transport
+        if transport is not None and self._ready:
+            pending = transport.get_write_buffer_size()
+            if pending and not transport.is_closing():
+                size += pending
+        if size >= self.writableHighWaterMark:
             self._need_drain = True
             return False
         return True

@@ -525,14 +525,20 @@ class TLSSocket(_extras.TLSSocketExtras, net.Socket):
         if self._held_writes is not None:
             self._held_writes.append((chunk, cb))  # behind what a renegotiation holds
             return
-        view = memoryview(chunk)
+        view: Any = chunk
         try:
             while view:
-                n = engine.write(view)
-                self._flush()
-                view = view[n:]
+                if self._sessions is None:
+                    # nothing held for 'newSession': encrypt and take the records in one C call
+                    n, out = engine.write_out(view)
+                    if out:
+                        self._transport_write(out)
+                else:
+                    n = engine.write(view)
+                    self._flush()
                 if n == 0:
                     break
+                view = memoryview(view)[n:] if n < len(view) else b""
         except NodeError as err:
             self._flush()
             self._on_ssl_error(err)

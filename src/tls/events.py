@@ -25,7 +25,6 @@ as ``'error'`` on the emitter, as Node does.
 """
 from __future__ import annotations
 
-import asyncio
 import functools
 import math
 import warnings
@@ -183,6 +182,13 @@ class EventEmitter:
     _maxListeners: Any = None
     _warned: Optional[Set[Hashable]] = None
     _captureRejections: Optional[bool] = None
+    #: Events whose listener additions a subclass wants to hear about: after
+    #: each one is added, ``_listener_added(event)`` runs (a stream starts
+    #: flowing with its first 'data' listener).  Cheaper than overriding _add.
+    _watched_events: "frozenset[Hashable]" = frozenset()
+
+    def _listener_added(self, event: Hashable) -> None:
+        """Hook for ``_watched_events``; see there."""
 
     def __init__(self, options: Optional[Mapping[str, Any]] = None, *,
                  captureRejections: Optional[bool] = None) -> None:
@@ -198,7 +204,8 @@ class EventEmitter:
     # -- adding ---------------------------------------------------------------------------
 
     def _add(self: _E, event: Hashable, listener: Listener, prepend: bool) -> _E:
-        _check_listener(listener)
+        if not callable(listener):
+            _check_listener(listener)
         events = self._events
         if events is None:
             events = self._events = {}
@@ -212,10 +219,16 @@ class EventEmitter:
         existing = events.get(event)
         if existing is None:
             events[event] = (listener,)
+            if event in type(self)._watched_events:
+                self._listener_added(event)
             return self
         existing = (listener,) + existing if prepend else existing + (listener,)
         events[event] = existing
-        m = self.getMaxListeners()
+        if event in type(self)._watched_events:
+            self._listener_added(event)
+        m = self._maxListeners
+        if m is None:
+            m = type(self).defaultMaxListeners
         if m > 0 and len(existing) > m:
             warned = self._warned
             if warned is None:
@@ -357,18 +370,20 @@ class EventEmitter:
             return False
         if len(handlers) == 1:
             result = handlers[0](*args)
-            if result is not None:
+            # Fast path: a listener returning nothing, or a bool (the usual
+            # ``lambda d: sock.write(d)``), cannot have started a coroutine.
+            if result is not None and result is not True and result is not False:
                 self._handle_result(result, event, args)
             return True
         for handler in handlers:
             result = handler(*args)
-            if result is not None:
+            if result is not None and result is not True and result is not False:
                 self._handle_result(result, event, args)
         return True
 
     def _handle_result(self, result: Any, event: Hashable, args: Tuple[Any, ...]) -> None:
         """Run an async listener's coroutine, as Node runs its promise."""
-        if not asyncio.iscoroutine(result):
+        if type(result) in _PLAIN_RESULT_TYPES or not _iscoroutine(result):
             return
         from . import _runtime
 
@@ -439,6 +454,24 @@ class EventEmitter:
         return type(self).defaultMaxListeners if m is None else m
 
 
+# Types of listener results known not to be coroutines (what a listener
+# returns is often ``self`` of a chained call, e.g. ``sock.end()``): they skip
+# asyncio.iscoroutine's ABC check on later emits.  Bounded; asyncio itself is
+# imported only when a listener returns something else.
+_PLAIN_RESULT_TYPES: Set[type] = {int, float, str, bytes, tuple, list, dict}
+_PLAIN_RESULT_TYPES_MAX = 256
+
+
+def _iscoroutine(result: Any) -> bool:
+    import asyncio
+
+    if asyncio.iscoroutine(result):
+        return True
+    if len(_PLAIN_RESULT_TYPES) < _PLAIN_RESULT_TYPES_MAX:
+        _PLAIN_RESULT_TYPES.add(type(result))
+    return False
+
+
 def _unhandled(args: Tuple[Any, ...]) -> BaseException:
     if args:
         er = args[0]
@@ -460,6 +493,8 @@ async def once(emitter: EventEmitter, name: Hashable) -> List[Any]:
     ``'error'`` itself), as Node's ``events.once`` rejects.  Cancelling the
     wait removes the listeners.
     """
+    import asyncio
+
     loop = asyncio.get_running_loop()
     future: "asyncio.Future[List[Any]]" = loop.create_future()
 

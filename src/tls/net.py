@@ -40,6 +40,7 @@ effect at once, like Node's synchronous bind/close.
 from __future__ import annotations
 
 import asyncio
+import functools
 import ipaddress
 import socket as _socket
 import struct
@@ -60,6 +61,12 @@ _READ_SIZE = 256 * 1024
 def isIP(value: Any) -> int:
     if not isinstance(value, str) or not value or value != value.strip():
         return 0
+    return _ip_version(value)
+
+
+@functools.lru_cache(maxsize=512)
+def _ip_version(value: str) -> int:
+    # cached: every connect() asks about its host, usually the same few
     try:
         return ipaddress.ip_address(value.split("%", 1)[0] if ":" in value else value).version
     except ValueError:
@@ -110,7 +117,12 @@ class _SocketProtocol(asyncio.BufferedProtocol):
         return self._view
 
     def buffer_updated(self, nbytes: int) -> None:
-        self.owner._on_raw_read(self._view[:nbytes])
+        # Socket._on_raw_read, inlined: this runs once per network read.
+        owner = self.owner
+        owner.bytesRead += nbytes
+        if owner._timeout_ms:
+            owner._touch()
+        owner._on_raw_data(self._view[:nbytes])
 
     def eof_received(self) -> bool:
         self.owner._on_raw_eof()
@@ -136,63 +148,94 @@ class Socket(StreamMixin, EventEmitter):
     writableHighWaterMark = HIGH_WATER_MARK
     readableHighWaterMark = HIGH_WATER_MARK
 
+    # Per-connection state starts as these class-level defaults (all
+    # immutable) and becomes an instance attribute only when it changes: a
+    # new socket costs a few stores, and an idle one carries only the state it
+    # has used.  The exception is what the per-read / per-write path reads
+    # (set in __init__ as well): CPython 3.11 cannot specialize
+    # reading a class attribute through an instance, which costs about three
+    # times an instance attribute read.
+    allowHalfOpen = False
+    _transport: Any = None
+    _protocol: Optional[_SocketProtocol] = None
+    _connect_task: Any = None
+    _connect_sock: Any = None       # the socket of a direct connect in progress (_connect_direct)
+    _was_connected = False          # a transport was ever attached
+    _detached = False               # its transport was handed to another Socket (a TLSSocket)
+    connecting = False
+    destroyed = False
+    bytesRead = 0
+    _bytes_written = 0
+    _bytes_dispatched = 0
+    # writable side
+    _ready = False                  # transport (or TLS session) ready for writes
+    _queue: Optional[Deque[Tuple[bytes, Any]]] = None   # writes before ready
+    _queued_bytes = 0
+    _write_paused = False           # the transport holds >= writableHighWaterMark
+    _drain_cbs: Optional[List[Any]] = None
+    _end_cbs: Optional[List[Any]] = None
+    _need_drain = False
+    _ending = False                 # end() called
+    _write_shut = False             # our side shut down (FIN / close_notify sent)
+    _finished = False
+    # readable side
+    _flowing: Optional[bool] = None
+    _rbuf: Optional[Deque[bytes]] = None
+    _rbuf_size = 0
+    _reading_paused = False         # we paused the transport's reading
+    _eof = False                    # peer ended
+    _ended_emitted = False
+    _decoder: Any = None
+    # misc
+    _timeout_ms: Optional[float] = None
+    _timer: Any = None
+    _last_active = 0.0
+    _had_error = False
+    _close_emitted = False
+    _close_before_connect: Any = None
+    _tcp_ready = False
+    _destroy_error: Optional[BaseException] = None
+    _refed = True
+    _server: Optional["Server"] = None
+    _peer: Any = None
+    _sockname: Any = None
+    _family: Optional[int] = None
+    _no_delay: Optional[bool] = None
+    _keep_alive: Optional[Tuple[bool, float]] = None
+
     def __init__(self, options: Optional[Dict[str, Any]] = None, **kwargs: Any) -> None:
         super().__init__()
-        opts = merge_options(options, kwargs)
-        self.allowHalfOpen = bool(opts.get("allowHalfOpen", False))
-        hwm = opts.get("highWaterMark")
-        for name in ("writableHighWaterMark", "readableHighWaterMark"):
-            value = opts.get(name, hwm)
-            if value is not None:
-                if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-                    raise NodeTypeError('The value "%r" is invalid for option "%s"' % (value, name),
-                                        "ERR_INVALID_ARG_VALUE")
-                setattr(self, name, int(value))
+        # The options are only read here: a plain dict needs no copy.
+        opts = options if not kwargs and type(options) is dict else merge_options(options, kwargs)
+        # read on every write: an instance attribute (see above)
+        self.writableHighWaterMark = self.writableHighWaterMark
+        if opts:
+            if opts.get("allowHalfOpen"):
+                self.allowHalfOpen = True
+            hwm = opts.get("highWaterMark")
+            for name in ("writableHighWaterMark", "readableHighWaterMark"):
+                value = opts.get(name, hwm)
+                if value is not None:
+                    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+                        raise NodeTypeError('The value "%r" is invalid for option "%s"' % (value, name),
+                                            "ERR_INVALID_ARG_VALUE")
+                    setattr(self, name, int(value))
         self._loop = _runtime.get_loop()
-        self._transport: Any = None
-        self._protocol: Optional[_SocketProtocol] = None
-        self._connect_task: Any = None
-        self._was_connected = False     # a transport was ever attached
-        self.connecting = False
+        # the state the data path reads, as instance attributes (see above)
         self.destroyed = False
         self.bytesRead = 0
         self._bytes_written = 0
         self._bytes_dispatched = 0
-        # writable side
-        self._ready = False             # transport (or TLS session) ready for writes
-        self._queue: Optional[Deque[Tuple[bytes, Any]]] = None   # writes before ready
+        self._transport = None
+        self._ready = False
         self._queued_bytes = 0
-        self._write_paused = False      # the transport holds >= writableHighWaterMark
-        self._drain_cbs: Optional[List[Any]] = None
-        self._end_cbs: Optional[List[Any]] = None
+        self._write_paused = False
         self._need_drain = False
-        self._ending = False            # end() called
-        self._write_shut = False        # our side shut down (FIN / close_notify sent)
-        self._finished = False
-        # readable side
-        self._flowing: Optional[bool] = None
-        self._rbuf: Optional[Deque[bytes]] = None
-        self._rbuf_size = 0
-        self._reading_paused = False    # we paused the transport's reading
-        self._eof = False               # peer ended
-        self._ended_emitted = False
-        self._decoder: Any = None
-        # misc
-        self._timeout_ms: Optional[float] = None
-        self._timer: Any = None
-        self._last_active = 0.0
-        self._had_error = False
-        self._close_emitted = False
-        self._close_before_connect: Any = None
-        self._tcp_ready = False
-        self._destroy_error: Optional[BaseException] = None
-        self._refed = True
-        self._server: Optional["Server"] = None
-        self._peer: Any = None
-        self._sockname: Any = None
-        self._family: Optional[int] = None
-        self._no_delay: Optional[bool] = None
-        self._keep_alive: Optional[Tuple[bool, float]] = None
+        self._ending = False
+        self._flowing = None
+        self._rbuf = None
+        self._decoder = None
+        self._timeout_ms = None
 
     # -- attaching a transport -------------------------------------------
     def _on_transport(self, transport: Any) -> None:
@@ -207,17 +250,11 @@ class Socket(StreamMixin, EventEmitter):
         self.connecting = False
         self._on_connect()
 
-    def _attach_transport(self, transport: Any) -> None:
+    def _attach_transport(self, transport: Any, addresses_known: bool = False) -> None:
         self._transport = transport
         self._was_connected = True
-        sock = transport.get_extra_info("socket")
-        if sock is not None:
-            self._family = sock.family
-            try:
-                self._peer = sock.getpeername()
-                self._sockname = sock.getsockname()
-            except OSError:
-                pass
+        if not addresses_known:
+            self._read_addresses(transport)
         transport.set_write_buffer_limits(high=max(self.writableHighWaterMark - 1, 0), low=0)
         if self._reading_paused:
             transport.pause_reading()
@@ -226,7 +263,37 @@ class Socket(StreamMixin, EventEmitter):
         if self._keep_alive is not None:
             self.setKeepAlive(*self._keep_alive)
         if self._refed:
-            _runtime.ref_handle(self)
+            _runtime.ref_handle(self, self._loop)
+
+    def _read_addresses(self, transport: Any) -> None:
+        """Family, peer and local address of a socket transport.
+
+        asyncio's socket transports already asked the kernel (``peername`` /
+        ``sockname`` extras), so no system call is made here.  Like a failed
+        ``getpeername()``, a missing peer name leaves both addresses unset.
+        """
+        sock = transport.get_extra_info("socket")
+        if sock is None:
+            return
+        sockname = transport.get_extra_info("sockname")
+        if type(sockname) is tuple and len(sockname) in (2, 4):
+            self._family = _socket.AF_INET6 if len(sockname) == 4 else _socket.AF_INET
+        else:
+            self._family = sock.family
+        peer = transport.get_extra_info("peername")
+        if peer is None:
+            try:
+                peer = sock.getpeername()
+                sockname = sock.getsockname()
+            except OSError:
+                return
+        elif sockname is None:
+            try:
+                sockname = sock.getsockname()
+            except OSError:
+                return
+        self._peer = peer
+        self._sockname = sockname
 
     def _take_transport_from(self, other: "Socket") -> None:
         """Adopt ``other``'s live connection (Node's handle transfer)."""
@@ -245,7 +312,7 @@ class Socket(StreamMixin, EventEmitter):
         if other._reading_paused:
             # other stopped reading for its own buffer; we start with none
             transport.resume_reading()
-        self._attach_transport(transport)
+        self._attach_transport(transport, addresses_known=other._was_connected)
 
     # -- connection ------------------------------------------------------
     def connect(self, *args: Any, **kwargs: Any) -> "Socket":
@@ -277,8 +344,78 @@ class Socket(StreamMixin, EventEmitter):
             _runtime.ref_handle(self)
         if options.get("timeout"):
             self.setTimeout(options["timeout"])
-        self._connect_task = self._loop.create_task(self._connect(options))
+        if not self._connect_direct(options):
+            self._connect_task = self._loop.create_task(self._connect(options))
         return self
+
+    def _connect_direct(self, options: Dict[str, Any]) -> bool:
+        """Connect to a numeric address without a task (as libuv does).
+
+        Only on asyncio's selector loop, and only for an IP address with no
+        local address to bind: a non-blocking connect(), a writer callback
+        for its completion, then the same transport create_connection makes.
+        Everything else (names to resolve, Unix paths, uvloop) goes through
+        ``_connect``.  Returns whether it took the connection.
+        """
+        if options.get("path") is not None or options.get("localAddress") or options.get("localPort"):
+            return False
+        host = options.get("host") or "localhost"
+        kind = isIP(host)
+        if not kind or "%" in host:
+            return False
+        loop = self._loop
+        make = _transport_maker(loop)
+        if make is False:
+            return False
+        port = options["port"]
+        self._protocol = _SocketProtocol(self)
+        try:
+            sock = _socket.socket(_socket.AF_INET6 if kind == 6 else _socket.AF_INET, _socket.SOCK_STREAM)
+        except OSError as exc:
+            loop.call_soon(self._connect_failed, errno_error(exc, "connect", address=host, port=port))
+            return True
+        try:
+            sock.setblocking(False)
+            sock.connect((host, port))
+        except (BlockingIOError, InterruptedError):
+            self._connect_sock = sock
+            loop.add_writer(sock.fileno(), self._on_connect_writable, sock, make, host, port)
+            return True
+        except OSError as exc:
+            sock.close()
+            loop.call_soon(self._connect_failed, errno_error(exc, "connect", address=host, port=port))
+            return True
+        # connected at once: finish on the next iteration, as asyncio would
+        self._connect_sock = sock
+        loop.call_soon(self._on_connect_writable, sock, make, host, port, False)
+        return True
+
+    def _on_connect_writable(self, sock: Any, make: Any, host: str, port: int, registered: bool = True) -> None:
+        if registered:
+            try:
+                self._loop.remove_writer(sock.fileno())
+            except (ValueError, OSError):
+                pass
+        if self._connect_sock is not sock:
+            return  # destroyed meanwhile (destroy() closed it)
+        self._connect_sock = None
+        if self.destroyed:
+            sock.close()
+            return
+        err = sock.getsockopt(_socket.SOL_SOCKET, _socket.SO_ERROR)
+        try:
+            if err:
+                raise OSError(err, "Connect call failed %r" % ((host, port),))
+            make(sock, self._protocol)   # connection_made follows on the next iteration
+        except OSError as exc:
+            sock.close()
+            self._connect_failed(errno_error(exc, "connect", address=host, port=port))
+
+    def _connect_failed(self, error: BaseException) -> None:
+        if self.destroyed:
+            return
+        self.connecting = False
+        self.destroy(error)
 
     async def _connect(self, options: Dict[str, Any]) -> None:
         path = options.get("path")
@@ -380,6 +517,13 @@ class Socket(StreamMixin, EventEmitter):
         task, self._connect_task = self._connect_task, None
         if task is not None and not task.done():
             task.cancel()
+        sock, self._connect_sock = self._connect_sock, None
+        if sock is not None:   # a direct connect still in progress
+            try:
+                self._loop.remove_writer(sock.fileno())
+            except (ValueError, OSError):
+                pass
+            sock.close()
         transport = self._transport
         if transport is not None:
             if error is not None:
@@ -410,7 +554,8 @@ class Socket(StreamMixin, EventEmitter):
             self._loop.call_soon(self._emit_close, error is not None)
 
     def _emit_close(self, had_error: bool) -> None:
-        _runtime.handle_closed(self)
+        if not self._detached:  # a detached socket's handle went with its transport
+            _runtime.handle_closed(self)
         self._close_emitted = True
         self.emit("close", had_error)
 
@@ -536,7 +681,9 @@ class Socket(StreamMixin, EventEmitter):
         """TCP_NODELAY on (default) or off; remembered until connected."""
         self._no_delay = bool(noDelay)
         sock = self._raw_socket()
-        if sock is not None and sock.family in (_socket.AF_INET, _socket.AF_INET6):
+        # (the family we know already: socket.family builds an enum each time)
+        if sock is not None and (self._family if self._family is not None else sock.family) \
+                in (_socket.AF_INET, _socket.AF_INET6):
             try:
                 sock.setsockopt(_socket.IPPROTO_TCP, _socket.TCP_NODELAY, 1 if noDelay else 0)
             except OSError:
@@ -691,4 +838,4 @@ createConnection = connect
 
 
 # Server lives in its own module; imported last because it subclasses nothing here but uses Socket.
-from ._net_server import Server, createServer  # noqa: E402
+from ._net_server import Server, _transport_maker, createServer  # noqa: E402

@@ -1,0 +1,387 @@
+"""Structural performance invariants (issue 4), asserted without any timing.
+
+What is checked is the shape of the work, which stays the same on a fast or a
+slow machine: what ``import tls`` loads, how many engine calls a transfer
+takes compared with the number of TLS records in it, that the read buffers
+are reused instead of allocated per read, and how much per-connection Python
+machinery a connection sets up.
+"""
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+
+import pytest
+
+import tls
+from tls import _engine, events, net
+from tls._engine import READ_MORE, READ_WANT, TLSEngine
+
+from test_engine import Pair
+
+SRC = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "src")
+MiB = 1024 * 1024
+
+
+def _python(code: str) -> str:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = SRC + os.pathsep + env.get("PYTHONPATH", "")
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+# -- import ----------------------------------------------------------------------------------
+
+def test_import_tls_loads_neither_asyncio_nor_the_binding():
+    out = _python("import sys, tls; print(' '.join(sorted(sys.modules)))")
+    loaded = set(out.split())
+    assert "asyncio" not in loaded
+    assert not any(m.startswith("asyncio.") for m in loaded)
+    assert sorted(m for m in loaded if m == "tls" or m.startswith("tls.")) == ["tls", "tls._constants"]
+
+
+def test_public_names_load_on_first_use_and_skip_optional_modules():
+    out = _python(
+        "import sys, tls\n"
+        "assert set(tls.__all__) <= set(dir(tls)), set(tls.__all__) - set(dir(tls))\n"
+        "server_cls = tls.createServer\n"
+        "from tls import connect, TLSSocket, NodeError, SecureContext\n"
+        "assert issubclass(tls.TLSSocket, tls.net.Socket) and issubclass(tls.net.Socket, tls.events.EventEmitter)\n"
+        "print(' '.join(sorted(sys.modules)))\n")
+    loaded = set(out.split())
+    # the deprecated SecurePair/CryptoStream are loaded only when asked for
+    assert "tls._legacy" not in loaded
+    assert "tls._wrap" in loaded
+
+
+def test_star_import_and_every_public_name_resolve():
+    out = _python(
+        "import tls\n"
+        "ns = {}\n"
+        "exec('from tls import *', ns)\n"
+        "missing = [n for n in tls.__all__ if n not in ns]\n"
+        "assert not missing, missing\n"
+        "assert ns['SecurePair'] is tls.SecurePair and callable(ns['createSecurePair'])\n"
+        "assert isinstance(tls.rootCertificates, (list, tuple)) and tls.rootCertificates\n"
+        "print('ok')\n")
+    assert out.strip() == "ok"
+
+
+def test_unknown_attribute_is_an_attribute_error():
+    with pytest.raises(AttributeError):
+        tls.no_such_name
+    assert not hasattr(tls, "no_such_module_either")
+
+
+# -- the engine: records per call -------------------------------------------------------------
+
+@pytest.fixture
+def pair(server_cert):
+    p = Pair(server_cert.cert_chain_pems[0].bytes(), server_cert.private_key_pem.bytes())
+    p.handshake()
+    return p
+
+
+def test_engine_read_decrypts_many_records_per_call(pair):
+    payload = os.urandom(MiB)
+    ciphertext = []
+    view = memoryview(payload)
+    while view:
+        n, out = pair.client.write_out(view)
+        ciphertext.append(out)
+        view = view[n:]
+    wire = b"".join(ciphertext)
+    records = wire.count(b"\x17\x03\x03")  # application-data record headers (an upper bound)
+    assert records >= MiB // 16384
+    scratch_buf = _engine._scratch.buf
+    pair.server.feed(wire)
+    calls, got = 0, []
+    while True:
+        data, status = pair.server.read()
+        calls += 1
+        got.append(data)
+        if status != READ_MORE:
+            break
+    assert status == READ_WANT
+    assert b"".join(got) == payload
+    # one call per 256 KiB of plaintext (the scratch buffer), not one per 16 KiB record
+    assert calls <= MiB // _engine._BUFFER_SIZE + 1
+    # and the same scratch buffer throughout
+    assert _engine._scratch.buf is scratch_buf
+
+
+def test_write_out_encrypts_a_large_write_in_a_few_calls(pair):
+    payload = os.urandom(MiB)
+    view, calls = memoryview(payload), 0
+    while view:
+        n, _ = pair.client.write_out(view)
+        calls += 1
+        view = view[n:]
+    assert calls <= MiB // _engine._OUT_LIMIT + 1
+
+
+# -- sockets: a 1 MiB receive ------------------------------------------------------------------
+
+class _Counting:
+    """Wraps a callable attribute and counts its calls."""
+
+    def __init__(self, monkeypatch, owner, name):
+        self.calls = 0
+        self.results = []
+        original = getattr(owner, name)
+
+        def wrapper(*args, **kwargs):
+            self.calls += 1
+            result = original(*args, **kwargs)
+            self.results.append(result)
+            return result
+
+        monkeypatch.setattr(owner, name, wrapper)
+
+
+class _FfiProxy:
+    """Stands in for tls._engine.ffi: counts ffi.new (zero-filled allocations)."""
+
+    def __init__(self, real):
+        self._real = real
+        self.news = 0
+
+    def new(self, *args, **kwargs):
+        self.news += 1
+        return self._real.new(*args, **kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self._real, name)
+
+
+def _transfer(server_options, ca_pem, total, on_data_phase=None):
+    """Server receives ``total`` bytes from a client over loopback; returns what it saw."""
+    seen = {"received": 0, "data_events": 0}
+
+    def main():
+        def on_secure(sock):
+            if on_data_phase is not None:
+                on_data_phase()
+
+            def on_data(chunk):
+                seen["data_events"] += 1
+                seen["received"] += len(chunk)
+                if seen["received"] >= total:
+                    sock.end()
+
+            sock.on("data", on_data)
+
+        server = tls.createServer(server_options, on_secure)
+
+        def on_listening():
+            client = tls.connect(server.address()["port"], "localhost", ca=[ca_pem])
+            client.on("secureConnect", lambda: client.end(os.urandom(total)))
+            client.on("close", lambda *a: server.close())
+            client.resume()
+
+        server.listen(0, "127.0.0.1", on_listening)
+        tls._runtime.setTimeout(lambda: (_ for _ in ()).throw(TimeoutError("transfer stalled")), 20000).unref()
+
+    tls.run(main)
+    return seen
+
+
+def test_socket_receive_of_1mib_makes_few_engine_calls_and_no_per_read_allocation(
+        monkeypatch, server_options, ca_pem):
+    feeds = _Counting(monkeypatch, TLSEngine, "feed")
+    reads = _Counting(monkeypatch, TLSEngine, "read")
+    buffers = _Counting(monkeypatch, net._SocketProtocol, "get_buffer")
+    proxy = _FfiProxy(_engine.ffi)
+    monkeypatch.setattr(_engine, "ffi", proxy)
+    bytearrays = {"n": 0}
+
+    def counting_bytearray(*args):
+        bytearrays["n"] += 1
+        return bytearray(*args)
+
+    monkeypatch.setattr(net, "bytearray", counting_bytearray, raising=False)
+    marks = {}
+
+    def data_phase():
+        marks.update(feeds=feeds.calls, reads=reads.calls, news=proxy.news, arrays=bytearrays["n"],
+                     buffers=buffers.calls)
+
+    seen = _transfer(server_options, ca_pem, MiB, data_phase)
+    assert seen["received"] == MiB
+    raw_reads = feeds.calls - marks["feeds"]
+    engine_reads = reads.calls - marks["reads"]
+    assert raw_reads > 0
+    # one decrypt call per network read (plus one per 256 KiB of plaintext and
+    # the end), never one per TLS record (a MiB is at least 64 of them)
+    assert engine_reads <= raw_reads + MiB // _engine._BUFFER_SIZE + 2
+    assert seen["data_events"] <= engine_reads
+    # no allocation per read: no cffi buffer, no new bytearray while data flows
+    assert proxy.news == marks["news"]
+    assert bytearrays["n"] == marks["arrays"]
+    # and every read lands in the one shared buffer
+    assert buffers.calls - marks["buffers"] >= raw_reads
+    assert len({id(b) for b in buffers.results}) == 1
+
+
+def test_a_small_write_is_one_engine_call(monkeypatch, server_options, ca_pem):
+    write_outs = _Counting(monkeypatch, TLSEngine, "write_out")
+    writes = _Counting(monkeypatch, TLSEngine, "write")
+    got, counts = [], {}
+
+    def main():
+        def on_secure(sock):
+            def on_data(chunk):
+                got.append(chunk)
+                if sum(map(len, got)) >= 100 * 64:
+                    sock.end()
+
+            sock.on("data", on_data)
+
+        server = tls.createServer(server_options, on_secure)
+
+        def on_listening():
+            client = tls.connect(server.address()["port"], "localhost", ca=[ca_pem])
+
+            def go():
+                before_outs, before_writes = write_outs.calls, writes.calls
+                for _ in range(100):
+                    client.write(b"x" * 64)
+                counts.update(write_out=write_outs.calls - before_outs, write=writes.calls - before_writes)
+
+            client.on("secureConnect", go)
+            client.on("end", lambda: (client.end(), server.close()))
+
+        server.listen(0, "127.0.0.1", on_listening)
+        tls._runtime.setTimeout(lambda: (_ for _ in ()).throw(TimeoutError("stalled")), 20000).unref()
+
+    tls.run(main)
+    # each write: encrypt and collect its record in one engine call
+    assert counts == {"write_out": 100, "write": 0}
+    assert b"".join(got) == b"x" * 6400
+
+
+# -- per-connection machinery ------------------------------------------------------------------
+
+def test_accepting_creates_no_task_per_connection(server_options, ca_pem):
+    async def amain():
+        loop = asyncio.get_running_loop()
+        tasks = []
+        original = loop.create_task
+
+        def counting(coro, **kwargs):
+            tasks.append(coro)
+            return original(coro, **kwargs)
+
+        done = loop.create_future()
+        count = {"n": 0}
+
+        def on_connection(sock):
+            count["n"] += 1
+            sock.end()
+            if count["n"] == 5 and not done.done():
+                done.set_result(None)
+
+        server = net.createServer(on_connection)
+        listening = loop.create_future()
+        server.listen(0, "127.0.0.1", lambda: listening.set_result(None))
+        await listening
+        loop.create_task = counting
+        try:
+            readers = []
+            for _ in range(5):
+                readers.append(await asyncio.open_connection("127.0.0.1", server.address()["port"]))
+            await asyncio.wait_for(done, 10)
+        finally:
+            del loop.create_task
+        for _reader, writer in readers:
+            writer.close()
+        server.close()
+        return tasks
+
+    tasks = asyncio.run(amain())
+    # asyncio's selector loop: the accepted socket gets its transport at once
+    assert [t for t in tasks if "_adopt" in getattr(t, "__qualname__", "")] == []
+
+
+def test_a_new_socket_carries_little_instance_state():
+    async def amain():
+        return net.Socket()
+
+    sock = asyncio.run(amain())
+    # the rest of its state is class-level defaults until it changes
+    assert len(vars(sock)) <= 20, sorted(vars(sock))
+    assert sock.readyState == "closed" and sock.bytesRead == 0 and not sock.destroyed
+
+
+def test_listener_results_skip_the_coroutine_check(monkeypatch):
+    checks = _Counting(monkeypatch, events, "_iscoroutine")
+    emitter = events.EventEmitter()
+    emitter.on("x", lambda: True)
+    emitter.on("y", lambda: None)
+    emitter.on("z", lambda: emitter)
+    for _ in range(10):
+        emitter.emit("x")
+        emitter.emit("y")
+        emitter.emit("z")
+    # bools and None never; an emitter result once (its type is then known)
+    assert checks.calls == 1
+
+
+def test_connecting_to_an_ip_address_needs_no_task(server_options, ca_pem):
+    """net.connect / tls.connect to a numeric address: a non-blocking connect
+    and a writer callback, no task and no future (names still resolve in a task)."""
+    async def amain():
+        loop = asyncio.get_running_loop()
+        coros = []
+        original = loop.create_task
+
+        def counting(coro, **kwargs):
+            coros.append(getattr(coro, "__qualname__", repr(coro)))
+            return original(coro, **kwargs)
+
+        server = tls.createServer(server_options, lambda s: s.end(b"bye"))
+        listening = loop.create_future()
+        server.listen(0, "127.0.0.1", lambda: listening.set_result(None))
+        await listening
+        got = loop.create_future()
+        loop.create_task = counting
+        try:
+            client = tls.connect({"host": "127.0.0.1", "port": server.address()["port"],
+                                  "servername": "localhost", "ca": [ca_pem]})
+            chunks = []
+            client.on("data", chunks.append)
+            client.on("close", lambda *a: got.set_result(b"".join(chunks)))
+            assert await asyncio.wait_for(got, 10) == b"bye"
+        finally:
+            del loop.create_task
+        closed = loop.create_future()
+        server.close(lambda *a: closed.set_result(None))
+        await closed
+        return coros
+
+    coros = asyncio.run(amain())
+    assert not [c for c in coros if "_connect" in c or "_adopt" in c], coros
+
+
+def test_destroy_while_connecting_directly_closes_the_socket():
+    async def amain():
+        loop = asyncio.get_running_loop()
+        listener = __import__("socket").create_server(("127.0.0.1", 0))
+        port = listener.getsockname()[1]
+        sock = net.connect(port, "127.0.0.1")
+        pending = sock._connect_sock
+        events_seen = []
+        sock.on("close", lambda *a: events_seen.append("close"))
+        sock.on("connect", lambda *a: events_seen.append("connect"))
+        sock.destroy()
+        for _ in range(5):
+            await asyncio.sleep(0)
+        listener.close()
+        return pending, events_seen
+
+    pending, events_seen = asyncio.run(amain())
+    assert pending is not None and pending.fileno() == -1   # closed, not leaked
+    assert events_seen == ["close"]
