@@ -9,26 +9,8 @@ between the transport and the stream.  Taking over a connected Socket (what
 ``new TLSSocket(socket)`` and the TLS server do) is just re-pointing the
 protocol's ``owner`` (``_take_transport_from``).
 
-Stream rules kept from Node 20:
-  * readable: 'data' flows once a 'data' listener is added or ``resume()`` is
-    called.  Otherwise chunks are buffered, and once the buffer holds
-    ``readableHighWaterMark`` (16 KiB) the transport stops reading, so TCP
-    backpressure reaches the peer.  'end' comes when the peer's FIN has been
-    seen and the buffer is empty (even with nobody reading, as in Node).
-    Without ``allowHalfOpen`` the socket ends its own side after 'end'.
-  * writable: ``write`` returns False once ``writableLength`` (bytes queued
-    before the connection is ready plus bytes the kernel has not taken yet)
-    reaches ``writableHighWaterMark`` (16 KiB); 'drain' follows when it is
-    back to 0.  Writes made before the connection (or, for TLS, before the
-    handshake) are queued and flushed in order by ``_set_ready``.  A write
-    callback runs once its bytes are handed to the kernel.  ``end`` ->
-    'finish' once everything, FIN included, is handed to the kernel.
-  * 'close' (hadError) comes last, once, after 'end' and 'finish' or after
-    'error'.  ``destroy(err)`` emits 'error' then 'close' (True) on later
-    loop iterations; pending write/end callbacks get the error first.
-  * callbacks (write, end, Server.close) follow Node's error-first shape: a
-    callback that accepts an argument gets the error or None, one that takes
-    no argument is called without (``lambda: ...`` works as in JavaScript).
+The stream rules kept from Node 20 (flowing, backpressure, 'end'/'finish'/'close'
+order, error-first callbacks) are stated and implemented in ``_stream.py``.
 
 Connecting: a host name is resolved first ('lookup' event, Node's
 ENOTFOUND/EAI_AGAIN errors), then the addresses are tried in order.  'connect'
