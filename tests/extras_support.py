@@ -9,8 +9,6 @@ reported as hex.  Tests await ``peer.event(name)``.
 from __future__ import annotations
 
 import asyncio
-import faulthandler
-import functools
 import json
 import os
 import shutil
@@ -22,33 +20,19 @@ import trustme
 from trustme import KeyType
 
 import tls
-from tls import _runtime, events
+from tls import _runtime
+
+import peers
 
 NODE = shutil.which("node") or "node"
 OPENSSL = shutil.which("openssl") or "openssl"
 
-_HARD_LIMIT = 90  # seconds: a wedged loop (wait_for cannot fire) dumps stacks and exits
-
-
 def async_test(timeout: float = 20.0) -> Callable:
-    """Run ``async def test_x(...)`` on a fresh loop, bounded by ``timeout``."""
-    def decorate(fn: Callable) -> Callable:
-        @functools.wraps(fn)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            async def main() -> Any:
-                return await asyncio.wait_for(fn(*args, **kwargs), timeout)
-            faulthandler.dump_traceback_later(_HARD_LIMIT, exit=True)
-            try:
-                return asyncio.run(main())
-            finally:
-                faulthandler.cancel_dump_traceback_later()
-        return wrapper
-    return decorate
+    """Run ``async def test_x(...)`` on a fresh loop, bounded by ``timeout`` (peers.async_test)."""
+    return peers.async_test(timeout)
 
 
-async def once(emitter: Any, name: str) -> List[Any]:
-    """The arguments of the next ``name`` event ('error' first raises)."""
-    return await events.once(emitter, name)
+once = peers.once
 
 
 def event_future(emitter: Any, name: str) -> "asyncio.Future[tuple]":

@@ -397,30 +397,26 @@ def _load_session(sock: Any, parser: _HelloParser, session_id: bytes, has_ticket
 
 # -- getters / setters ---------------------------------------------------------------
 
-def get_session(sock: Any) -> Optional[bytes]:
+def _current(sock: Any, index: int, read: Any) -> Optional[bytes]:
+    """The session being reported by a 'session' event, else the live one."""
     engine = sock._engine
     if engine is None:
         return None
     state = sock._sessions
     if state is not None and state.current is not None:
-        return state.current[0]
+        return state.current[index]
     sess = lib.SSL_get_session(engine.ssl)
     if sess == ffi.NULL:
         return None
-    return _session_der(sess)
+    return read(sess)
+
+
+def get_session(sock: Any) -> Optional[bytes]:
+    return _current(sock, 0, _session_der)
 
 
 def get_tls_ticket(sock: Any) -> Optional[bytes]:
-    engine = sock._engine
-    if engine is None:
-        return None
-    state = sock._sessions
-    if state is not None and state.current is not None:
-        return state.current[1]
-    sess = lib.SSL_get_session(engine.ssl)
-    if sess == ffi.NULL:
-        return None
-    return _ticket(sess)
+    return _current(sock, 1, _ticket)
 
 
 def _ticket(sess: Any) -> Optional[bytes]:
