@@ -90,8 +90,8 @@ def test_engine_read_decrypts_many_records_per_call(pair):
     ciphertext = []
     view = memoryview(payload)
     while view:
-        n, out = pair.client.write_out(view)
-        ciphertext.append(out)
+        n, _ = pair.client.encrypt(view)
+        ciphertext.append(pair.client.outgoing())
         view = view[n:]
     wire = b"".join(ciphertext)
     records = wire.count(b"\x17\x03\x03")  # application-data record headers (an upper bound)
@@ -113,11 +113,12 @@ def test_engine_read_decrypts_many_records_per_call(pair):
     assert _engine._scratch.buf is scratch_buf
 
 
-def test_write_out_encrypts_a_large_write_in_a_few_calls(pair):
+def test_encrypt_takes_a_large_write_in_a_few_calls(pair):
     payload = os.urandom(MiB)
     view, calls = memoryview(payload), 0
     while view:
-        n, _ = pair.client.write_out(view)
+        n, pending = pair.client.encrypt(view)
+        assert pending == len(pair.client.outgoing())
         calls += 1
         view = view[n:]
     assert calls <= MiB // _engine._OUT_LIMIT + 1
@@ -226,9 +227,17 @@ def test_socket_receive_of_1mib_makes_few_engine_calls_and_no_per_read_allocatio
     assert len({id(b) for b in buffers.results}) == 1
 
 
-def test_a_small_write_is_one_engine_call(monkeypatch, server_options, ca_pem):
-    write_outs = _Counting(monkeypatch, TLSEngine, "write_out")
-    writes = _Counting(monkeypatch, TLSEngine, "write")
+def test_small_writes_in_one_tick_are_one_send(monkeypatch, server_options, ca_pem):
+    """Each write is one engine call; the records of a burst go out in one send (corking)."""
+    writes = _Counting(monkeypatch, TLSEngine, "encrypt")
+    sends = []
+    original_send = tls.TLSSocket._transport_write
+
+    def counting_send(self, data):
+        sends.append((self, len(data)))
+        return original_send(self, data)
+
+    monkeypatch.setattr(tls.TLSSocket, "_transport_write", counting_send)
     got, counts = [], {}
 
     def main():
@@ -246,10 +255,15 @@ def test_a_small_write_is_one_engine_call(monkeypatch, server_options, ca_pem):
             client = tls.connect(server.address()["port"], "localhost", ca=[ca_pem])
 
             def go():
-                before_outs, before_writes = write_outs.calls, writes.calls
+                before_writes, before_sends = writes.calls, len(sends)
                 for _ in range(100):
                     client.write(b"x" * 64)
-                counts.update(write_out=write_outs.calls - before_outs, write=writes.calls - before_writes)
+                counts.update(write=writes.calls - before_writes, sent_in_burst=len(sends) - before_sends)
+
+                def after_tick():
+                    counts["sends_after"] = [n for s, n in sends[before_sends:] if s is client]
+
+                tls._runtime.get_loop().call_soon(after_tick)
 
             client.on("secureConnect", go)
             client.on("end", lambda: (client.end(), server.close()))
@@ -258,9 +272,35 @@ def test_a_small_write_is_one_engine_call(monkeypatch, server_options, ca_pem):
         tls._runtime.setTimeout(lambda: (_ for _ in ()).throw(TimeoutError("stalled")), 20000).unref()
 
     tls.run(main)
-    # each write: encrypt and collect its record in one engine call
-    assert counts == {"write_out": 100, "write": 0}
+    # each write: one engine call; nothing sent during the burst, then one send for all 100 records
+    assert counts["write"] == 100
+    assert counts["sent_in_burst"] == 0
+    assert len(counts["sends_after"]) == 1 and counts["sends_after"][0] >= 100 * (64 + 22)
     assert b"".join(got) == b"x" * 6400
+
+
+def test_destroy_right_after_a_write_still_sends_it(server_options, ca_pem):
+    """Corked records go out before destroy() closes the transport (Node's write is synchronous)."""
+    got = []
+
+    def main():
+        def on_secure(sock):
+            sock.on("data", got.append)
+            sock.on("error", lambda err: None)  # its tickets may meet the closed connection
+            sock.on("end", lambda: server.close())
+            sock.on("close", lambda *a: server.close())
+
+        server = tls.createServer(server_options, on_secure)
+
+        def on_listening():
+            client = tls.connect(server.address()["port"], "localhost", ca=[ca_pem])
+            client.on("secureConnect", lambda: (client.write(b"last words"), client.destroy()))
+
+        server.listen(0, "127.0.0.1", on_listening)
+        tls._runtime.setTimeout(lambda: (_ for _ in ()).throw(TimeoutError("stalled")), 20000).unref()
+
+    tls.run(main)
+    assert b"".join(got) == b"last words"
 
 
 # -- per-connection machinery ------------------------------------------------------------------

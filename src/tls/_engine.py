@@ -82,7 +82,7 @@ def engine_for(ssl: Any) -> Optional["TLSEngine"]:
 class TLSEngine:
     __slots__ = (
         "_ssl", "ssl", "_handle", "is_server", "handshake_done", "callback_error",
-        "paused", "owner", "eof", "_read_error", "_out_stash", "__weakref__",
+        "paused", "owner", "eof", "_read_error", "__weakref__",
     )
 
     def __init__(self, ctx: Any, is_server: bool, owner: Any = None) -> None:
@@ -106,8 +106,6 @@ class TLSEngine:
         self.eof = False
         # A fatal read error met after some plaintext: raised by the next read().
         self._read_error: Optional[BaseException] = None
-        # Ciphertext taken out of the BIO by a failed write_out(): outgoing() returns it first.
-        self._out_stash: Optional[bytes] = None
 
     # -- lifetime --------------------------------------------------------
     def free(self) -> None:
@@ -147,25 +145,17 @@ class TLSEngine:
         ssl = self._ssl
         if ssl is None:
             return b""
-        if self._out_stash is not None:
-            stash, self._out_stash = self._out_stash, None
-            return stash + self.outgoing()
-        pending = lib.tls_pending_out(ssl)
-        if not pending:
-            return b""
         scratch = _scratch
-        if pending <= _BUFFER_SIZE:
-            n = lib.tls_drain(ssl, scratch.buf, pending)
-            return scratch.view[:n]
+        n = lib.tls_drain(ssl, scratch.buf, _BUFFER_SIZE)
+        if n < _BUFFER_SIZE:
+            return scratch.view[:n] if n else b""
         # More than the scratch buffer: drain it in pieces (no zero-filled
         # temporary buffer), one join.
-        parts = []
-        while pending > 0:
-            n = lib.tls_drain(ssl, scratch.buf, min(pending, _BUFFER_SIZE))
-            if not n:
-                break
-            parts.append(scratch.view[:n])
-            pending -= n
+        parts = [scratch.view[:n]]
+        while n == _BUFFER_SIZE:
+            n = lib.tls_drain(ssl, scratch.buf, _BUFFER_SIZE)
+            if n:
+                parts.append(scratch.view[:n])
         return b"".join(parts)
 
     # -- handshake -------------------------------------------------------
@@ -257,33 +247,25 @@ class TLSEngine:
             raise error_from_queue("TLS write failed")
         return n
 
-    def write_out(self, data: Any) -> Tuple[int, bytes]:
-        """:meth:`write` then :meth:`outgoing`, in one C call.
+    def encrypt(self, data: Any) -> Tuple[int, int]:
+        """:meth:`write` that also tells how much ciphertext now waits.
 
-        Returns (plaintext bytes consumed, all ciphertext pending after the
-        write); for an owner that sends the records at once.
+        Returns (plaintext bytes consumed, ciphertext bytes pending in the
+        write BIO), in one C call; for an owner that sends the records later
+        (a corked TLSSocket).
         """
         if not isinstance(data, bytes):
             data = ffi.from_buffer(data)
         scratch = _scratch
         io = scratch.io
-        n = lib.tls_write_out(self._ssl, data, len(data), _OUT_LIMIT, scratch.status, scratch.buf, _BUFFER_SIZE, io)
-        got = io[0]
-        out = scratch.view[:got] if got else b""
-        if io[1]:
-            out += self.outgoing()   # more than the scratch buffer holds (a huge write)
+        n = lib.tls_write_out(self._ssl, data, len(data), _OUT_LIMIT, scratch.status, scratch.buf, 0, io)
         status = scratch.status[0]
         if status != lib.SSL_ERROR_NONE and n < len(data):
-            if status in (lib.SSL_ERROR_WANT_READ, lib.SSL_ERROR_WANT_WRITE, lib.SSL_ERROR_WANT_X509_LOOKUP,
-                          lib.SSL_ERROR_WANT_CLIENT_HELLO_CB):
-                return n, out
-            if out:
-                # what was encrypted before the failure still goes out, by
-                # the owner's outgoing() after the error
-                self._out_stash = out
-            self._raise_callback_error()
-            raise error_from_queue("TLS write failed")
-        return n, out
+            if status not in (lib.SSL_ERROR_WANT_READ, lib.SSL_ERROR_WANT_WRITE, lib.SSL_ERROR_WANT_X509_LOOKUP,
+                              lib.SSL_ERROR_WANT_CLIENT_HELLO_CB):
+                self._raise_callback_error()
+                raise error_from_queue("TLS write failed")
+        return n, io[1]
 
     def shutdown(self) -> None:
         """Queue close_notify (once); the caller drains outgoing()."""

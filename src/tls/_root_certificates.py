@@ -9,6 +9,14 @@ hashed directory OpenSSL's default verify paths name (honouring the
 ``/etc/ssl/certs/ca-certificates.crt`` + ``/etc/ssl/certs`` (also Mozilla's
 list, as packaged by ``ca-certificates``).
 
+The roots are read once into memory and every store gets them as certificates,
+as Node does with its bundled list, never as a lookup in a file or directory:
+OpenSSL 3's default paths add a directory lookup and an ``OSSL_STORE`` lookup
+that open and scan the certificate directory each time a certificate's issuer
+is missing from memory, which a server does on every handshake while it builds
+its own chain (two ``getdents64`` of ``/etc/ssl/certs`` per connection, a fifth
+of a full handshake's CPU time).
+
 * :func:`root_store` is the shared ``X509_STORE*`` every context without ``ca``
   verifies against (Node's global ``root_cert_store``); created on first use.
 * :func:`new_root_store` makes a fresh store with the same roots, for a context
@@ -29,9 +37,10 @@ from ._binding import drain_errors, ffi, lib
 
 __all__ = ["root_store", "new_root_store", "is_root_store", "root_certificates", "default_paths"]
 
-_lock = threading.Lock()
+_lock = threading.RLock()
 _root_store = None  # X509_STORE*, owned by this module for the process lifetime
 _root_certificates: Optional[Tuple[str, ...]] = None
+_root_x509s: Optional[List] = None  # X509* of the system roots, owned for the process lifetime
 _HASHED_NAME = re.compile(r"^[0-9a-f]{8}\.[0-9]+$")
 
 
@@ -40,11 +49,10 @@ def _text(ptr) -> str:
 
 
 def default_paths() -> Tuple[str, List[str]]:
-    """(file, [dirs]) OpenSSL's default verify paths name, environment first."""
-    cert_file = os.environ.get(_text(lib.X509_get_default_cert_file_env())) or _text(lib.X509_get_default_cert_file())
-    dir_value = os.environ.get(_text(lib.X509_get_default_cert_dir_env())) or _text(lib.X509_get_default_cert_dir())
-    dirs = [d for d in dir_value.split(os.pathsep) if d]
-    return cert_file, dirs
+    """(file, [dirs]) of the default trust store, environment first (see _ca_store)."""
+    from . import _ca_store  # system store, then certifi, also for a static OpenSSL
+
+    return _ca_store.default_paths()
 
 
 def new_root_store():
@@ -52,8 +60,9 @@ def new_root_store():
     store = lib.X509_STORE_new()
     if store == ffi.NULL:
         raise MemoryError("X509_STORE_new")
-    lib.X509_STORE_set_default_paths(store)
-    drain_errors()  # a missing file or directory is not an error (Node ignores it too)
+    for x509 in _root_x509_list():
+        lib.X509_STORE_add_cert(store, x509)  # the store takes its own reference
+    drain_errors()
     return store
 
 
@@ -95,7 +104,7 @@ def _der_of(x509) -> bytes:
     return ffi.buffer(der, der_len)[:]
 
 
-def _add_certs_in_file(path: str, seen: set, pems: List[str]) -> None:
+def _read_certs_in_file(path: str, seen: set, x509s: List) -> None:
     try:
         with open(path, "rb") as f:
             data = f.read()
@@ -108,23 +117,22 @@ def _add_certs_in_file(path: str, seen: set, pems: List[str]) -> None:
             x509 = lib.PEM_read_bio_X509_AUX(bio, ffi.NULL, lib.tls_passphrase_cb, ffi.NULL)
             if x509 == ffi.NULL:
                 break
-            try:
-                der = _der_of(x509)
-                if der not in seen:
-                    seen.add(der)
-                    pems.append(_pem_of(x509))
-            finally:
+            der = _der_of(x509)
+            if der in seen:
                 lib.X509_free(x509)
+            else:
+                seen.add(der)
+                x509s.append(x509)
     finally:
         lib.BIO_free(bio)
         drain_errors()
 
 
-def _load_root_certificates() -> Tuple[str, ...]:
+def _load_root_x509s() -> List:
     cert_file, dirs = default_paths()
     seen: set = set()
-    pems: List[str] = []
-    _add_certs_in_file(cert_file, seen, pems)
+    x509s: List = []
+    _read_certs_in_file(cert_file, seen, x509s)
     for directory in dirs:
         try:
             names = sorted(os.listdir(directory))
@@ -133,8 +141,17 @@ def _load_root_certificates() -> Tuple[str, ...]:
         for name in names:
             # only the names OpenSSL's hashed-directory lookup ever opens
             if _HASHED_NAME.match(name):
-                _add_certs_in_file(os.path.join(directory, name), seen, pems)
-    return tuple(pems)
+                _read_certs_in_file(os.path.join(directory, name), seen, x509s)
+    return x509s
+
+
+def _root_x509_list() -> List:
+    global _root_x509s
+    if _root_x509s is None:
+        with _lock:
+            if _root_x509s is None:
+                _root_x509s = _load_root_x509s()
+    return _root_x509s
 
 
 def root_certificates() -> Tuple[str, ...]:
@@ -143,5 +160,5 @@ def root_certificates() -> Tuple[str, ...]:
     if _root_certificates is None:
         with _lock:
             if _root_certificates is None:
-                _root_certificates = _load_root_certificates()
+                _root_certificates = tuple(_pem_of(x509) for x509 in _root_x509_list())
     return _root_certificates

@@ -370,52 +370,58 @@ class TLSSocket(_extras.TLSSocketExtras, net.Socket):
         engine = self._engine
         if engine is None:
             return
-        status = READ_WANT
+        self._in_cycle = True  # writes by listeners wait for the flush at the end (see _cork)
         try:
-            if not self._secureEstablished:
-                done = engine.handshake()
-                if self._ocsp is not None and _ocsp.after_handshake_step(self):
-                    return  # an OCSP listener destroyed the socket
-                if not done:
-                    self._flush()
-                    return
-                if self._sessions is not None and _sessions.hold_secure(self):
-                    return  # TLS 1.2: 'newSession' first, 'secure' waits for its done()
-                # Like Node, 'secure' runs before the last flight is sent: a
-                # socket destroyed by its listeners never sends it.
-                self._finishInit()
-                engine = self._engine
-                if engine is None or self.destroyed:
-                    return
-            if self._sessions is not None and _sessions.dispatch(self):
-                return  # 'newSession' / 'session' (TLS 1.3 tickets come after 'secure')
-            while True:
-                data, status = engine.read()
-                if self._reneg_events is not None and _renegotiation.before_data(self):
-                    return  # a renegotiation finished before this data ('secure' again)
-                if data:
-                    self._push(data)
-                if self._reneg_events is not None:
-                    # a renegotiation started after this data: the limits, then resume
-                    status = _renegotiation.after_data(self, status)
-                    if status is None:
+            status = READ_WANT
+            try:
+                if not self._secureEstablished:
+                    done = engine.handshake()
+                    if self._ocsp is not None and _ocsp.after_handshake_step(self):
+                        return  # an OCSP listener destroyed the socket
+                    if not done:
+                        self._flush()
+                        return
+                    if self._sessions is not None and _sessions.hold_secure(self):
+                        return  # TLS 1.2: 'newSession' first, 'secure' waits for its done()
+                    # Like Node, 'secure' runs before the last flight is sent: a
+                    # socket destroyed by its listeners never sends it.
+                    self._finishInit()
+                    engine = self._engine
+                    if engine is None or self.destroyed:
                         return
                 if self._sessions is not None and _sessions.dispatch(self):
-                    return  # sessions (tickets) read in this batch, after its data
-                if status != READ_MORE or self._engine is None:
-                    break
-            if self._held_writes is not None:
-                _renegotiation.release_writes(self)  # the handshake moved on: retry them
-            self._flush()
-        except NodeError as err:
-            self._flush()
-            if err.code == "ECONNRESET" and not self._secureEstablished and not getattr(err, "syscall", None):
-                self._hang_up()
-            else:
-                self._on_ssl_error(err)
-            return
-        if status == READ_CLOSED or status == READ_EOF:
-            self._push_eof()
+                    return  # 'newSession' / 'session' (TLS 1.3 tickets come after 'secure')
+                while True:
+                    data, status = engine.read()
+                    if self._reneg_events is not None and _renegotiation.before_data(self):
+                        return  # a renegotiation finished before this data ('secure' again)
+                    if data:
+                        self._push(data)
+                    if self._reneg_events is not None:
+                        # a renegotiation started after this data: the limits, then resume
+                        status = _renegotiation.after_data(self, status)
+                        if status is None:
+                            return
+                    if self._sessions is not None and _sessions.dispatch(self):
+                        return  # sessions (tickets) read in this batch, after its data
+                    if status != READ_MORE or self._engine is None:
+                        break
+                if self._held_writes is not None:
+                    _renegotiation.release_writes(self)  # the handshake moved on: retry them
+                self._flush()
+            except NodeError as err:
+                self._flush()
+                if err.code == "ECONNRESET" and not self._secureEstablished and not getattr(err, "syscall", None):
+                    self._hang_up()
+                else:
+                    self._on_ssl_error(err)
+                return
+            if status == READ_CLOSED or status == READ_EOF:
+                self._push_eof()
+        finally:
+            self._in_cycle = False
+            if self._corked:
+                self._flush()
 
     def _flush(self) -> None:
         engine = self._engine
@@ -423,9 +429,39 @@ class TLSSocket(_extras.TLSSocketExtras, net.Socket):
             return
         if self._sessions is not None and self._sessions.hold:
             return  # Node: output waits for 'newSession' done()
+        self._corked = False
         out = engine.outgoing()
         if out:
             self._transport_write(out)
+
+    # -- corking: one send for the records of many writes -------------------
+    # A write encrypts at once, but its records stay in the write BIO until
+    # the end of the current engine cycle (writes made by 'data' listeners:
+    # an echo's reply goes out with the cycle's own output) or, for writes
+    # made anywhere else, until the end of this loop iteration (one callback
+    # for all sockets).  A loop that writes many chunks in a row then costs
+    # one send() per _CORK_LIMIT bytes instead of one per chunk.  Nothing
+    # waits longer than the current iteration, and destroy() sends what is
+    # corked first, as Node's synchronous try_write would have.
+    _corked = False         # records of writes wait in the write BIO
+    _in_cycle = False       # inside _cycle (its end flushes)
+    _cork_scheduled = False  # in _CORKED, flushed at the end of the iteration
+
+    def _cork(self, pending: int) -> None:
+        self._corked = True
+        if pending >= _CORK_LIMIT:
+            self._flush()
+        elif not self._in_cycle and not self._cork_scheduled:
+            self._cork_scheduled = True
+            _CORKED.append(self)
+            if len(_CORKED) == 1:
+                self._loop.call_soon(_flush_corked)
+
+    def destroy(self, error: Optional[BaseException] = None) -> "TLSSocket":
+        if self._corked and not self.destroyed:
+            self._flush()
+        super().destroy(error)
+        return self
 
     # -- handshake done ---------------------------------------------------
     def _finishInit(self) -> None:
@@ -529,10 +565,10 @@ class TLSSocket(_extras.TLSSocketExtras, net.Socket):
         try:
             while view:
                 if self._sessions is None:
-                    # nothing held for 'newSession': encrypt and take the records in one C call
-                    n, out = engine.write_out(view)
-                    if out:
-                        self._transport_write(out)
+                    # nothing held for 'newSession': the records wait in the
+                    # write BIO for the next flush (see _cork)
+                    n, pending = engine.encrypt(view)
+                    self._cork(pending)
                 else:
                     n = engine.write(view)
                     self._flush()
@@ -747,6 +783,19 @@ class Server(net.Server):
         socket.on("close", socket._on_server_socket_close)
         socket.on("_tlsError", socket._on_server_socket_tls_error)
         socket._start()
+
+
+_CORK_LIMIT = 64 * 1024
+_CORKED: list = []  # TLSSockets with corked records, flushed by _flush_corked
+
+
+def _flush_corked() -> None:
+    sockets = _CORKED[:]
+    del _CORKED[:]
+    for sock in sockets:
+        sock._cork_scheduled = False
+        if sock._corked:
+            sock._flush()
 
 
 def createServer(options: Any = None, secureConnectionListener: Optional[Callable[..., Any]] = None,
