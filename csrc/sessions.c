@@ -116,17 +116,23 @@ int tls_sessions_load(SSL *ssl, const unsigned char *der, long len)
 
 /* Node's setSession: d2i + SSL_set_session.  1 set, 0 not a session
  * (ignored), -1 SSL_set_session failed. */
-int tls_set_session_der(SSL *ssl, const unsigned char *der, long len)
+/*
+ * Resume with a private copy of a decoded session (tls/_sessions.py keeps
+ * the decoded sessions, keyed by their DER, so a client resuming the same
+ * session many times decodes it, and its certificates, once).  The copy keeps
+ * one connection's fate (a fatal alert marks its session not resumable) away
+ * from the next connection's, as Node's decode-per-connection does.
+ */
+int tls_set_session_copy(SSL *ssl, SSL_SESSION *decoded)
 {
-    const unsigned char *p = der;
-    SSL_SESSION *sess = len > 0 ? d2i_SSL_SESSION(NULL, &p, len) : NULL;
+    SSL_SESSION *copy = SSL_SESSION_dup(decoded);
     int ok;
-    if (sess == NULL) {
+    if (copy == NULL) {
         ERR_clear_error();
         return 0;
     }
-    ok = SSL_set_session(ssl, sess);
-    SSL_SESSION_free(sess);
+    ok = SSL_set_session(ssl, copy);
+    SSL_SESSION_free(copy);
     return ok == 1 ? 1 : -1;
 }
 

@@ -336,6 +336,8 @@ async def test_verify_failure_rejects_like_node(pems, case, version):
             assert client.authorized is False
             if code == "ERR_TLS_CERT_ALTNAME_INVALID":
                 assert err.host == "localhost" and err.reason
+                # the error carries the whole detailed certificate, as Node's does
+                assert err.cert["subject"] and err.cert["fingerprint256"] and "issuerCertificate" in err.cert
             cfg = {"port": target, "host": "localhost"}
             if trust:
                 cfg["ca"] = pems.path("ca")

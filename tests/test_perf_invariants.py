@@ -425,3 +425,37 @@ def test_destroy_while_connecting_directly_closes_the_socket():
     pending, events_seen = asyncio.run(amain())
     assert pending is not None and pending.fileno() == -1   # closed, not leaked
     assert events_seen == ["close"]
+
+
+def test_a_session_resumed_many_times_is_decoded_once(server_options, ca_pem):
+    from tls import _sessions
+    _sessions._decoded_sessions.clear()
+    reused, sessions = [], []
+
+    def main():
+        server = tls.createServer(server_options, lambda sock: sock.end(b"bye"))
+
+        def connect(left):
+            options = {"ca": [ca_pem], "maxVersion": "TLSv1.2"}
+            if sessions:
+                options["session"] = sessions[0]
+            client = tls.connect(server.address()["port"], "localhost", options)
+            client.on("session", lambda s: sessions.append(s) if not sessions else None)
+            client.on("data", lambda d: None)
+            client.on("secureConnect", lambda: reused.append(client.isSessionReused()))
+
+            def on_close(*_):
+                if left > 1:
+                    connect(left - 1)
+                else:
+                    server.close()
+
+            client.on("close", on_close)
+
+        server.listen(0, "127.0.0.1", lambda: connect(4))
+        tls._runtime.setTimeout(lambda: (_ for _ in ()).throw(TimeoutError("stalled")), 20000).unref()
+
+    tls.run(main)
+    assert reused == [False, True, True, True]
+    # one decoded session for the three resumptions (each connection gets a private copy)
+    assert list(_sessions._decoded_sessions) == [bytes(sessions[0])]

@@ -58,6 +58,7 @@ context's 48-byte keys (csrc/tickets.c).  (Node's Server defaults for
 """
 from __future__ import annotations
 
+from collections import OrderedDict
 from typing import Any, List, Optional, Tuple
 
 from ._binding import ffi, lib
@@ -441,10 +442,34 @@ def _set_session(sock: Any, session: Any) -> None:
     engine = sock._engine
     if engine is None:
         return
-    data = bytes(session)
-    if lib.tls_set_session_der(engine.ssl, data, len(data)) < 0:
+    decoded = _decoded_session(bytes(session))
+    if decoded is None:
+        return  # not a session: ignored, as by Node's d2i_SSL_SESSION failure
+    if lib.tls_set_session_copy(engine.ssl, decoded) < 0:
         lib.ERR_clear_error()
         raise NodeError("SSL_set_session error")
+
+
+# DER -> decoded SSL_SESSION*, most recently used last: a client resuming one
+# session over and over (the 'session' option) decodes it once.
+_decoded_sessions: "OrderedDict[bytes, Any]" = OrderedDict()
+_DECODED_SESSIONS_MAX = 64
+
+
+def _decoded_session(der: bytes) -> Any:
+    decoded = _decoded_sessions.get(der)
+    if decoded is not None:
+        _decoded_sessions.move_to_end(der)
+        return decoded
+    buf = ffi.from_buffer("unsigned char[]", der)
+    raw = lib.d2i_SSL_SESSION(ffi.NULL, ffi.new("const unsigned char **", buf), len(der))
+    if raw == ffi.NULL:
+        lib.ERR_clear_error()
+        return None
+    decoded = _decoded_sessions[der] = ffi.gc(raw, lib.SSL_SESSION_free)
+    if len(_decoded_sessions) > _DECODED_SESSIONS_MAX:
+        _decoded_sessions.popitem(last=False)
+    return decoded
 
 
 # -- tls.Server ----------------------------------------------------------------------

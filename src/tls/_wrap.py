@@ -534,8 +534,17 @@ class TLSSocket(_extras.TLSSocketExtras, net.Socket):
             parent = self._parent
             hostname = options.get("servername") or options.get("host") or \
                 getattr(parent, "_host", None) or "localhost"
-            check = options.get("checkServerIdentity") or _x509.checkServerIdentity
-            err = check(hostname, self.getPeerCertificate(True))
+            check = options.get("checkServerIdentity")
+            if check is None:
+                # Node's default check reads only the subject and altnames: build
+                # the whole detailed certificate only for an error's .cert
+                identity = _x509.peer_identity(self._engine.ssl) if self._engine is not None else None
+                err = _x509.checkServerIdentity(hostname, identity if identity is not None
+                                                else self.getPeerCertificate(True))
+                if err is not None and identity is not None:
+                    err.cert = self.getPeerCertificate(True)
+            else:
+                err = check(hostname, self.getPeerCertificate(True))
         if err:
             self.authorized = False
             self.authorizationError = getattr(err, "code", None) or getattr(err, "message", None) or str(err)

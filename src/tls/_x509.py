@@ -104,7 +104,7 @@ def _fingerprint(cert, md) -> Optional[str]:
     size = ffi.new("unsigned int *")
     if not lib.X509_digest(cert, md, buf, size):
         return None
-    return ":".join("%02X" % b for b in ffi.buffer(buf, size[0])[:])
+    return ffi.buffer(buf, size[0])[:].hex(":").upper()
 
 
 def _der(cert) -> bytes:
@@ -317,6 +317,32 @@ def _chain_to_object(peer_certs: List[Any], store) -> Cert:
     if _self_issued(cert):
         obj["issuerCertificate"] = obj
     return result
+
+
+def peer_identity(ssl) -> Optional[Cert]:
+    """The server certificate's ``subject`` and ``subjectaltname`` only (client side).
+
+    All that the default checkServerIdentity reads: a client that verifies
+    with it need not build the whole detailed chain (fingerprints, public
+    keys, issuers) on every handshake.  None when the server sent no
+    certificate.
+    """
+    chain = lib.SSL_get_peer_cert_chain(ssl)
+    if chain == ffi.NULL or lib.sk_X509_num(chain) <= 0:
+        return None
+    cert = lib.sk_X509_value(chain, 0)
+    info: Cert = {}
+    subject = _name_to_dict(lib.X509_get_subject_name(cert))
+    if subject is not None:
+        info["subject"] = subject
+    bio = _new_bio()
+    try:
+        rc = lib.tls_x509_subjectaltname(cert, bio)
+        if rc >= 0:
+            info["subjectaltname"] = _utf8(_bio_bytes(bio)) if rc == 1 else None
+    finally:
+        lib.BIO_free(bio)
+    return info
 
 
 def peer_certificate(ssl, detailed: bool, is_server: bool, store=None) -> Optional[Cert]:
