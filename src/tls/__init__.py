@@ -39,6 +39,8 @@ __all__ = [
 ]
 __all__ += ["CryptoStream", "SecurePair", "createSecurePair"]  # deprecated (DEP0064)
 __all__ += ["convertALPNProtocols"]
+__all__ += ["connectAsync", "open_connection", "start_server",  # tls._aio, tls.streams
+            "open_unix_connection", "start_unix_server"]
 
 # public name -> the submodule that defines it (loaded on first access)
 _LAZY = {
@@ -56,6 +58,11 @@ _LAZY = {
     "createSecurePair": "_legacy",
     "NodeError": "errors",
     "convertALPNProtocols": "_negotiation",
+    "connectAsync": "_aio",             # awaitable connect (tls._aio)
+    "open_connection": "streams",       # asyncio streams over TLS (tls.streams)
+    "start_server": "streams",
+    "open_unix_connection": "streams",
+    "start_unix_server": "streams",
 }
 
 
@@ -70,6 +77,10 @@ def __getattr__(name: str):
         # time: the value is not cached here).
         from . import _secure_context
         return _secure_context.rootCertificates
+    if "_" in name and name[:1] != "_":
+        # tls.create_server is tls.createServer (snake_case aliases, tls._aliases)
+        from ._aliases import module_getattr
+        return module_getattr(__name__, lambda: [*_LAZY, "rootCertificates"])(name)
     if not name.startswith("__"):
         # Submodules (tls.net, tls.events, tls.errors, tls._runtime, ...)
         # are attributes once imported, as with an eager package.

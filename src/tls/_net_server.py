@@ -17,12 +17,13 @@ from . import _runtime
 from ._nodeargs import _call_cb, merge_options
 from .errors import NodeError, NodeTypeError, _lookup_error, errno_error
 from .events import EventEmitter
+from ._aio import AsyncServerMixin  # await server.listen(...) / closeAsync / async with (tls._aio)
 from .net import Socket, _SocketProtocol, _address_dict, _is_pipe_name, _validate_port, isIP
 
 __all__ = ["Server", "createServer"]
 
 
-class Server(EventEmitter):
+class Server(EventEmitter, AsyncServerMixin):
     """Node's net.Server on asyncio."""
 
     _socket_class = Socket

@@ -39,6 +39,7 @@ from typing import Any, List, Mapping, Optional, Sequence
 from . import _constants, _root_certificates
 from ._binding import drain_errors, ffi, lib
 from .errors import NodeError, NodeRangeError, NodeTypeError, openssl_error
+from ._aliases import SnakeCaseAliases
 
 __all__ = ["SecureContext", "createSecureContext", "getCiphers", "SecurityWarning"]
 
@@ -304,7 +305,7 @@ def _method(kind: str):
 # SecureContext
 
 
-class SecureContext:
+class SecureContext(SnakeCaseAliases):  # snake_case aliases (tls._aliases)
     """Node's ``tls.SecureContext`` (``_tls_common.js``) and its native handle.
 
     Attributes and methods for the other layers:

@@ -31,6 +31,7 @@ import warnings
 from typing import Any, Callable, Dict, Hashable, List, Mapping, Optional, Set, Tuple, TypeVar
 
 from .errors import NodeError, NodeRangeError, NodeTypeError
+from ._aliases import SnakeCaseAliases, module_getattr as _module_getattr
 
 __all__ = [
     "EventEmitter", "MaxListenersExceededWarning", "errorMonitor", "captureRejectionSymbol",
@@ -158,7 +159,7 @@ class _OnceWrapper:
         return "<once wrapper of %r>" % (self.listener,)
 
 
-class EventEmitter:
+class EventEmitter(SnakeCaseAliases):  # snake_case aliases (tls._aliases)
     """Node's ``EventEmitter``: named events, synchronous listeners.
 
     Event names are any hashable value (usually ``str``).  All the adding and
@@ -543,3 +544,6 @@ def setMaxListeners(n: Any = 10, *emitters: EventEmitter) -> None:
         EventEmitter.defaultMaxListeners = n
     for emitter in emitters:
         emitter.setMaxListeners(n)
+
+
+__getattr__ = _module_getattr(__name__)  # events.get_event_listeners is events.getEventListeners

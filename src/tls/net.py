@@ -64,6 +64,7 @@ def isIPv6(value: Any) -> bool:
 
 from ._encoding import _decoder, to_bytes  # noqa: F401  (re-exported: tls._wrap, _legacy)
 from ._stream import StreamMixin
+from ._aio import AsyncSocketMixin  # read / async for / drain / endAsync / async with (tls._aio)
 from ._nodeargs import _call_cb, merge_options
 from .errors import _lookup_error, errno_error
 
@@ -124,7 +125,7 @@ def _destroyed_error(what: str) -> NodeError:
     return NodeError("Cannot call %s after a stream was destroyed" % what, "ERR_STREAM_DESTROYED")
 
 
-class Socket(StreamMixin, EventEmitter):
+class Socket(StreamMixin, EventEmitter, AsyncSocketMixin):
     """Node's net.Socket: a duplex stream over a TCP or Unix-domain connection."""
 
     writableHighWaterMark = HIGH_WATER_MARK
@@ -821,3 +822,6 @@ createConnection = connect
 
 # Server lives in its own module; imported last because it subclasses nothing here but uses Socket.
 from ._net_server import Server, _transport_maker, createServer  # noqa: E402
+from ._aio import netConnectAsync as connectAsync  # noqa: E402,F401  (tls._aio)
+from ._aliases import module_getattr as _module_getattr  # noqa: E402
+__getattr__ = _module_getattr(__name__)  # net.create_server is net.createServer (tls._aliases)
