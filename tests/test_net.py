@@ -1020,6 +1020,33 @@ def test_pipe_echo_and_proxy(node):
     arun(body, limit=40)
 
 
+def test_destroy_in_a_drain_listener():
+    """A 'drain' listener that destroys the socket: one clean close (asyncio's
+    transport must not be asked to finish the connection twice)."""
+    async def body():
+        received = []
+        server = net.createServer({"pauseOnConnect": True}, lambda s: received.append(s))
+        server.listen(0, "127.0.0.1")
+        await wait(when(server, "listening"))
+        client = net.connect(server.address()["port"], "127.0.0.1")
+        await wait(when(client, "connect"))
+        while client.write(b"x" * 65536):  # until the kernel and the transport hold enough
+            pass
+        drained, closed = when(client, "drain"), when(client, "close")
+        client.on("drain", lambda: client.destroy())
+        await settle()
+        received[0].resume()  # the server reads: the client's buffer empties, 'drain'
+        received[0].on("data", lambda d: None)
+        await wait(drained)
+        assert await wait(closed) == [False]
+        await settle(10)  # the transport's own callbacks run without an error
+        received[0].destroy()
+        server.close()
+        await wait(when(server, "close"))
+
+    arun(body)
+
+
 # -- timeouts -------------------------------------------------------------------------------------
 
 def test_set_timeout_idle_once_reset_disable(node):

@@ -118,7 +118,18 @@ class _SocketProtocol(asyncio.BufferedProtocol):
         self.owner._write_paused = True
 
     def resume_writing(self) -> None:
-        self.owner._on_write_drained()
+        # asyncio calls this from inside its _write_ready and goes on using
+        # the transport afterwards: a 'drain' listener that closed the socket
+        # right here would have asyncio finish the connection twice (a crash
+        # in its callback).  Node's afterWrite also runs on a later tick.
+        owner = self.owner
+        owner._write_paused = False
+        owner._loop.call_soon(self._drained)
+
+    def _drained(self) -> None:
+        owner = self.owner
+        if not owner._write_paused:  # not paused again in the meantime
+            owner._on_write_drained()
 
 
 def _destroyed_error(what: str) -> NodeError:
