@@ -37,8 +37,9 @@ CLK = os.sysconf("SC_CLK_TCK")
 
 SERVER_CPU, CLIENT_CPU = "0", "1"      # taskset cores: server under test / load generator
 
-IMPL_ORDER = ["tls", "node", "asyncio", "uvloop", "c"]
-IMPL_NAMES = {"tls": "tls (this project)", "node": "Node 20 tls", "asyncio": "asyncio + ssl",
+IMPL_ORDER = ["tls", "tls_uvloop", "node", "asyncio", "uvloop", "c"]
+IMPL_NAMES = {"tls": "tls (this project)", "tls_uvloop": "tls on uvloop", "node": "Node 20 tls",
+              "asyncio": "asyncio + ssl",
               "uvloop": "uvloop + ssl", "c": "plain C (OpenSSL)"}
 
 # id, side, title, loadgen/client scenario, server mode, cert, conns, unit, cpu unit
@@ -153,6 +154,9 @@ def detect_impls(want: Optional[List[str]]) -> Tuple[List[str], Dict[str, str], 
     if r.returncode == 0:
         impls.append("uvloop")
         notes["uvloop"] = "uvloop " + r.stdout.strip()
+        if env is not None:
+            impls.insert(impls.index("tls") + 1, "tls_uvloop")  # the same tls programs, on uvloop's loop
+            notes["tls_uvloop"] = "tls with uvloop " + r.stdout.strip() + " as the asyncio loop"
     else:
         notes["uvloop"] = "uvloop not importable (pip install uvloop)"
     impls.append("c")
@@ -310,12 +314,13 @@ class Bench:
         self.cc_cache: Dict[Tuple[str, int], Dict[str, Any]] = {}
 
     def env_for(self, impl: str) -> Optional[Dict[str, str]]:
-        return self.tls_env if impl == "tls" else None
+        return self.tls_env if impl in ("tls", "tls_uvloop") else None
 
     def server_cmd(self, impl: str, mode: str, cert: str) -> List[str]:
         files = ["--cert", self.certs[cert + "_cert"], "--key", self.certs[cert + "_key"], "--mode", mode]
         return {
             "tls": [PY, os.path.join(IMPL, "tls_server.py"), *files],
+            "tls_uvloop": [PY, os.path.join(IMPL, "tls_server.py"), *files, "--uvloop"],
             "node": ["node", os.path.join(IMPL, "node_server.js"), *files],
             "asyncio": [PY, os.path.join(IMPL, "asyncio_server.py"), *files],
             "uvloop": [PY, os.path.join(IMPL, "asyncio_server.py"), *files, "--uvloop"],
@@ -327,6 +332,7 @@ class Bench:
                   "--conns", str(sc["conns"]), "--ca", self.certs["ca"]]
         return {
             "tls": [PY, os.path.join(IMPL, "tls_client.py"), *common],
+            "tls_uvloop": [PY, os.path.join(IMPL, "tls_client.py"), *common, "--uvloop"],
             "node": ["node", os.path.join(IMPL, "node_client.js"), *common],
             "asyncio": [PY, os.path.join(IMPL, "asyncio_client.py"), *common],
             "uvloop": [PY, os.path.join(IMPL, "asyncio_client.py"), *common, "--uvloop"],
@@ -563,7 +569,7 @@ def svg_chart(results: Dict[str, Any], impls: List[str]) -> str:
     """Two panels of horizontal bars, one group per scenario, one bar per implementation (Node = 1.0):
     left, the median ratio to Node measured in the same run (memory as Node / implementation);
     right, CPU efficiency: Node's CPU time per operation / the implementation's.  > 1 is better."""
-    colors = {"tls": "#d62728", "asyncio": "#1f77b4", "uvloop": "#2ca02c", "c": "#7f7f7f"}
+    colors = {"tls": "#d62728", "tls_uvloop": "#ff9896", "asyncio": "#1f77b4", "uvloop": "#2ca02c", "c": "#7f7f7f"}
     shown = [i for i in impls if i != "node"]
     rows = results["scenarios"]
     esc = lambda t: t.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")  # noqa: E731
@@ -588,7 +594,8 @@ def svg_chart(results: Dict[str, Any], impls: List[str]) -> str:
            'font-size="12">' % (width, height),
            '<rect width="100%" height="100%" fill="white"/>',
            '<text x="10" y="22" font-size="15" font-weight="bold">%s</text>'
-           % esc("tls vs Node 20 tls, asyncio + ssl, uvloop + ssl and plain C: ratios to Node (> 1 is better)"),
+           % esc("tls (asyncio and uvloop loops) vs Node 20 tls, asyncio + ssl, uvloop + ssl and plain C: "
+                  "ratios to Node (> 1 is better)"),
            '<text x="10" y="40" fill="#555">%s</text>'
            % esc("%s, %s cores (%s), server and client on cores %s/%s, medians of %d run(s)"
                  % (m["date"][:10], m["nproc"], m["cpu_model"], results["config"]["server_cpu"],

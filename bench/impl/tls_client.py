@@ -191,6 +191,9 @@ def main(a) -> None:
 
 if __name__ == "__main__":
     args = common.client_args()
+    if args.uvloop:
+        import uvloop
+        asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())  # tls.run makes its loop from the policy
     try:
         tls.run(main, args)
     except BaseException as exc:  # noqa: BLE001 - the failure becomes the result line

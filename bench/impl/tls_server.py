@@ -41,4 +41,10 @@ def main(args) -> None:
 
 
 if __name__ == "__main__":
-    tls.run(main, common.server_args())
+    server_args = common.server_args()
+    if server_args.uvloop:
+        import asyncio
+
+        import uvloop
+        asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())  # tls.run makes its loop from the policy
+    tls.run(main, server_args)

@@ -29,21 +29,73 @@ Stream rules kept from Node 20:
 from __future__ import annotations
 
 from collections import deque
-from typing import Any, Callable, Dict, Optional
+from typing import TYPE_CHECKING, Any, Callable, Deque, Dict, List, Optional, Tuple, TypeVar
 
 from ._encoding import _decoder, to_bytes
 from ._nodeargs import _call_cb
 from .errors import NodeError
 
+if TYPE_CHECKING:
+    import asyncio
+
+    from ._encoding import TextDecoder
+    from .events import EventEmitter
+
+    # for the type checker the mixin is an EventEmitter (as every class it is mixed into)
+    _StreamBase = EventEmitter
+else:
+    _StreamBase = object
+
 __all__ = ["StreamMixin"]
+
+_S = TypeVar("_S", bound="StreamMixin")
 
 
 def _destroyed_error(what: str) -> NodeError:
     return NodeError("Cannot call %s after a stream was destroyed" % what, "ERR_STREAM_DESTROYED")
 
 
-class StreamMixin:
+class StreamMixin(_StreamBase):
     """Readable + writable halves of a Node duplex stream (see the module docstring)."""
+
+    if TYPE_CHECKING:
+        # the state and hooks net.Socket provides (declared there, with its defaults)
+        _loop: asyncio.AbstractEventLoop
+        _transport: Any
+        allowHalfOpen: bool
+        connecting: bool
+        destroyed: bool
+        bytesRead: int
+        writableHighWaterMark: int
+        readableHighWaterMark: int
+        _bytes_written: int
+        _bytes_dispatched: int
+        _was_connected: bool
+        _ready: bool
+        _queue: Optional[Deque[Tuple[bytes, Optional[Callable[..., Any]]]]]
+        _queued_bytes: int
+        _write_paused: bool
+        _drain_cbs: Optional[List[Callable[..., Any]]]
+        _end_cbs: Optional[List[Callable[..., Any]]]
+        _need_drain: bool
+        _ending: bool
+        _write_shut: bool
+        _finished: bool
+        _flowing: Optional[bool]
+        _rbuf: Optional[Deque[bytes]]
+        _rbuf_size: int
+        _reading_paused: bool
+        _eof: bool
+        _ended_emitted: bool
+        _decoder: Optional[TextDecoder]
+        _timeout_ms: Optional[float]
+        _close_emitted: bool
+        _close_before_connect: Optional[Callable[..., Any]]
+
+        def _touch(self) -> None: ...
+        def destroy(self: _S, error: Optional[BaseException] = None) -> _S: ...
+        def _on_close_before_connection(self, *_: Any) -> None: ...
+        def _flush_on_connect(self, *_: Any) -> None: ...
 
     # -- readable side ---------------------------------------------------
     def _on_raw_read(self, view: memoryview) -> None:
@@ -268,10 +320,15 @@ class StreamMixin:
                     self.once("connect", self._flush_on_connect)
             self._queue.append((chunk, cb))
             self._queued_bytes += len(chunk)
+            self._on_queued_write()
         else:
             self._write_chunk(chunk, cb)
+            if not self._write_paused and not self._queued_bytes:
+                # the transport holds less than its high-water mark (it would
+                # have paused us), nothing is queued: the per-write fast path
+                return True
         # writableLength, inlined (and the transport asked about closing only
-        # when it holds bytes): this is the per-write path
+        # when it holds bytes)
         size = self._queued_bytes
         transport = self._transport
         if transport is not None and self._ready:
@@ -288,6 +345,9 @@ class StreamMixin:
 
     def uncork(self) -> None:
         """Accepted for compatibility; writes are not held back."""
+
+    def _on_queued_write(self) -> None:
+        """Hook: a write was queued before the connection (or TLS session) was ready."""
 
     def _write_chunk(self, chunk: bytes, cb: Optional[Callable[..., Any]]) -> None:
         """Hook: hand one chunk to the transport (TLSSocket encrypts first)."""

@@ -28,7 +28,13 @@ certificate) never sends it; the peer then sees a hang-up.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, Optional
+from typing import TYPE_CHECKING, Any, Callable, Dict, Hashable, List, Optional, Tuple, TypeVar, Union, overload
+
+if TYPE_CHECKING:
+    from typing import Literal
+
+    # events whose listeners get no argument
+    _SocketNoArgEvent = Literal["secureConnect", "connect", "ready", "end", "finish", "drain", "timeout"]
 
 from . import _runtime, net
 from ._binding import ffi, lib
@@ -44,6 +50,9 @@ from . import _negotiation
 from ._negotiation import convertALPNProtocols
 
 __all__ = ["TLSSocket", "Server", "connect", "createServer", "convertALPNProtocols"]
+
+_TLSSocketT = TypeVar("_TLSSocketT", bound="TLSSocket")
+_ServerT = TypeVar("_ServerT", bound="Server")
 
 DEFAULT_HANDSHAKE_TIMEOUT = 120000
 
@@ -68,6 +77,34 @@ class TLSSocket(_extras.TLSSocketExtras, net.Socket):
     _held_writes: Any = None    # tls._renegotiation: writes SSL_write refused during a renegotiation
     _reneg_events: Any = None   # tls._renegotiation: renegotiation starts/dones recorded by OpenSSL
     _ocsp: Any = None           # tls._ocsp: set when OCSP is wired on this socket
+
+    if TYPE_CHECKING:
+        # The listener shapes of the usual events, for type checkers and editors only (at run
+        # time EventEmitter.on / once run).  Any other event, or a listener of another shape,
+        # takes the last overload: they describe and infer, they do not reject.
+        @overload
+        def on(self: _TLSSocketT, event: _SocketNoArgEvent, listener: Callable[[], Any]) -> _TLSSocketT: ...
+        @overload
+        def on(self: _TLSSocketT, event: Literal["data"], listener: Callable[[Union[bytes, str]], Any]
+               ) -> _TLSSocketT: ...
+        @overload
+        def on(self: _TLSSocketT, event: Literal["error"], listener: Callable[[BaseException], Any]) -> _TLSSocketT: ...
+        @overload
+        def on(self: _TLSSocketT, event: Literal["close"], listener: Callable[[bool], Any]) -> _TLSSocketT: ...
+        @overload
+        def on(self: _TLSSocketT, event: Literal["session", "keylog"], listener: Callable[[bytes], Any]
+               ) -> _TLSSocketT: ...
+        @overload
+        def on(self: _TLSSocketT, event: Literal["OCSPResponse"], listener: Callable[[Optional[bytes]], Any]
+               ) -> _TLSSocketT: ...
+        @overload
+        def on(self: _TLSSocketT, event: Hashable, listener: Callable[..., Any]) -> _TLSSocketT: ...
+        def on(self: _TLSSocketT, event: Hashable, listener: Callable[..., Any]) -> _TLSSocketT: ...
+
+        once = on
+        addListener = on
+        prependListener = on
+        prependOnceListener = on
 
     def __init__(self, socket: Any = None, options: Optional[Dict[str, Any]] = None, **kwargs: Any) -> None:
         opts = net.merge_options(options, kwargs)
@@ -124,7 +161,9 @@ class TLSSocket(_extras.TLSSocketExtras, net.Socket):
         # requestCert (and then insists on one with rejectUnauthorized); the
         # verify callback accepts everything, the decision is made after the
         # handshake.
-        ssl = self._engine.ssl
+        engine = self._engine
+        assert engine is not None, "configured before the engine is freed"
+        ssl = engine.ssl
         if self._is_server:
             if request_cert:
                 mode = lib.SSL_VERIFY_PEER
@@ -185,7 +224,7 @@ class TLSSocket(_extras.TLSSocketExtras, net.Socket):
         """Later renegotiations of the peer emit 'error' ERR_TLS_RENEGOTIATION_DISABLED."""
         _renegotiation.disable(self)
 
-    def getEphemeralKeyInfo(self) -> Optional[dict]:
+    def getEphemeralKeyInfo(self) -> Optional[Dict[str, Any]]:
         return _keyexchange.ephemeral_key_info(self)
 
     def setMaxSendFragment(self, size: Any) -> bool:
@@ -305,13 +344,11 @@ class TLSSocket(_extras.TLSSocketExtras, net.Socket):
         if not self._is_server:
             self._cycle()
 
-    def write(self, data: Any, encoding: Any = None, cb: Optional[Callable[..., Any]] = None) -> bool:
-        result = super().write(data, encoding, cb)
+    def _on_queued_write(self) -> None:
         # A standalone client socket starts its handshake with the first write (as in Node).
         if not self._handshake_started and not self._is_server and self._transport is not None \
                 and not self.destroyed:
             self._start()
-        return result
 
     # -- the engine loop ---------------------------------------------------
     def _on_raw_data(self, data: Any) -> None:
@@ -372,7 +409,7 @@ class TLSSocket(_extras.TLSSocketExtras, net.Socket):
             return
         self._in_cycle = True  # writes by listeners wait for the flush at the end (see _cork)
         try:
-            status = READ_WANT
+            status: Optional[int] = READ_WANT
             try:
                 if not self._secureEstablished:
                     done = engine.handshake()
@@ -510,19 +547,25 @@ class TLSSocket(_extras.TLSSocketExtras, net.Socket):
             engine = self._engine
             if engine is not None and engine.protocol() != "TLSv1.3":
                 self._set_ready()
-            self.server.emit("secureConnection", self)
+            server = self.server
+            assert server is not None, "a listener of server sockets only"
+            server.emit("secureConnection", self)
 
     def _on_server_socket_tls_error(self, err: BaseException) -> None:
         if not self._controlReleased and not self._error_emitted:
             self._error_emitted = True
-            self.server.emit("tlsClientError", err, self)
+            server = self.server
+            assert server is not None, "a listener of server sockets only"
+            server.emit("tlsClientError", err, self)
 
     def _on_server_socket_close(self, had_error: Any = False) -> None:
         if had_error:
             return  # already reported through '_tlsError'
         if not self._controlReleased and not self._error_emitted:
             self._error_emitted = True
-            self.server.emit("tlsClientError", _conn_reset("socket hang up"), self)
+            server = self.server
+            assert server is not None, "a listener of server sockets only"
+            server.emit("tlsClientError", _conn_reset("socket hang up"), self)
 
     def _on_connect_secure(self) -> None:
         """Node's onConnectSecure (a 'secure' listener set by tls.connect)."""
@@ -535,7 +578,7 @@ class TLSSocket(_extras.TLSSocketExtras, net.Socket):
             hostname = options.get("servername") or options.get("host") or \
                 getattr(parent, "_host", None) or "localhost"
             check = options.get("checkServerIdentity")
-            if check is None:
+            if check is None or check is _x509.checkServerIdentity:
                 # Node's default check reads only the subject and altnames: build
                 # the whole detailed certificate only for an error's .cert
                 identity = _x509.peer_identity(self._engine.ssl) if self._engine is not None else None
@@ -591,7 +634,8 @@ class TLSSocket(_extras.TLSSocketExtras, net.Socket):
         if view:
             _renegotiation.hold_write(self, view, cb)  # SSL_write waits for the handshake
             return
-        self._after_write(cb)
+        if cb is not None:
+            self._after_write(cb)
 
     def _shutdown_write(self) -> None:
         if self._held_writes is not None:
@@ -626,20 +670,20 @@ class TLSSocket(_extras.TLSSocketExtras, net.Socket):
             parent.destroy()
 
     # -- getters ----------------------------------------------------------
-    def getPeerCertificate(self, detailed: bool = False) -> Optional[dict]:
+    def getPeerCertificate(self, detailed: bool = False) -> Optional[Dict[str, Any]]:
         engine = self._engine
         if engine is None:
             return None
         return _x509.peer_certificate(engine.ssl, bool(detailed), self._is_server,
                                       self._secure_context._cert_store())
 
-    def getCertificate(self) -> Optional[dict]:
+    def getCertificate(self) -> Optional[Dict[str, Any]]:
         engine = self._engine
         if engine is None:
             return None
         return _x509.local_certificate(engine.ssl)
 
-    def getCipher(self) -> Optional[dict]:
+    def getCipher(self) -> Optional[Dict[str, str]]:
         engine = self._engine
         return engine.cipher() if engine is not None else None
 
@@ -795,7 +839,7 @@ class Server(net.Server):
 
 
 _CORK_LIMIT = 64 * 1024
-_CORKED: list = []  # TLSSockets with corked records, flushed by _flush_corked
+_CORKED: List[TLSSocket] = []  # TLSSockets with corked records, flushed by _flush_corked
 
 
 def _flush_corked() -> None:
@@ -812,7 +856,8 @@ def createServer(options: Any = None, secureConnectionListener: Optional[Callabl
     return Server(options, secureConnectionListener, **kwargs)
 
 
-def _normalize_connect_args(args: list, kwargs: Dict[str, Any]):
+def _normalize_connect_args(args: List[Any], kwargs: Dict[str, Any]
+                            ) -> Tuple[Dict[str, Any], Optional[Callable[..., Any]]]:
     """Node's tls normalizeConnectArgs: (options[, cb]) | (port[, host][, options][, cb]).
 
     An options object given after port/host is merged over them (its host wins).
