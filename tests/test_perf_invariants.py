@@ -427,9 +427,29 @@ def test_destroy_while_connecting_directly_closes_the_socket():
     assert events_seen == ["close"]
 
 
-def test_a_session_resumed_many_times_is_decoded_once(server_options, ca_pem):
+class _LibProxy:
+    """Stands in for a module's ``lib``: counts calls of one function."""
+
+    def __init__(self, real, name):
+        self._real, self._name, self.calls = real, name, 0
+
+    def __getattr__(self, attr):
+        value = getattr(self._real, attr)
+        if attr != self._name:
+            return value
+
+        def counted(*args):
+            self.calls += 1
+            return value(*args)
+
+        return counted
+
+
+def test_a_session_handed_back_is_never_decoded(monkeypatch, server_options, ca_pem):
     from tls import _sessions
     _sessions._decoded_sessions.clear()
+    d2i = _LibProxy(_sessions.lib, "d2i_SSL_SESSION")
+    monkeypatch.setattr(_sessions, "lib", d2i)
     reused, sessions = [], []
 
     def main():
@@ -457,5 +477,12 @@ def test_a_session_resumed_many_times_is_decoded_once(server_options, ca_pem):
 
     tls.run(main)
     assert reused == [False, True, True, True]
-    # one decoded session for the three resumptions (each connection gets a private copy)
-    assert list(_sessions._decoded_sessions) == [bytes(sessions[0])]
+    # the session the client received is kept decoded under its DER: the three
+    # resumptions decode nothing (each connection gets a private copy)
+    assert bytes(sessions[0]) in _sessions._decoded_sessions
+    assert d2i.calls == 0
+    # bytes it never produced (another process's session) are decoded once, then reused
+    _sessions._decoded_sessions.clear()
+    for _ in range(3):
+        assert _sessions._decoded_session(bytes(sessions[0])) is not None
+    assert d2i.calls == 1

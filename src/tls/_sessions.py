@@ -59,7 +59,7 @@ context's 48-byte keys (csrc/tickets.c).  (Node's Server defaults for
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Any, List, Optional, Tuple
+from typing import Any, Callable, List, Optional, Tuple
 
 from ._binding import ffi, lib
 from ._callbacks import openssl_callback
@@ -102,7 +102,7 @@ def _enable(sock: Any) -> Optional[_State]:
         return None
     if not lib.tls_sessions_enable(engine.ssl, 1):
         raise MemoryError("could not enable the session callbacks")
-    state = sock._sessions
+    state: Optional[_State] = sock._sessions
     if state is None:
         state = sock._sessions = _State()
     return state
@@ -125,6 +125,8 @@ def _on_new_session(engine: Any, ssl: Any, sess: Any) -> int:
     state.events.append((ffi.unpack(ffi.cast("char *", sid), length[0]), der, _ticket(sess)))
     if engine.is_server:
         state.hold = True
+    else:
+        _remember_session(der, sess)
     return 0
 
 
@@ -135,7 +137,8 @@ def _session_der(sess: Any) -> Optional[bytes]:
     buf = ffi.new("unsigned char[]", size)
     if lib.tls_session_der(sess, buf) != size:
         return None
-    return ffi.buffer(buf, size)[:]
+    der: bytes = ffi.buffer(buf, size)[:]
+    return der
 
 
 # -- socket hooks (called from tls._wrap) ------------------------------------------
@@ -398,12 +401,12 @@ def _load_session(sock: Any, parser: _HelloParser, session_id: bytes, has_ticket
 
 # -- getters / setters ---------------------------------------------------------------
 
-def _current(sock: Any, index: int, read: Any) -> Optional[bytes]:
+def _current(sock: Any, index: int, read: Callable[[Any], Optional[bytes]]) -> Optional[bytes]:
     """The session being reported by a 'session' event, else the live one."""
     engine = sock._engine
     if engine is None:
         return None
-    state = sock._sessions
+    state: Optional[_State] = sock._sessions
     if state is not None and state.current is not None:
         return state.current[index]
     sess = lib.SSL_get_session(engine.ssl)
@@ -426,7 +429,8 @@ def _ticket(sess: Any) -> Optional[bytes]:
     lib.SSL_SESSION_get0_ticket(sess, ticket, length)
     if ticket[0] == ffi.NULL:
         return None
-    return ffi.unpack(ffi.cast("char *", ticket[0]), length[0])
+    data: bytes = ffi.unpack(ffi.cast("char *", ticket[0]), length[0])
+    return data
 
 
 def set_session(sock: Any, session: Any) -> None:
@@ -456,6 +460,20 @@ _decoded_sessions: "OrderedDict[bytes, Any]" = OrderedDict()
 _DECODED_SESSIONS_MAX = 64
 
 
+def _remember_session(der: bytes, sess: Any) -> None:
+    """A client's new session, kept decoded under the DER its 'session' event
+    hands out: passing those bytes back as ``session`` needs no decoding at
+    all.  A copy, so that what happens to this connection later (a fatal
+    alert marks its session not resumable) does not follow the bytes."""
+    copy = lib.SSL_SESSION_dup(sess)
+    if copy == ffi.NULL:
+        lib.ERR_clear_error()
+        return
+    _decoded_sessions[der] = ffi.gc(copy, lib.SSL_SESSION_free)
+    if len(_decoded_sessions) > _DECODED_SESSIONS_MAX:
+        _decoded_sessions.popitem(last=False)
+
+
 def _decoded_session(der: bytes) -> Any:
     decoded = _decoded_sessions.get(der)
     if decoded is not None:
@@ -475,7 +493,8 @@ def _decoded_session(der: bytes) -> Any:
 # -- tls.Server ----------------------------------------------------------------------
 
 def get_ticket_keys(server: Any) -> bytes:
-    return server._shared_creds.context.getTicketKeys()
+    keys: bytes = server._shared_creds.context.getTicketKeys()
+    return keys
 
 
 def set_ticket_keys(server: Any, keys: Any) -> None:
