@@ -448,6 +448,7 @@ def import_time(env: Optional[Dict[str, str]], runs: int) -> Dict[str, Any]:
         return {"ok": False, "error": "tls not importable"}
     cumulative = []
     wall = []
+    first_use: List[Dict[str, float]] = []
     for _ in range(runs):
         r = subprocess.run([PY, "-X", "importtime", "-c", "import tls"], env=env, capture_output=True, text=True)
         for line in r.stderr.splitlines():
@@ -460,8 +461,33 @@ def import_time(env: Optional[Dict[str, str]], runs: int) -> Dict[str, Any]:
         subprocess.run([PY, "-c", "pass"], env=env, check=False)
         t2 = time.perf_counter()
         wall.append(((t1 - t0) - (t2 - t1)) * 1000.0)
-    return {"ok": bool(cumulative), "importtime_ms": statistics.median(cumulative) if cumulative else None,
-            "importtime_runs_ms": cumulative, "wall_delta_ms": statistics.median(wall), "wall_runs_ms": wall}
+        # first use: what `import tls` leaves for later (asyncio, the binding, the system roots)
+        r = subprocess.run([PY, "-c", FIRST_USE], env=env, capture_output=True, text=True)
+        if r.returncode == 0 and r.stdout.strip():
+            first_use.append(json.loads(r.stdout))
+    out = {"ok": bool(cumulative), "importtime_ms": statistics.median(cumulative) if cumulative else None,
+           "importtime_runs_ms": cumulative, "wall_delta_ms": statistics.median(wall), "wall_runs_ms": wall}
+    if first_use:
+        out["first_use_ms"] = {k: statistics.median(run[k] for run in first_use) for k in first_use[0]}
+    return out
+
+
+# Wall times of the first uses after `import tls`, each on top of the previous one.
+FIRST_USE = """
+import json, time
+t0 = time.perf_counter()
+import tls
+t1 = time.perf_counter()
+tls.createSecureContext({})          # the binding, OpenSSL, the system trust store
+t2 = time.perf_counter()
+def main():
+    server = tls.createServer({})    # asyncio and the socket layer
+    server.listen(0, "127.0.0.1", server.close)
+tls.run(main)
+t3 = time.perf_counter()
+print(json.dumps({"import": (t1 - t0) * 1e3, "createSecureContext": (t2 - t1) * 1e3,
+                  "createServer+listen+close": (t3 - t2) * 1e3}))
+"""
 
 
 # ------------------------------------------------------------------ summary
@@ -694,6 +720,9 @@ def main() -> int:
         if imp.get("ok"):
             print("import tls: %.1f ms cumulative (python -X importtime, median), %.1f ms wall over `python -c pass`"
                   % (imp["importtime_ms"], imp["wall_delta_ms"]))
+            if imp.get("first_use_ms"):
+                print("first use after import (median, wall): " + ", ".join(
+                    "%s %.1f ms" % (k, v) for k, v in imp["first_use_ms"].items()))
         results: Dict[str, Any] = {
             "machine": machine, "implementations": {i: notes.get(i) for i in impls},
             "config": {"runs": args.runs, "duration_s": args.duration, "idle_conns": args.idle_conns,
