@@ -10,6 +10,7 @@ import os
 import shlex
 import subprocess
 import sys
+import sysconfig
 
 import cffi
 
@@ -71,6 +72,112 @@ def _check_openssl_3(includes):
         raise SystemExit(1)
 
 
+STATIC_ENV = "TLS_OPENSSL_STATIC"
+EXPORTED = "PyInit__openssl"  # the one symbol a static build exports
+
+MISSING_STATIC_LIBS = """
+tls: cannot build: TLS_OPENSSL_STATIC=1 asks for a static OpenSSL, but no
+%s were found in:
+  %s
+Build OpenSSL 3 with `no-shared` into a prefix (scripts/build_openssl.sh does)
+and set TLS_OPENSSL_PREFIX to it, or install the static libraries (Debian's
+libssl-dev has them).
+"""
+
+
+def _static_requested(environ=None):
+    value = (os.environ if environ is None else environ).get(STATIC_ENV, "")
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def _static_lib_names(platform):
+    if platform == "win32":
+        return ("libssl.lib", "libcrypto.lib")
+    return ("libssl.a", "libcrypto.a")
+
+
+def _static_search_dirs(libdirs, prefix):
+    """Where to look for the static libraries: the prefix, else the system's."""
+    dirs = list(libdirs)
+    if not prefix:
+        dirs += [f[2:] for f in _pkg_config("--libs-only-L")]
+        libdir = _pkg_config("--variable=libdir")
+        dirs += libdir
+        multiarch = sysconfig.get_config_var("MULTIARCH")
+        if multiarch:
+            dirs.append("/usr/lib/" + multiarch)
+        dirs += ["/usr/local/lib64", "/usr/local/lib", "/usr/lib64", "/usr/lib"]
+    seen, out = set(), []
+    for d in dirs:
+        if d and d not in seen:
+            seen.add(d)
+            out.append(d)
+    return out
+
+
+def find_static_libs(search_dirs, platform, exists=os.path.exists):
+    """[libssl, libcrypto] full paths from the first directory holding both, or None."""
+    names = _static_lib_names(platform)
+    for directory in search_dirs:
+        paths = [os.path.join(directory, name) for name in names]
+        if all(exists(p) for p in paths):
+            return paths
+    return None
+
+
+def link_options(static, platform, libdirs, static_libs=None, version_script=None):
+    """The compile and link keywords of ``set_source`` for one platform.
+
+    Dynamic: ``-lssl -lcrypto`` as before.  Static: the archives themselves,
+    OpenSSL's own system libraries, and only ``PyInit__openssl`` exported, so
+    the linked-in OpenSSL never clashes with (or is replaced by) the
+    interpreter's own libssl.
+    """
+    opts = {
+        "libraries": ["ssl", "crypto"],
+        "library_dirs": list(libdirs),
+        "extra_objects": [],
+        "extra_compile_args": [] if platform == "win32" else ["-O2", "-Wno-deprecated-declarations"],
+        "extra_link_args": [],
+        "define_macros": [("TLS_OPENSSL_STATIC_BUILD", "1" if static else "0")],
+    }
+    if platform.startswith("linux"):
+        # Keep a statically linked OpenSSL from clashing with the interpreter's.
+        opts["extra_link_args"].append("-Wl,--exclude-libs,ALL")
+    if not static:
+        return opts
+    if platform == "win32":
+        # vcpkg's x64-windows-static-md (static OpenSSL, dynamic CRT like CPython);
+        # a DLL exports only what is marked dllexport: PyInit__openssl
+        opts["libraries"] = [os.path.splitext(os.path.basename(p))[0] for p in static_libs] + [
+            "crypt32", "ws2_32", "advapi32", "user32", "gdi32"]
+        opts["library_dirs"] = sorted({os.path.dirname(p) for p in static_libs}) + opts["library_dirs"]
+        return opts
+    opts["libraries"] = []
+    opts["library_dirs"] = []
+    opts["extra_objects"] = list(static_libs)  # libssl before libcrypto
+    opts["extra_compile_args"].append("-fvisibility=hidden")
+    if platform == "darwin":
+        opts["extra_link_args"] += ["-Wl,-exported_symbol,_" + EXPORTED, "-Wl,-dead_strip"]
+    else:
+        opts["libraries"] = ["dl"]  # OpenSSL's Libs.private: -ldl -pthread
+        opts["extra_link_args"] += ["-pthread", "-Wl,--version-script=" + version_script, "-Wl,-s"]
+    return opts
+
+
+def version_script_text():
+    return "{\n  global: %s;\n  local: *;\n};\n" % EXPORTED
+
+
+def _write_version_script():
+    directory = os.path.join(ROOT, "build")
+    os.makedirs(directory, exist_ok=True)
+    path = os.path.join(directory, "tls-exports.map")
+    with open(path, "w") as f:
+        f.write(version_script_text())
+    return path
+
+
 def _read_csrc():
     csrc = os.path.join(ROOT, "csrc")
     parts = []
@@ -98,23 +205,30 @@ def build_ffi():
         cdefs.append(area.TYPES)
     for area in AREAS:
         cdefs.append(area.FUNCTIONS)
+    # 1 when OpenSSL is linked in statically (tls._binding checks versions by it)
+    cdefs.append("#define TLS_OPENSSL_STATIC_BUILD ...")
     ffi.cdef("\n".join(cdefs))
     source = "\n".join(sources)
     source += "\n#if OPENSSL_VERSION_MAJOR < 3\n#error tls needs OpenSSL 3\n#endif\n"
     source += "\n".join(area.CUSTOMIZATIONS for area in AREAS)
     source += "\n" + _read_csrc()
-    extra_link = []
-    if sys.platform.startswith("linux"):
-        # Keep a statically linked OpenSSL from clashing with the interpreter's.
-        extra_link.append("-Wl,--exclude-libs,ALL")
+    static = _static_requested()
+    static_libs = version_script = None
+    if static:
+        search = _static_search_dirs(libdirs, os.environ.get("TLS_OPENSSL_PREFIX"))
+        static_libs = find_static_libs(search, sys.platform)
+        if static_libs is None:
+            sys.stderr.write(MISSING_STATIC_LIBS % (" and ".join(_static_lib_names(sys.platform)),
+                                                    "\n  ".join(search) or "(no directory)"))
+            raise SystemExit(1)
+        if sys.platform.startswith("linux"):
+            version_script = _write_version_script()
+    opts = link_options(static, sys.platform, libdirs, static_libs, version_script)
     ffi.set_source(
         "tls._openssl",
         source,
-        libraries=["ssl", "crypto"],
         include_dirs=includes + [os.path.join(ROOT, "csrc")],
-        library_dirs=libdirs,
-        extra_compile_args=["-O2", "-Wno-deprecated-declarations"] if sys.platform != "win32" else [],
-        extra_link_args=extra_link,
+        **opts,
     )
     return ffi
 

@@ -42,6 +42,36 @@ __all__ += ["convertALPNProtocols"]
 __all__ += ["connectAsync", "open_connection", "start_server",  # tls._aio, tls.streams
             "open_unix_connection", "start_unix_server"]
 
+# For type checkers, every public name is imported as it would be eagerly; at run time
+# nothing is (TYPE_CHECKING is False, and defining it here spares `import tls` the typing module).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, List, Tuple
+
+    from . import errors as errors, events as events, net as net, streams as streams
+    from ._aio import connectAsync as connectAsync
+    from ._legacy import CryptoStream as CryptoStream, SecurePair as SecurePair, createSecurePair as createSecurePair
+    from ._negotiation import convertALPNProtocols as convertALPNProtocols
+    from ._runtime import run as run
+    from ._secure_context import SecureContext as SecureContext
+    from ._secure_context import createSecureContext as createSecureContext, getCiphers as getCiphers
+    from ._wrap import Server as Server, TLSSocket as TLSSocket, connect as connect, createServer as createServer
+    from ._x509 import checkServerIdentity as checkServerIdentity
+    from .errors import NodeError as NodeError
+    from .streams import open_connection as open_connection, open_unix_connection as open_unix_connection
+    from .streams import start_server as start_server, start_unix_server as start_unix_server
+
+    rootCertificates: Tuple[str, ...]
+    # the snake_case aliases __getattr__ resolves (tls._aliases)
+    check_server_identity = checkServerIdentity
+    create_secure_context = createSecureContext
+    create_server = createServer
+    get_ciphers = getCiphers
+    root_certificates: Tuple[str, ...]
+    create_secure_pair = createSecurePair
+    convert_alpn_protocols = convertALPNProtocols
+    connect_async = connectAsync
+
 # public name -> the submodule that defines it (loaded on first access)
 _LAZY = {
     "run": "_runtime",
@@ -66,7 +96,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str):
+def _getattr(name: str) -> Any:
     module = _LAZY.get(name)
     if module is not None:
         value = getattr(_importlib.import_module("." + module, __name__), name)
@@ -92,5 +122,11 @@ def __getattr__(name: str):
     raise AttributeError("module 'tls' has no attribute %r" % name)
 
 
-def __dir__():
+def __dir__() -> List[str]:
     return sorted(set(globals()) | set(_LAZY) | {"events", "net", "rootCertificates"})
+
+
+if not TYPE_CHECKING:
+    # Hidden from type checkers: to them a misspelt ``tls.name`` is an error, not ``Any``.
+    __getattr__ = _getattr
+del TYPE_CHECKING

@@ -38,9 +38,16 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from typing import Any, Deque, Hashable, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Deque, Generator, Hashable, Optional, Sequence, Tuple, TypeVar
 
 from .errors import NodeError
+
+if TYPE_CHECKING:
+    from . import net
+    from ._wrap import TLSSocket
+
+_A = TypeVar("_A", bound="AsyncSocketMixin")
+_AS = TypeVar("_AS", bound="AsyncServerMixin")
 
 __all__ = ["AsyncSocketMixin", "AsyncServerMixin", "connectAsync", "netConnectAsync", "shutdown"]
 
@@ -109,7 +116,7 @@ class _Reader:
         self.sock = sock
         self.chunks: Deque[Any] = deque()
         self.size = 0
-        self.waiter: Optional[asyncio.Future] = None
+        self.waiter: Optional[asyncio.Future[None]] = None
         self.paused = False                 # we paused the socket (our queue is full)
         # what happened before the first read(): 'end' emitted (or queued),
         # destroyed (its 'error' and 'close' are then still to come, or came)
@@ -182,6 +189,19 @@ class AsyncSocketMixin:
 
     _aio_reader: Optional[_Reader] = None
 
+    if TYPE_CHECKING:
+        # what net.Socket provides
+        destroyed: bool
+
+        @property
+        def writableNeedDrain(self) -> bool: ...
+        @property
+        def writableFinished(self) -> bool: ...
+        @property
+        def closed(self) -> bool: ...
+        def end(self, data: Any = None, encoding: Any = None, cb: Optional[Callable[..., Any]] = None) -> Any: ...
+        def destroy(self, error: Optional[BaseException] = None) -> Any: ...
+
     async def read(self, n: int = -1) -> Any:
         """The next chunk the socket receives (at most ``n`` bytes when ``n >= 0``).
 
@@ -206,7 +226,7 @@ class AsyncSocketMixin:
             await reader.wait()
         return "" if getattr(self, "_decoder", None) is not None else b""
 
-    def __aiter__(self) -> "AsyncSocketMixin":
+    def __aiter__(self: _A) -> _A:
         return self
 
     async def __anext__(self) -> Any:
@@ -242,7 +262,7 @@ class AsyncSocketMixin:
         self.end(data, encoding, callback)
         await future
 
-    async def __aenter__(self) -> Any:
+    async def __aenter__(self: _A) -> _A:
         return self
 
     async def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
@@ -293,10 +313,19 @@ def _destroy_if_open(sock: Any) -> None:
 class AsyncServerMixin:
     """``await server`` (after ``listen`` / ``close``), ``closeAsync`` and ``async with`` for servers."""
 
-    def __await__(self) -> Any:
+    if TYPE_CHECKING:
+        # what net.Server provides
+        listening: bool
+        _closing: bool
+        _sock: Any
+        _connections: Any
+
+        def close(self, callback: Optional[Callable[..., Any]] = None) -> Any: ...
+
+    def __await__(self: _AS) -> Generator[Any, None, _AS]:
         return self._settled().__await__()
 
-    async def _settled(self) -> Any:
+    async def _settled(self: _AS) -> _AS:
         if self.listening or (self._closing and self._sock is None and not self._connections):
             # listen() succeeded, or close() left nothing open: 'listening' /
             # 'close' is emitted or queued; let what is queued run first.
@@ -318,7 +347,7 @@ class AsyncServerMixin:
         self.close(callback)
         await future
 
-    async def __aenter__(self) -> Any:
+    async def __aenter__(self: _AS) -> _AS:
         return self
 
     async def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
@@ -331,7 +360,7 @@ class AsyncServerMixin:
 
 # -- connect ------------------------------------------------------------------------------
 
-async def _established(sock: Any, event: str) -> Any:
+async def _established(sock: _A, event: str) -> _A:
     try:
         name, _ = await _first_event(sock, (event, "error", "close"))
     except BaseException:
@@ -343,7 +372,7 @@ async def _established(sock: Any, event: str) -> Any:
     return sock
 
 
-async def connectAsync(*args: Any, **kwargs: Any) -> Any:
+async def connectAsync(*args: Any, **kwargs: Any) -> TLSSocket:
     """``tls.connect(...)`` (same arguments), resolving to the TLSSocket at
     'secureConnect'; raises the coded error of 'error' (the socket is then
     destroyed).  Cancelling it destroys the socket."""
@@ -351,7 +380,7 @@ async def connectAsync(*args: Any, **kwargs: Any) -> Any:
     return await _established(connect(*args, **kwargs), "secureConnect")
 
 
-async def netConnectAsync(*args: Any, **kwargs: Any) -> Any:
+async def netConnectAsync(*args: Any, **kwargs: Any) -> net.Socket:
     """``net.connect(...)`` (same arguments), resolving to the Socket at 'connect'."""
     from .net import connect
     return await _established(connect(*args, **kwargs), "connect")

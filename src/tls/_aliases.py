@@ -167,13 +167,14 @@ def add_aliases(cls: type) -> type:
             for name in _own_names(klass)[phase]:
                 if name not in seen:
                     seen.add(name)
-                    _alias(cls, mro, name, snake_name(name), made,
-                           klass.__dict__[name] if phase == 0 else None)
+                    snake = snake_name(name)
+                    assert snake is not None  # _own_names keeps only the names that have one
+                    _alias(cls, mro, name, snake, made, klass.__dict__[name] if phase == 0 else None)
     type.__setattr__(cls, _MADE, frozenset(made))
     return cls
 
 
-def _alias(cls: type, mro: Any, camel: str, snake: str, made: set, value: Any) -> None:
+def _alias(cls: type, mro: Any, camel: str, snake: str, made: Set[str], value: Any) -> None:
     owner, current = _resolve(mro, snake)
     if owner is not None and snake not in owner.__dict__.get(_MADE, ()):
         return  # a snake_case name defined by hand wins

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import threading
 import warnings
-from typing import Any, List, Mapping, Optional
+from typing import Any, List, Mapping, Optional, Tuple
 
 from ._binding import ffi, lib
 from ._secure_context import (
@@ -23,7 +23,7 @@ __all__ = ["createSecureContext", "getCiphers"]
 # configSecureContext (lib/internal/tls/secure-context.js)
 
 
-def _process_ciphers(ciphers: Optional[str], name: str):
+def _process_ciphers(ciphers: Optional[str], name: str) -> Tuple[str, str]:
     parts = (ciphers or _live_default("DEFAULT_CIPHERS")).split(":")
     cipher_list = ":".join(c for c in parts if c and not c.startswith("TLS_") and not c.startswith("!TLS_"))
     cipher_suites = ":".join(c for c in parts if c and (c.startswith("TLS_") or c.startswith("!TLS_")))

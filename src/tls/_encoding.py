@@ -4,7 +4,7 @@ from __future__ import annotations
 import base64
 import binascii
 import codecs
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from .errors import NodeTypeError
 
@@ -83,7 +83,16 @@ def to_bytes(data: Any, encoding: Optional[str] = None) -> bytes:
         "Received %s" % type(data).__name__, "ERR_INVALID_ARG_TYPE")
 
 
-def _decoder(encoding: Any) -> Any:
+if TYPE_CHECKING:
+    from typing import Protocol
+
+    class TextDecoder(Protocol):
+        """What ``setEncoding`` installs: codecs' incremental decoders and the two below."""
+
+        def decode(self, data: bytes, final: bool = False, /) -> str: ...
+
+
+def _decoder(encoding: Any) -> TextDecoder:
     enc = _normalize_encoding(encoding)
     if enc in ("hex", "base64", "base64url"):
         return _BinaryTextDecoder(enc)

@@ -37,7 +37,7 @@ vanished without close_notify (Node treats that as a plain end of stream).
 from __future__ import annotations
 
 import threading
-from typing import Any, Optional, Tuple
+from typing import Any, Dict, Optional, Tuple
 
 from ._binding import ffi, lib
 from .errors import NodeError, error_from_queue
@@ -76,7 +76,8 @@ def engine_for(ssl: Any) -> Optional["TLSEngine"]:
     handle = lib.SSL_get_ex_data(ssl, _SSL_INDEX)
     if handle == ffi.NULL:
         return None
-    return ffi.from_handle(handle)
+    engine: TLSEngine = ffi.from_handle(handle)
+    return engine
 
 
 class TLSEngine:
@@ -237,7 +238,7 @@ class TLSEngine:
         if not isinstance(data, bytes):
             data = ffi.from_buffer(data)
         scratch = _scratch
-        n = lib.tls_write(self._ssl, data, len(data), _OUT_LIMIT, scratch.status)
+        n: int = lib.tls_write(self._ssl, data, len(data), _OUT_LIMIT, scratch.status)
         status = scratch.status[0]
         if status != lib.SSL_ERROR_NONE and n < len(data):
             if status in (lib.SSL_ERROR_WANT_READ, lib.SSL_ERROR_WANT_WRITE, lib.SSL_ERROR_WANT_X509_LOOKUP,
@@ -285,7 +286,8 @@ class TLSEngine:
 
     # -- facts -----------------------------------------------------------
     def verify_result(self) -> int:
-        return lib.SSL_get_verify_result(self._ssl)
+        result: int = lib.SSL_get_verify_result(self._ssl)
+        return result
 
     def has_peer_certificate(self) -> bool:
         cert = lib.SSL_get1_peer_certificate(self._ssl)
@@ -295,9 +297,10 @@ class TLSEngine:
         return True
 
     def protocol(self) -> Optional[str]:
-        return ffi.string(lib.SSL_get_version(self._ssl)).decode()
+        version: bytes = ffi.string(lib.SSL_get_version(self._ssl))
+        return version.decode()
 
-    def cipher(self) -> Optional[dict]:
+    def cipher(self) -> Optional[Dict[str, str]]:
         cipher = lib.SSL_get_current_cipher(self._ssl)
         if cipher == ffi.NULL:
             return None

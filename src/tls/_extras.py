@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import hashlib
 import sys
-from typing import Any, Callable, Dict, List, Mapping, Optional
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional
 
 from . import _runtime
 from ._binding import ffi, lib
@@ -86,11 +86,25 @@ def _short(value: Any) -> str:
 # TLSSocket methods
 
 
-class TLSSocketExtras:
+if TYPE_CHECKING:
+    from ._engine import TLSEngine
+    from .events import EventEmitter
+
+    _ExtrasBase = EventEmitter  # for the type checker: mixed into an EventEmitter (tls.TLSSocket)
+else:
+    _ExtrasBase = object
+
+
+class TLSSocketExtras(_ExtrasBase):
     """Mixed into ``tls.TLSSocket``: the Node 20 methods and the 'keylog' hook."""
 
+    if TYPE_CHECKING:
+        # what tls.TLSSocket provides
+        _engine: Optional[TLSEngine]
+        _secureEstablished: bool
+
     def _add(self, event: Any, listener: Callable[..., Any], prepend: bool) -> Any:
-        result = super()._add(event, listener, prepend)  # type: ignore[misc]
+        result = super()._add(event, listener, prepend)
         # Node's keylogNewListener: the callback is installed by the first
         # 'keylog' listener.
         if event == "keylog" and getattr(self, "_keylog_lines", None) is None:
@@ -113,8 +127,8 @@ class TLSSocketExtras:
                                  'Received %s' % (_UINT32_MAX, _num(length)), "ERR_OUT_OF_RANGE")
         _validate_string(label, "label")
         ctx = None if context is None else _validate_buffer(context, "context")
-        engine = self._engine  # type: ignore[attr-defined]
-        if not self._secureEstablished or engine is None:  # type: ignore[attr-defined]
+        engine = self._engine
+        if not self._secureEstablished or engine is None:
             raise NodeError("TLS socket connection must be securely established", "ERR_TLS_INVALID_STATE")
         n = int(length)
         out = ffi.new("unsigned char[]", n)
@@ -138,7 +152,7 @@ class TLSSocketExtras:
     def getSharedSigalgs(self) -> Optional[List[str]]:
         """Signature algorithms both sides support, most preferred first
         (``'RSA-PSS+SHA256'``, ``'ECDSA+SHA384'``, ...); None once destroyed."""
-        engine = self._engine  # type: ignore[attr-defined]
+        engine = self._engine
         if engine is None:
             return None
         ssl = engine.ssl
@@ -228,7 +242,7 @@ def init_socket(sock: Any, options: Mapping[str, Any]) -> None:
     if not _truthy(psk_callback):
         return
     _validate_function(psk_callback, "pskCallback")
-    hint = options.get("pskIdentityHint")
+    hint: Any = options.get("pskIdentityHint")
     if _truthy(hint):
         _validate_string(hint, "options.pskIdentityHint", "property")
     sock._psk_callback = psk_callback

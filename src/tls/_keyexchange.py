@@ -78,4 +78,5 @@ def set_max_send_fragment(sock: Any, size: Any) -> bool:
     engine = sock._engine
     if engine is None:
         return False
-    return lib.SSL_set_max_send_fragment(engine.ssl, size) == 1
+    done: bool = lib.SSL_set_max_send_fragment(engine.ssl, size) == 1
+    return done

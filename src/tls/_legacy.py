@@ -44,7 +44,7 @@ from __future__ import annotations
 
 import warnings
 from collections import deque
-from typing import Any, Callable, Deque, Dict, List, Optional
+from typing import Any, Callable, Deque, Dict, List, Optional, Tuple
 
 from . import _runtime, net
 from .errors import NodeError
@@ -402,7 +402,7 @@ class CryptoStream(EventEmitter):
         return self
 
 
-def _duplex_pair() -> tuple:
+def _duplex_pair() -> Tuple[CryptoStream, CryptoStream]:
     """Node's DuplexPair: two CryptoStreams, each reading what the other writes."""
     socket1, socket2 = CryptoStream(), CryptoStream()
     socket1._other = socket2

@@ -317,7 +317,8 @@ def _hello_ext(ssl: Any, ext_type: int) -> Optional[bytes]:
     outlen = ffi.new("size_t *")
     if lib.SSL_client_hello_get0_ext(ssl, ext_type, out, outlen) != 1 or out[0] == ffi.NULL:
         return None
-    return ffi.unpack(ffi.cast("char *", out[0]), outlen[0])
+    data: bytes = ffi.unpack(ffi.cast("char *", out[0]), outlen[0])
+    return data
 
 
 def _hello_servername(ssl: Any) -> Optional[str]:
@@ -350,24 +351,28 @@ def _hello_alpn(ssl: Any) -> Optional[List[bytes]]:
     return protocols or None
 
 
+_HELLO_SUCCESS: int = lib.SSL_CLIENT_HELLO_SUCCESS
+_HELLO_RETRY: int = lib.SSL_CLIENT_HELLO_RETRY
+
+
 @openssl_callback("_tls_client_hello_cb", 0)  # 0: SSL_CLIENT_HELLO_ERROR
 def _client_hello_cb(engine: Any, ssl: Any, al: Any, arg: Any) -> int:
     sock = engine.owner
     hello = getattr(sock, "_hello", None)
     if hello is None or hello.done:
         lib.tls_neg_hello_done(ssl)
-        return lib.SSL_CLIENT_HELLO_SUCCESS
+        return _HELLO_SUCCESS
     if hello.running:
-        return lib.SSL_CLIENT_HELLO_RETRY
+        return _HELLO_RETRY
     servername = _hello_servername(ssl)
     protocols = _hello_alpn(ssl) if sock._ALPNCallback is not None else None
     if protocols is None and not (servername and sock._SNICallback is not None):
         hello.done = True
         lib.tls_neg_hello_done(ssl)
-        return lib.SSL_CLIENT_HELLO_SUCCESS
+        return _HELLO_SUCCESS
     hello.running = True
     _runtime.nextTick(_hello_work, sock, servername, protocols)
-    return lib.SSL_CLIENT_HELLO_RETRY
+    return _HELLO_RETRY
 
 
 def _hello_work(sock: Any, servername: Optional[str], protocols: Optional[List[bytes]]) -> None:

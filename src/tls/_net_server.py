@@ -11,7 +11,7 @@ import errno as _errno
 import os
 import socket as _socket
 import stat as _stat
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Set, Tuple, TypeVar
 
 from . import _runtime
 from ._nodeargs import _call_cb, merge_options
@@ -21,6 +21,8 @@ from ._aio import AsyncServerMixin  # await server.listen(...) / closeAsync / as
 from .net import Socket, _SocketProtocol, _address_dict, _is_pipe_name, _validate_port, isIP
 
 __all__ = ["Server", "createServer"]
+
+_ServerT = TypeVar("_ServerT", bound="Server")
 
 
 class Server(EventEmitter, AsyncServerMixin):
@@ -43,7 +45,7 @@ class Server(EventEmitter, AsyncServerMixin):
         self.maxConnections: Optional[int] = None
         self._sock: Optional[_socket.socket] = None
         self._path: Optional[str] = None
-        self._connections: set = set()
+        self._connections: Set[Socket] = set()
         self._closing = False
         self._refed = True
         self._backlog = 511
@@ -52,20 +54,20 @@ class Server(EventEmitter, AsyncServerMixin):
             self.on("connection", connectionListener)
 
     # -- listen ----------------------------------------------------------
-    def listen(self, *args: Any, **kwargs: Any) -> "Server":
+    def listen(self: _ServerT, *args: Any, **kwargs: Any) -> _ServerT:
         """listen([port[, host[, backlog]]][, cb]) | listen(path[, backlog][, cb]) | listen(options[, cb])."""
-        args = list(args)
-        cb = args.pop() if args and callable(args[-1]) else kwargs.pop("callback", None)
+        arglist = list(args)
+        cb = arglist.pop() if arglist and callable(arglist[-1]) else kwargs.pop("callback", None)
         options: Dict[str, Any] = {}
         rest: List[Any] = []
-        if args and isinstance(args[0], dict):
-            options = dict(args[0])
-        elif args and _is_pipe_name(args[0]):
-            options["path"] = args[0]
-            rest = args[1:]
-        elif args:
-            options["port"] = args[0]
-            rest = args[1:]
+        if arglist and isinstance(arglist[0], dict):
+            options = dict(arglist[0])
+        elif arglist and _is_pipe_name(arglist[0]):
+            options["path"] = arglist[0]
+            rest = arglist[1:]
+        elif arglist:
+            options["port"] = arglist[0]
+            rest = arglist[1:]
             if rest and (isinstance(rest[0], str) or rest[0] is None):
                 options["host"] = rest.pop(0)
         for value in rest:
@@ -77,7 +79,7 @@ class Server(EventEmitter, AsyncServerMixin):
             raise NodeError("Listen method has been called more than once without closing.",
                             "ERR_SERVER_ALREADY_LISTEN")
         path = options.get("path")
-        port = options.get("port")
+        port: Any = options.get("port")
         if path is None:
             port = 0 if port is None else _validate_port(port)
         elif not isinstance(path, str):
@@ -110,7 +112,8 @@ class Server(EventEmitter, AsyncServerMixin):
             self.emit("listening")
 
     def _bind_tcp(self, host: Optional[str], port: int, backlog: int, ipv6_only: bool) -> _socket.socket:
-        if host in (None, ""):
+        candidates: List[Tuple[int, Any]]
+        if host is None or host == "":
             candidates = [(_socket.AF_INET6, "::"), (_socket.AF_INET, "0.0.0.0")]
         else:
             kind = isIP(host)
@@ -120,7 +123,7 @@ class Server(EventEmitter, AsyncServerMixin):
                 try:
                     infos = _socket.getaddrinfo(host, port, 0, _socket.SOCK_STREAM, 0, _socket.AI_PASSIVE)
                 except (_socket.gaierror, UnicodeError) as exc:
-                    raise _lookup_error(exc, host)
+                    raise _lookup_error(exc, host) from exc
                 candidates = [(info[0], info[4][0]) for info in infos[:1]]
         last: Optional[OSError] = None
         address = host
@@ -150,7 +153,7 @@ class Server(EventEmitter, AsyncServerMixin):
             sock.setblocking(False)
         except OSError as exc:
             sock.close()
-            raise errno_error(exc, "listen", describe=True, address=path, port=-1)
+            raise errno_error(exc, "listen", describe=True, address=path, port=-1) from exc
         return sock
 
     def _on_acceptable(self) -> None:
@@ -202,12 +205,13 @@ class Server(EventEmitter, AsyncServerMixin):
             self._loop.add_reader(sock.fileno(), self._on_acceptable)
 
     async def _adopt(self, conn: _socket.socket) -> None:
+        loop: Any = self._loop  # connect_accepted_socket: every loop has it, typeshed's 3.9 ABC not
         try:
-            await self._loop.connect_accepted_socket(self._make_protocol, conn)
+            await loop.connect_accepted_socket(self._make_protocol, conn)
         except OSError:
             conn.close()
 
-    _accept_params: Any = None    # (family, type, proto) of the listening socket
+    _accept_params: Tuple[int, int, int] = (0, 0, 0)    # (family, type, proto) of the listening socket
     _make_transport: Any = None   # the loop's socket-transport factory, or False (see _transport_maker)
 
     def _make_protocol(self) -> _SocketProtocol:
@@ -252,7 +256,7 @@ class Server(EventEmitter, AsyncServerMixin):
                 self._loop.call_soon(self._emit_close)
 
     # -- close and facts -------------------------------------------------
-    def close(self, callback: Optional[Callable[..., Any]] = None) -> "Server":
+    def close(self: _ServerT, callback: Optional[Callable[..., Any]] = None) -> _ServerT:
         """Stop accepting; 'close' once every connection has closed.
 
         ``callback(err)`` runs on 'close', with ERR_SERVER_NOT_RUNNING when the
@@ -302,17 +306,17 @@ class Server(EventEmitter, AsyncServerMixin):
         """How many connections are open (Node's old ``server.connections``)."""
         return len(self._connections)
 
-    def getConnections(self, cb: Callable[..., Any]) -> "Server":
+    def getConnections(self: _ServerT, cb: Callable[..., Any]) -> _ServerT:
         self._loop.call_soon(cb, None, len(self._connections))
         return self
 
-    def ref(self) -> "Server":
+    def ref(self: _ServerT) -> _ServerT:
         self._refed = True
         if self.listening:
             _runtime.ref_handle(self)
         return self
 
-    def unref(self) -> "Server":
+    def unref(self: _ServerT) -> _ServerT:
         self._refed = False
         _runtime.unref_handle(self)
         return self
@@ -332,11 +336,12 @@ def _transport_maker(loop: Any) -> Any:
         try:
             from asyncio import selector_events
         except ImportError:  # pragma: no cover
-            selector_events = None
-        ok = selector_events is not None and issubclass(kind, selector_events.BaseSelectorEventLoop) and \
-            kind.connect_accepted_socket is selector_events.BaseSelectorEventLoop.connect_accepted_socket and \
-            kind.create_connection is selector_events.BaseSelectorEventLoop.create_connection and \
-            getattr(kind, "_make_socket_transport", None) is not None
+            ok = False
+        else:
+            ok = issubclass(kind, selector_events.BaseSelectorEventLoop) and \
+                kind.connect_accepted_socket is selector_events.BaseSelectorEventLoop.connect_accepted_socket and \
+                kind.create_connection is selector_events.BaseSelectorEventLoop.create_connection and \
+                getattr(kind, "_make_socket_transport", None) is not None
         _direct_loop_types[kind] = ok
     return loop._make_socket_transport if ok else False
 

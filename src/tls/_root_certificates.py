@@ -32,20 +32,20 @@ import binascii
 import os
 import re
 import threading
-from typing import List, Optional, Tuple
+from typing import Any, List, Optional, Set, Tuple
 
 from ._binding import drain_errors, ffi, lib
 
 __all__ = ["root_store", "new_root_store", "is_root_store", "root_certificates", "default_paths"]
 
 _lock = threading.RLock()
-_root_store = None  # X509_STORE*, owned by this module for the process lifetime
+_root_store: Any = None  # X509_STORE*, owned by this module for the process lifetime
 _root_certificates: Optional[Tuple[str, ...]] = None
-_root_x509s: Optional[List] = None  # X509* of the system roots, owned for the process lifetime
+_root_x509s: Optional[List[Any]] = None  # X509* of the system roots, owned for the process lifetime
 _HASHED_NAME = re.compile(r"^[0-9a-f]{8}\.[0-9]+$")
 
 
-def _text(ptr) -> str:
+def _text(ptr: Any) -> str:
     return ffi.string(ptr).decode("utf-8", "replace") if ptr != ffi.NULL else ""
 
 
@@ -56,7 +56,7 @@ def default_paths() -> Tuple[str, List[str]]:
     return _ca_store.default_paths()
 
 
-def new_root_store():
+def new_root_store() -> Any:
     """A new X509_STORE* with the system roots (the caller owns it)."""
     store = lib.X509_STORE_new()
     if store == ffi.NULL:
@@ -67,7 +67,7 @@ def new_root_store():
     return store
 
 
-def root_store():
+def root_store() -> Any:
     """The shared X509_STORE* of contexts without ``ca`` (borrowed reference).
 
     A context using it takes its own reference (``X509_STORE_up_ref``) before
@@ -82,33 +82,35 @@ def root_store():
     return _root_store
 
 
-def is_root_store(store) -> bool:
+def is_root_store(store: Any) -> bool:
     """Whether ``store`` is the shared root store (without creating it)."""
     return _root_store is not None and store == _root_store
 
 
-def _pem_of(x509) -> str:
+def _pem_of(x509: Any) -> str:
     bio = lib.BIO_new(lib.BIO_s_mem())
     try:
         lib.PEM_write_bio_X509(bio, x509)
         buf = ffi.new("char **")
         size = lib.BIO_get_mem_data(bio, buf)
-        return ffi.buffer(buf[0], size)[:].decode("ascii").rstrip("\n")
+        pem: bytes = ffi.buffer(buf[0], size)[:]
+        return pem.decode("ascii").rstrip("\n")
     finally:
         lib.BIO_free(bio)
 
 
-def _der_of(x509) -> bytes:
+def _der_of(x509: Any) -> bytes:
     der_len = lib.i2d_X509(x509, ffi.NULL)
     der = ffi.new("unsigned char[]", der_len)
     lib.i2d_X509(x509, ffi.new("unsigned char **", der))
-    return ffi.buffer(der, der_len)[:]
+    data: bytes = ffi.buffer(der, der_len)[:]
+    return data
 
 
 _PEM_CERTIFICATE = re.compile(rb"-----BEGIN CERTIFICATE-----(.+?)-----END CERTIFICATE-----", re.S)
 
 
-def _read_certs_in_file(path: str, seen: set, x509s: List) -> None:
+def _read_certs_in_file(path: str, seen: Set[bytes], x509s: List[Any]) -> None:
     """Add the file's certificates not seen yet (by DER) to ``x509s``.
 
     The bundle file and the hashed directory hold the same certificates, so
@@ -139,7 +141,7 @@ def _read_certs_in_file(path: str, seen: set, x509s: List) -> None:
         x509s.append(x509)
 
 
-def _read_trusted_certs(data: bytes, seen: set, x509s: List) -> None:
+def _read_trusted_certs(data: bytes, seen: Set[bytes], x509s: List[Any]) -> None:
     bio = lib.BIO_new_mem_buf(data, len(data))
     try:
         while True:
@@ -158,10 +160,10 @@ def _read_trusted_certs(data: bytes, seen: set, x509s: List) -> None:
         drain_errors()
 
 
-def _load_root_x509s() -> List:
+def _load_root_x509s() -> List[Any]:
     cert_file, dirs = default_paths()
-    seen: set = set()
-    x509s: List = []
+    seen: Set[bytes] = set()
+    x509s: List[Any] = []
     _read_certs_in_file(cert_file, seen, x509s)
     for directory in dirs:
         try:
@@ -175,7 +177,7 @@ def _load_root_x509s() -> List:
     return x509s
 
 
-def _root_x509_list() -> List:
+def _root_x509_list() -> List[Any]:
     global _root_x509s
     if _root_x509s is None:
         with _lock:

@@ -33,7 +33,7 @@ import threading
 import warnings
 import weakref
 from collections import deque
-from typing import Any, Callable, Deque, Dict, List, Optional, Set, Tuple
+from typing import Any, Awaitable, Callable, Deque, Dict, List, Optional, Set, Tuple, TypeVar, overload
 
 from .errors import NodeError, NodeTypeError
 
@@ -323,7 +323,7 @@ def spawn(awaitable: Any, on_error: Optional[Callable[[BaseException], Any]] = N
             if asyncio.iscoroutine(awaitable):
                 awaitable.close()
             raise
-    task = asyncio.ensure_future(awaitable, loop=loop)
+    task: asyncio.Future[Any] = asyncio.ensure_future(awaitable, loop=loop)
     st = _state(loop)
     st.tasks.add(task)
     task.add_done_callback(functools.partial(_task_done, st, on_error))
@@ -686,6 +686,15 @@ class _Runner:
         loop.stop()
 
 
+_T = TypeVar("_T")
+
+
+@overload
+def run(fn: Awaitable[_T]) -> _T: ...
+@overload
+def run(fn: Callable[..., Awaitable[_T]], *args: Any) -> _T: ...
+@overload
+def run(fn: Callable[..., _T], *args: Any) -> _T: ...
 def run(fn: Any, *args: Any) -> Any:
     """Run a Node-style program: ``fn(*args)`` on a fresh event loop, then the
     loop until nothing keeps it alive.
@@ -721,6 +730,7 @@ def run(fn: Any, *args: Any) -> Any:
         main = loop.create_task(runner.main(fn, args))
         main.add_done_callback(runner.main_done)
         loop.run_forever()
+        error: Optional[BaseException]
         if runner.error is not None:
             error, runner.error = runner.error, None
             try:

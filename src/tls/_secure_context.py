@@ -34,10 +34,10 @@ from __future__ import annotations
 import math
 import os
 import sys
-from typing import Any, List, Mapping, Optional, Sequence
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Type
 
 from . import _constants, _root_certificates
-from ._binding import drain_errors, ffi, lib
+from ._binding import OpenSSLErrorEntry, drain_errors, ffi, lib
 from .errors import NodeError, NodeRangeError, NodeTypeError, openssl_error
 from ._aliases import SnakeCaseAliases
 
@@ -178,7 +178,7 @@ def _live_default(name: str) -> Any:
 # Errors as Node throws them
 
 
-def _crypto_error(message: Optional[str] = None, cls: type = NodeError) -> NodeError:
+def _crypto_error(message: Optional[str] = None, cls: Type[NodeError] = NodeError) -> NodeError:
     """Node's ThrowCryptoError(env, ERR_get_error(), message).
 
     The oldest queued error gives the message, ``.code``, ``.library`` and
@@ -191,7 +191,7 @@ def _crypto_error(message: Optional[str] = None, cls: type = NodeError) -> NodeE
     return cls(message if message is not None else "error:00000000:lib(0)::reason(0)")
 
 
-def _error_store_exception(entries, fallback: str) -> NodeError:
+def _error_store_exception(entries: Sequence[OpenSSLErrorEntry], fallback: str) -> NodeError:
     """Node's CryptoErrorStore::ToException: no code, oldest text as message."""
     if not entries:
         return NodeError(fallback)
@@ -222,7 +222,7 @@ class _Bio:
             raise MemoryError("BIO_new_mem_buf")
 
 
-def _passphrase(value: Optional[bytes]):
+def _passphrase(value: Optional[bytes]) -> Tuple[Any, Any]:
     """A tls_passphrase for tls_passphrase_cb (Node's PasswordCallback).
 
     Node passes an empty passphrase when none was given, so an encrypted key
@@ -236,24 +236,25 @@ def _passphrase(value: Optional[bytes]):
     return pw, buf
 
 
-def _x509_gc(ptr):
+def _x509_gc(ptr: Any) -> Any:
     return ffi.gc(ptr, lib.X509_free) if ptr != ffi.NULL else None
 
 
-def _der(x509) -> bytes:
+def _der(x509: Any) -> bytes:
     size = lib.i2d_X509(x509, ffi.NULL)
     if size <= 0:  # pragma: no cover
         drain_errors()
         return b""
     buf = ffi.new("unsigned char[]", size)
     lib.i2d_X509(x509, ffi.new("unsigned char **", buf))
-    return ffi.buffer(buf, size)[:]
+    der: bytes = ffi.buffer(buf, size)[:]
+    return der
 
 
 _NO_PASSWORD_CB = lib.tls_passphrase_cb  # with NULL userdata: returns -1, never prompts
 _NO_PASSWORD_CB_VOID = ffi.cast("void *", lib.tls_passphrase_cb)
 
-_PROTOCOL_VERSIONS = {
+_PROTOCOL_VERSIONS: Dict[str, int] = {
     "TLSv1": lib.TLS1_VERSION,
     "TLSv1.1": lib.TLS1_1_VERSION,
     "TLSv1.2": lib.TLS1_2_VERSION,
@@ -293,7 +294,7 @@ _METHODS = {
 }
 
 
-def _method(kind: str):
+def _method(kind: str) -> Any:
     if kind == _SERVER:
         return lib.TLS_server_method()
     if kind == _CLIENT:
@@ -404,18 +405,18 @@ class SecureContext(SnakeCaseAliases):  # snake_case aliases (tls._aliases)
         for engine in engines:
             ffi.release(engine)
 
-    def _c(self):
+    def _c(self) -> Any:
         if self._ctx is None:
             raise NodeError("SecureContext is closed", "ERR_INVALID_STATE")
         return self._ctx
 
     # -- stores ------------------------------------------------------------
 
-    def _cert_store(self):
+    def _cert_store(self) -> Any:
         """The context's X509_STORE* (borrowed reference)."""
         return lib.SSL_CTX_get_cert_store(self._c())
 
-    def _own_cert_store(self):
+    def _own_cert_store(self) -> Any:
         """Node's GetCertStoreOwnedByThisSecureContext: never mutate the shared roots."""
         ctx = self._c()
         store = lib.SSL_CTX_get_cert_store(ctx)
@@ -472,7 +473,7 @@ class SecureContext(SnakeCaseAliases):  # snake_case aliases (tls._aliases)
 
     # -- certificates and keys --------------------------------------------
 
-    def _use_certificate_chain(self, x509, extra: Sequence[Any]) -> bool:
+    def _use_certificate_chain(self, x509: Any, extra: Sequence[Any]) -> bool:
         """Node's SSL_CTX_use_certificate_chain(ctx, x, extra_certs, &cert, &issuer)."""
         ctx = self._c()
         if not lib.SSL_CTX_use_certificate(ctx, x509):
@@ -585,7 +586,7 @@ class SecureContext(SnakeCaseAliases):  # snake_case aliases (tls._aliases)
 
     # -- engines -----------------------------------------------------------
 
-    def _load_engine(self, engine_id: str):
+    def _load_engine(self, engine_id: str) -> Any:
         drain_errors()
         engine = lib.tls_engine_by_id(engine_id.encode("utf-8"))
         if engine == ffi.NULL:
@@ -706,10 +707,12 @@ class SecureContext(SnakeCaseAliases):  # snake_case aliases (tls._aliases)
         lib.SSL_CTX_set_max_proto_version(self._c(), version)
 
     def getMinProto(self) -> int:
-        return lib.SSL_CTX_get_min_proto_version(self._c())
+        version: int = lib.SSL_CTX_get_min_proto_version(self._c())
+        return version
 
     def getMaxProto(self) -> int:
-        return lib.SSL_CTX_get_max_proto_version(self._c())
+        version: int = lib.SSL_CTX_get_max_proto_version(self._c())
+        return version
 
     def setOptions(self, options: int) -> None:
         """SSL_CTX_set_options (ORs; a negative value sets the high bits, as in Node)."""

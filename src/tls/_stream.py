@@ -49,6 +49,7 @@ else:
 __all__ = ["StreamMixin"]
 
 _S = TypeVar("_S", bound="StreamMixin")
+_D = TypeVar("_D")
 
 
 def _destroyed_error(what: str) -> NodeError:
@@ -186,12 +187,12 @@ class StreamMixin(_StreamBase):
                 self._transport.resume_reading()
         self._maybe_emit_end()
 
-    def pause(self) -> "StreamMixin":
+    def pause(self: _S) -> _S:
         """Stop 'data' events; reading stops once the buffer is full (TCP backpressure)."""
         self._flowing = False
         return self
 
-    def resume(self) -> "StreamMixin":
+    def resume(self: _S) -> _S:
         if not self._flowing:
             self._flowing = True
             # Nothing buffered, reading not paused, no end pending: the flush
@@ -204,7 +205,7 @@ class StreamMixin(_StreamBase):
     def isPaused(self) -> bool:
         return self._flowing is False
 
-    def setEncoding(self, encoding: Optional[str] = None) -> "StreamMixin":
+    def setEncoding(self: _S, encoding: Optional[str] = None) -> _S:
         self._decoder = _decoder("utf8" if encoding is None else encoding)
         return self
 
@@ -216,24 +217,25 @@ class StreamMixin(_StreamBase):
         if self._flowing is None:
             self.resume()
 
-    def pipe(self, destination: Any, options: Optional[Dict[str, Any]] = None) -> Any:
+    def pipe(self, destination: _D, options: Optional[Dict[str, Any]] = None) -> _D:
         """Node's readable.pipe: write every chunk, respect 'drain', end at 'end'."""
+        dest: Any = destination  # any writable with write / on / end (emit optional)
         end = True if options is None else options.get("end", True)
 
         def ondata(chunk: Any) -> None:
-            if destination.write(chunk) is False:
+            if dest.write(chunk) is False:
                 self.pause()
 
         def ondrain(*_: Any) -> None:
             if self._flowing is False:
                 self.resume()
 
-        destination.on("drain", ondrain)
+        dest.on("drain", ondrain)
         self.on("data", ondata)
         if end:
-            self.once("end", lambda *a: destination.end())
-        if hasattr(destination, "emit"):
-            destination.emit("pipe", self)
+            self.once("end", lambda *a: dest.end())
+        if hasattr(dest, "emit"):
+            dest.emit("pipe", self)
         if not self._flowing:
             self.resume()
         return destination
@@ -411,7 +413,7 @@ class StreamMixin(_StreamBase):
         if self._write_shut and not self._finished and not self.destroyed:
             self._emit_finish()
 
-    def end(self, data: Any = None, encoding: Any = None, cb: Optional[Callable[..., Any]] = None) -> "StreamMixin":
+    def end(self: _S, data: Any = None, encoding: Any = None, cb: Optional[Callable[..., Any]] = None) -> _S:
         """Write ``data`` (if any), then send FIN; 'finish' once it is all handed to the kernel."""
         if callable(data):
             cb, data = data, None

@@ -494,7 +494,7 @@ class TLSSocket(_extras.TLSSocketExtras, net.Socket):
             if len(_CORKED) == 1:
                 self._loop.call_soon(_flush_corked)
 
-    def destroy(self, error: Optional[BaseException] = None) -> "TLSSocket":
+    def destroy(self: _TLSSocketT, error: Optional[BaseException] = None) -> _TLSSocketT:
         if self._corked and not self.destroyed:
             self._flush()
         super().destroy(error)
@@ -713,7 +713,7 @@ class TLSSocket(_extras.TLSSocketExtras, net.Socket):
         if self._engine is not None:
             self._engine.set_servername(name)
 
-    def resetAndDestroy(self) -> "TLSSocket":
+    def resetAndDestroy(self: _TLSSocketT) -> _TLSSocketT:
         # Node: only a plain TCP handle can be reset; a TLS socket's handle is TLSWrap.
         raise NodeError("Invalid handle type", "ERR_INVALID_HANDLE_TYPE")
 
@@ -776,6 +776,70 @@ class _StreamTransport:
 
 class Server(net.Server):
     """Node's tls.Server: a net.Server that wraps each connection in a TLSSocket."""
+
+    if TYPE_CHECKING:
+        # set by the helpers __init__ runs (tls._negotiation, tls._extras), as Node's properties
+        ALPNProtocols: Optional[bytes]
+        ALPNCallback: Any
+        NPNProtocols: Optional[bytes]
+        _shared_creds: SecureContext
+        _pskCallback: Any
+        _pskIdentityHint: Any
+        # setSecureContext's options, kept as given
+        pfx: Any
+        key: Any
+        passphrase: Any
+        cert: Any
+        clientCertEngine: Any
+        ca: Any
+        minVersion: Any
+        maxVersion: Any
+        secureProtocol: Any
+        crl: Any
+        ciphers: Any
+        dhparam: Any
+        sigalgs: Any
+        ecdhCurve: Any
+        honorCipherOrder: bool
+        secureOptions: Any
+        sessionIdContext: Any
+        sessionTimeout: Any
+        ticketKeys: Any
+        privateKeyIdentifier: Any
+        privateKeyEngine: Any
+
+        # The listener shapes of the usual events (see TLSSocket.on).
+        @overload
+        def on(self: _ServerT, event: Literal["secureConnection"], listener: Callable[[TLSSocket], Any]
+               ) -> _ServerT: ...
+        @overload
+        def on(self: _ServerT, event: Literal["tlsClientError"], listener: Callable[[BaseException, TLSSocket], Any]
+               ) -> _ServerT: ...
+        @overload
+        def on(self: _ServerT, event: Literal["newSession"],
+               listener: Callable[[bytes, bytes, Callable[..., None]], Any]) -> _ServerT: ...
+        @overload
+        def on(self: _ServerT, event: Literal["resumeSession"], listener: Callable[[bytes, Callable[..., None]], Any]
+               ) -> _ServerT: ...
+        @overload
+        def on(self: _ServerT, event: Literal["OCSPRequest"],
+               listener: Callable[[bytes, Optional[bytes], Callable[..., None]], Any]) -> _ServerT: ...
+        @overload
+        def on(self: _ServerT, event: Literal["keylog"], listener: Callable[[bytes, TLSSocket], Any]) -> _ServerT: ...
+        @overload
+        def on(self: _ServerT, event: Literal["connection"], listener: Callable[[net.Socket], Any]) -> _ServerT: ...
+        @overload
+        def on(self: _ServerT, event: Literal["listening", "close"], listener: Callable[[], Any]) -> _ServerT: ...
+        @overload
+        def on(self: _ServerT, event: Literal["error"], listener: Callable[[BaseException], Any]) -> _ServerT: ...
+        @overload
+        def on(self: _ServerT, event: Hashable, listener: Callable[..., Any]) -> _ServerT: ...
+        def on(self: _ServerT, event: Hashable, listener: Callable[..., Any]) -> _ServerT: ...
+
+        once = on
+        addListener = on
+        prependListener = on
+        prependOnceListener = on
 
     def __init__(self, options: Any = None, secureConnectionListener: Optional[Callable[..., Any]] = None,
                  **kwargs: Any) -> None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 from ._binding import ffi, lib
 from .errors import NodeError
@@ -36,19 +36,20 @@ _EVP_MAX_MD_SIZE = 64
 
 # --------------------------------------------------------------- small helpers
 
-def _new_bio():
+def _new_bio() -> Any:
     bio = lib.BIO_new(lib.BIO_s_mem())
     if bio == ffi.NULL:
         raise MemoryError("BIO_new failed")
     return bio
 
 
-def _bio_bytes(bio) -> bytes:
+def _bio_bytes(bio: Any) -> bytes:
     ptr = ffi.new("char **")
     n = lib.BIO_get_mem_data(bio, ptr)
     if n <= 0 or ptr[0] == ffi.NULL:
         return b""
-    return ffi.buffer(ptr[0], n)[:]
+    data: bytes = ffi.buffer(ptr[0], n)[:]
+    return data
 
 
 def _utf8(data: bytes) -> str:
@@ -57,7 +58,7 @@ def _utf8(data: bytes) -> str:
     return data.decode("utf-8", "replace")
 
 
-def _bio_text(fill) -> str:
+def _bio_text(fill: Callable[[Any], Any]) -> str:
     bio = _new_bio()
     try:
         fill(bio)
@@ -66,7 +67,7 @@ def _bio_text(fill) -> str:
         lib.BIO_free(bio)
 
 
-def _name_to_dict(name) -> Optional[Dict[str, Any]]:
+def _name_to_dict(name: Any) -> Optional[Dict[str, Any]]:
     """Node's GetX509NameObject; None stands for undefined (key left out)."""
     result: Dict[str, Any] = {}
     count = lib.X509_NAME_entry_count(name)
@@ -99,21 +100,23 @@ def _name_to_dict(name) -> Optional[Dict[str, Any]]:
     return result
 
 
-def _fingerprint(cert, md) -> Optional[str]:
+def _fingerprint(cert: Any, md: Any) -> Optional[str]:
     buf = ffi.new("unsigned char[]", _EVP_MAX_MD_SIZE)
     size = ffi.new("unsigned int *")
     if not lib.X509_digest(cert, md, buf, size):
         return None
-    return ffi.buffer(buf, size[0])[:].hex(":").upper()
+    digest: bytes = ffi.buffer(buf, size[0])[:]
+    return digest.hex(":").upper()
 
 
-def _der(cert) -> bytes:
+def _der(cert: Any) -> bytes:
     size = lib.i2d_X509(cert, ffi.NULL)
     if size < 0:
         raise ValueError("i2d_X509 failed")
     buf = ffi.new("unsigned char[]", size)
     lib.i2d_X509(cert, ffi.new("unsigned char **", buf))
-    return ffi.buffer(buf, size)[:]
+    der: bytes = ffi.buffer(buf, size)[:]
+    return der
 
 
 _INFO_ACCESS_LINE = re.compile(r"([^\n:]*):([^\n]*)(?:\n|\Z)")
@@ -132,7 +135,7 @@ def translate_info_access(info: str) -> Dict[str, List[str]]:
 
 # ------------------------------------------------------------ X509ToObject
 
-def certificate_to_dict(cert) -> Cert:
+def certificate_to_dict(cert: Any) -> Cert:
     """Node 20's legacy certificate object for one ``X509 *``."""
     try:
         return _x509_to_object(cert)
@@ -140,7 +143,7 @@ def certificate_to_dict(cert) -> Cert:
         lib.ERR_clear_error()
 
 
-def _x509_to_object(cert) -> Cert:
+def _x509_to_object(cert: Any) -> Cert:
     info: Cert = {}
 
     subject = _name_to_dict(lib.X509_get_subject_name(cert))
@@ -202,7 +205,7 @@ def _x509_to_object(cert) -> Cert:
     return info
 
 
-def _rsa_fields(cert, info: Cert) -> None:
+def _rsa_fields(cert: Any, info: Cert) -> None:
     modulus, exponent, pubkey = _new_bio(), _new_bio(), _new_bio()
     bits = ffi.new("int *")
     try:
@@ -218,7 +221,7 @@ def _rsa_fields(cert, info: Cert) -> None:
         lib.BIO_free(pubkey)
 
 
-def _ec_fields(cert, info: Cert) -> None:
+def _ec_fields(cert: Any, info: Cert) -> None:
     pub = _new_bio()
     bits, has_pub, nid = ffi.new("int *"), ffi.new("int *"), ffi.new("int *")
     try:
@@ -241,7 +244,7 @@ def _ec_fields(cert, info: Cert) -> None:
 
 # ----------------------------------------------------------------- GetPeerCert
 
-def _dup(cert):
+def _dup(cert: Any) -> Any:
     # A new reference, not a copy: certificates are immutable here, and
     # X509_dup re-encodes the whole certificate (~200 us on every handshake).
     if lib.X509_up_ref(cert) != 1:
@@ -249,7 +252,7 @@ def _dup(cert):
     return ffi.gc(cert, lib.X509_free)
 
 
-def _store_issuer(store, cert):
+def _store_issuer(store: Any, cert: Any) -> Any:
     """Node's SSL_CTX_get_issuer: X509_STORE_CTX_get1_issuer on the store."""
     if store is None or store == ffi.NULL:
         return None
@@ -267,11 +270,12 @@ def _store_issuer(store, cert):
         lib.X509_STORE_CTX_free(ctx)
 
 
-def _self_issued(cert) -> bool:
-    return lib.X509_check_issued(cert, cert) == lib.X509_V_OK
+def _self_issued(cert: Any) -> bool:
+    issued: bool = lib.X509_check_issued(cert, cert) == lib.X509_V_OK
+    return issued
 
 
-def certificate_chain_to_dict(certs: List[Any], store=None) -> Cert:
+def certificate_chain_to_dict(certs: List[Any], store: Any = None) -> Cert:
     """The detailed object for ``certs[0]`` (peer chain order as Node builds
     it: leaf first), linked through ``issuerCertificate``.
 
@@ -284,7 +288,7 @@ def certificate_chain_to_dict(certs: List[Any], store=None) -> Cert:
         lib.ERR_clear_error()
 
 
-def _chain_to_object(peer_certs: List[Any], store) -> Cert:
+def _chain_to_object(peer_certs: List[Any], store: Any) -> Cert:
     result = _x509_to_object(peer_certs[0])
     # AddIssuerChainToObject: follow issuers found in the peer's chain.
     cert = peer_certs.pop(0)
@@ -319,7 +323,7 @@ def _chain_to_object(peer_certs: List[Any], store) -> Cert:
     return result
 
 
-def peer_identity(ssl) -> Optional[Cert]:
+def peer_identity(ssl: Any) -> Optional[Cert]:
     """The server certificate's ``subject`` and ``subjectaltname`` only (client side).
 
     All that the default checkServerIdentity reads: a client that verifies
@@ -345,7 +349,7 @@ def peer_identity(ssl) -> Optional[Cert]:
     return info
 
 
-def peer_certificate(ssl, detailed: bool, is_server: bool, store=None) -> Optional[Cert]:
+def peer_certificate(ssl: Any, detailed: bool, is_server: bool, store: Any = None) -> Optional[Cert]:
     """``tlsSocket.getPeerCertificate(detailed)`` for a live ``SSL *``.
 
     ``{}`` when the peer sent no certificate.  The server's
@@ -373,7 +377,7 @@ def peer_certificate(ssl, detailed: bool, is_server: bool, store=None) -> Option
         lib.ERR_clear_error()
 
 
-def local_certificate(ssl) -> Optional[Cert]:
+def local_certificate(ssl: Any) -> Optional[Cert]:
     """``tlsSocket.getCertificate()``: the local certificate, ``{}`` when none."""
     try:
         cert = lib.SSL_get_certificate(ssl)

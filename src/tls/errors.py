@@ -13,7 +13,7 @@ from __future__ import annotations
 import errno as _errno
 import os
 import socket as _socket
-from typing import Any, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Optional, Sequence, Type, overload
 
 from ._binding import OpenSSLErrorEntry, drain_errors, ffi, lib
 
@@ -27,6 +27,12 @@ class NodeError(Exception):
     """An Error as Node creates it: a message plus ``.code`` and extra attributes."""
 
     code: Optional[str]
+
+    if TYPE_CHECKING:
+        # Like Node's Error objects, each carries the properties its origin adds
+        # (library, reason, opensslErrorStack, errno, syscall, address, port, ...).
+        def __getattr__(self, name: str) -> Any: ...
+        def __setattr__(self, name: str, value: Any) -> None: ...
 
     def __init__(self, message: str = "", code: Optional[str] = None, **attrs: Any) -> None:
         super().__init__(message)
@@ -50,7 +56,7 @@ class NodeRangeError(NodeError, ValueError):
     """Node's RangeError (ERR_OUT_OF_RANGE ...)."""
 
 
-def make_error(code: Optional[str], message: str, cls: type = NodeError, **attrs: Any) -> NodeError:
+def make_error(code: Optional[str], message: str, cls: Type[NodeError] = NodeError, **attrs: Any) -> NodeError:
     return cls(message, code, **attrs)
 
 
@@ -76,7 +82,7 @@ def _code_for(packed: int, reason: str) -> str:
     return "ERR_OSSL_" + (name + "_" if name else "") + reason_part
 
 
-def openssl_error(entries: Sequence[OpenSSLErrorEntry], cls: type = NodeError) -> NodeError:
+def openssl_error(entries: Sequence[OpenSSLErrorEntry], cls: Type[NodeError] = NodeError) -> NodeError:
     """An error for the newest queue entry, the others in ``opensslErrorStack``."""
     packed, library, reason, text = entries[-1]
     err = cls(text, _code_for(packed, reason) if reason else None)
@@ -89,7 +95,11 @@ def openssl_error(entries: Sequence[OpenSSLErrorEntry], cls: type = NodeError) -
     return err
 
 
-def error_from_queue(fallback: Optional[str] = None, cls: type = NodeError) -> Optional[NodeError]:
+@overload
+def error_from_queue(fallback: str, cls: Type[NodeError] = ...) -> NodeError: ...
+@overload
+def error_from_queue(fallback: None = None, cls: Type[NodeError] = ...) -> Optional[NodeError]: ...
+def error_from_queue(fallback: Optional[str] = None, cls: Type[NodeError] = NodeError) -> Optional[NodeError]:
     """Drain OpenSSL's queue into one Node error; ``fallback`` message when empty."""
     entries = drain_errors()
     if entries:

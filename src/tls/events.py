@@ -28,7 +28,7 @@ from __future__ import annotations
 import functools
 import math
 import warnings
-from typing import Any, Callable, Dict, Hashable, List, Mapping, Optional, Set, Tuple, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Dict, Hashable, List, Mapping, Optional, Set, Tuple, TypeVar
 
 from .errors import NodeError, NodeRangeError, NodeTypeError
 from ._aliases import SnakeCaseAliases, module_getattr as _module_getattr
@@ -546,4 +546,13 @@ def setMaxListeners(n: Any = 10, *emitters: EventEmitter) -> None:
         emitter.setMaxListeners(n)
 
 
-__getattr__ = _module_getattr(__name__)  # events.get_event_listeners is events.getEventListeners
+if TYPE_CHECKING:
+    # the snake_case aliases __getattr__ resolves, for type checkers (to which a misspelt name is an error)
+    capture_rejection_symbol = captureRejectionSymbol
+    error_monitor = errorMonitor
+    get_event_listeners = getEventListeners
+    get_max_listeners = getMaxListeners
+    listener_count = listenerCount
+    set_max_listeners = setMaxListeners
+else:
+    __getattr__ = _module_getattr(__name__)  # events.get_event_listeners is events.getEventListeners

@@ -27,14 +27,16 @@ import ipaddress
 import socket as _socket
 import struct
 import threading
-from typing import Any, Callable, Deque, Dict, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Deque, Dict, List, Optional, Sequence, Tuple, TypeVar
 
 from . import _runtime
 from .errors import NodeError, NodeRangeError, NodeTypeError
 from .events import EventEmitter, _received
 
-__all__ = ["Socket", "Server", "Stream", "connect", "createConnection", "createServer",
+__all__ = ["Socket", "Server", "Stream", "connect", "connectAsync", "createConnection", "createServer",
            "isIP", "isIPv4", "isIPv6"]
+
+_SocketT = TypeVar("_SocketT", bound="Socket")
 
 HIGH_WATER_MARK = 16 * 1024
 _READ_SIZE = 256 * 1024
@@ -62,11 +64,12 @@ def isIPv4(value: Any) -> bool:
 def isIPv6(value: Any) -> bool:
     return isIP(value) == 6
 
-from ._encoding import _decoder, to_bytes  # noqa: F401  (re-exported: tls._wrap, _legacy)
-from ._stream import StreamMixin
-from ._aio import AsyncSocketMixin  # read / async for / drain / endAsync / async with (tls._aio)
-from ._nodeargs import _call_cb, merge_options
-from .errors import _lookup_error, errno_error
+# (imported after the functions above; `X as X`: re-exported for tls._wrap and tls._legacy)
+from ._encoding import _decoder as _decoder, to_bytes as to_bytes  # noqa: E402
+from ._stream import StreamMixin  # noqa: E402
+from ._aio import AsyncSocketMixin  # noqa: E402  (read / async for / drain / endAsync / async with: tls._aio)
+from ._nodeargs import _call_cb as _call_cb, merge_options as merge_options  # noqa: E402
+from .errors import _lookup_error, errno_error  # noqa: E402
 
 
 _thread_buffers = threading.local()
@@ -297,6 +300,7 @@ class Socket(StreamMixin, EventEmitter, AsyncSocketMixin):
         other._clear_timer()
         _runtime.handle_closed(other)
         self._protocol = protocol
+        assert protocol is not None, "a connected socket has its protocol"
         protocol.owner = self
         self._peer, self._sockname, self._family = other._peer, other._sockname, other._family
         self._write_paused = other._write_paused
@@ -309,7 +313,7 @@ class Socket(StreamMixin, EventEmitter, AsyncSocketMixin):
         self._attach_transport(transport, addresses_known=other._was_connected)
 
     # -- connection ------------------------------------------------------
-    def connect(self, *args: Any, **kwargs: Any) -> "Socket":
+    def connect(self: _SocketT, *args: Any, **kwargs: Any) -> _SocketT:
         """connect(options[, cb]) | connect(port[, host][, cb]) | connect(path[, cb])."""
         options, cb = _normalize_connect_args(args, kwargs)
         path = options.get("path")
@@ -501,7 +505,7 @@ class Socket(StreamMixin, EventEmitter, AsyncSocketMixin):
         self._finished = True
         self._maybe_close()
 
-    def destroy(self, error: Optional[BaseException] = None) -> "Socket":
+    def destroy(self: _SocketT, error: Optional[BaseException] = None) -> _SocketT:
         """Close now; 'error' (if given) then 'close'(hadError) on later iterations."""
         if self.destroyed:
             return self
@@ -563,7 +567,7 @@ class Socket(StreamMixin, EventEmitter, AsyncSocketMixin):
         queue, self._queue = self._queue, None
         end_cbs, self._end_cbs = self._end_cbs, None
         first = True
-        for _, cb in queue or ():
+        for _chunk, cb in queue or ():
             if cb is not None:
                 _call_cb(cb, err if first else (self._destroy_error or err))
             first = False
@@ -599,7 +603,7 @@ class Socket(StreamMixin, EventEmitter, AsyncSocketMixin):
         else:
             self.once("finish", lambda *a: self.destroy())
 
-    def resetAndDestroy(self) -> "Socket":
+    def resetAndDestroy(self: _SocketT) -> _SocketT:
         """Close with a TCP RST (SO_LINGER 0), discarding what is not sent yet."""
         transport = self._transport
         sock = transport.get_extra_info("socket") if transport is not None else None
@@ -617,7 +621,7 @@ class Socket(StreamMixin, EventEmitter, AsyncSocketMixin):
         return self.destroy()
 
     # -- timeouts --------------------------------------------------------
-    def setTimeout(self, timeout: float, callback: Optional[Callable[..., Any]] = None) -> "Socket":
+    def setTimeout(self: _SocketT, timeout: float, callback: Optional[Callable[..., Any]] = None) -> _SocketT:
         """Emit 'timeout' after ``timeout`` ms without reads or writes (0 disables)."""
         if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
             raise NodeTypeError('The "msecs" argument must be of type number. Received %r' % (timeout,),
@@ -671,7 +675,7 @@ class Socket(StreamMixin, EventEmitter, AsyncSocketMixin):
         transport = self._transport
         return transport.get_extra_info("socket") if transport is not None else None
 
-    def setNoDelay(self, noDelay: bool = True) -> "Socket":
+    def setNoDelay(self: _SocketT, noDelay: bool = True) -> _SocketT:
         """TCP_NODELAY on (default) or off; remembered until connected."""
         self._no_delay = bool(noDelay)
         sock = self._raw_socket()
@@ -684,7 +688,7 @@ class Socket(StreamMixin, EventEmitter, AsyncSocketMixin):
                 pass
         return self
 
-    def setKeepAlive(self, enable: bool = False, initialDelay: float = 0) -> "Socket":
+    def setKeepAlive(self: _SocketT, enable: bool = False, initialDelay: float = 0) -> _SocketT:
         """SO_KEEPALIVE, with TCP_KEEPIDLE = initialDelay (ms, rounded to s) when given."""
         self._keep_alive = (bool(enable), initialDelay or 0)
         sock = self._raw_socket()
@@ -698,14 +702,14 @@ class Socket(StreamMixin, EventEmitter, AsyncSocketMixin):
                 pass
         return self
 
-    def ref(self) -> "Socket":
+    def ref(self: _SocketT) -> _SocketT:
         """Keep ``tls.run`` alive while this socket is open (the default)."""
         self._refed = True
         if not self.destroyed and (self._transport is not None or self.connecting):
             _runtime.ref_handle(self)
         return self
 
-    def unref(self) -> "Socket":
+    def unref(self: _SocketT) -> _SocketT:
         """Let ``tls.run`` end while this socket is still open."""
         self._refed = False
         _runtime.unref_handle(self)
@@ -786,7 +790,8 @@ def _validate_port(port: Any, allow_zero: bool = True) -> int:
             or (port == 0 and not allow_zero):
         raise NodeRangeError("Port should be %s 0 and < 65536. %s."
                              % (">=" if allow_zero else ">", _received(port)), "ERR_SOCKET_BAD_PORT")
-    return port
+    valid: int = port
+    return valid
 
 
 def _is_pipe_name(value: Any) -> bool:
@@ -800,7 +805,8 @@ def _is_pipe_name(value: Any) -> bool:
     return False
 
 
-def _normalize_connect_args(args: tuple, kwargs: Dict[str, Any]) -> Tuple[Dict[str, Any], Optional[Callable[..., Any]]]:
+def _normalize_connect_args(args: Sequence[Any], kwargs: Dict[str, Any]
+                            ) -> Tuple[Dict[str, Any], Optional[Callable[..., Any]]]:
     """Node's normalizeArgs: (options[, cb]) | (port[, host][, cb]) | (path[, cb])."""
     args = list(args)
     cb = None
@@ -833,6 +839,15 @@ createConnection = connect
 
 # Server lives in its own module; imported last because it subclasses nothing here but uses Socket.
 from ._net_server import Server, _transport_maker, createServer  # noqa: E402
-from ._aio import netConnectAsync as connectAsync  # noqa: E402,F401  (tls._aio)
+from ._aio import netConnectAsync as connectAsync  # noqa: E402  (tls._aio)
 from ._aliases import module_getattr as _module_getattr  # noqa: E402
-__getattr__ = _module_getattr(__name__)  # net.create_server is net.createServer (tls._aliases)
+if TYPE_CHECKING:
+    # the snake_case aliases __getattr__ resolves, for type checkers (to which a misspelt name is an error)
+    connect_async = connectAsync
+    create_connection = createConnection
+    create_server = createServer
+    is_ip = isIP
+    is_ipv4 = isIPv4
+    is_ipv6 = isIPv6
+else:
+    __getattr__ = _module_getattr(__name__)  # net.create_server is net.createServer (tls._aliases)

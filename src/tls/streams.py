@@ -57,9 +57,13 @@ turns the host name check off, as in asyncio), ``ssl_handshake_timeout``
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Awaitable, Callable, Dict, Optional, Set, Tuple
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Dict, Optional, Set, Tuple
 
 from .errors import NodeError
+
+if TYPE_CHECKING:
+    from ._secure_context import SecureContext
+    from ._wrap import TLSSocket
 
 __all__ = ["open_connection", "start_server", "open_unix_connection", "start_unix_server",
            "Server", "TLSTransport", "SSLObjectView"]
@@ -74,11 +78,12 @@ ClientConnectedCallback = Callable[[asyncio.StreamReader, asyncio.StreamWriter],
 class TLSTransport(asyncio.Transport):
     """An ``asyncio.Transport`` over a connected ``tls.TLSSocket`` (see the module docstring)."""
 
-    def __init__(self, sock: Any, protocol: asyncio.BaseProtocol, half_open: bool = False,
+    def __init__(self, sock: TLSSocket, protocol: asyncio.BaseProtocol, half_open: bool = False,
                  server: Optional["Server"] = None, shutdown_timeout: float = 30.0) -> None:
         super().__init__()
         self._sock = sock
-        self._protocol = protocol
+        # an asyncio.Protocol (data_received, eof_received), typed as the Transport API has it
+        self._protocol: Any = protocol
         self._half_open = half_open
         self._server = server
         self._closing = False
@@ -197,7 +202,8 @@ class TLSTransport(asyncio.Transport):
         self._protocol = protocol
 
     def get_protocol(self) -> asyncio.BaseProtocol:
-        return self._protocol
+        protocol: asyncio.BaseProtocol = self._protocol
+        return protocol
 
     # -- asyncio.ReadTransport -----------------------------------------------------------
     def is_reading(self) -> bool:
@@ -284,10 +290,11 @@ def _long_name(short: str) -> str:
         nid = lib.OBJ_txt2nid(short.encode())
     if nid == 0:
         return short
-    return ffi.string(lib.OBJ_nid2ln(nid)).decode()
+    long_name: bytes = ffi.string(lib.OBJ_nid2ln(nid))
+    return long_name.decode()
 
 
-def _python_name(name: Optional[Dict[str, Any]]) -> tuple:
+def _python_name(name: Optional[Dict[str, Any]]) -> Tuple[Any, ...]:
     rdns = []
     for key, value in (name or {}).items():
         for item in (value if isinstance(value, list) else [value]):
@@ -350,7 +357,7 @@ class SSLObjectView:
     """The read-only part of ``ssl.SSLObject`` over a ``tls.TLSSocket``
     (``writer.get_extra_info('ssl_object')``); ``tls_socket`` is the socket."""
 
-    def __init__(self, sock: Any) -> None:
+    def __init__(self, sock: TLSSocket) -> None:
         self.tls_socket = sock
 
     @property
@@ -371,7 +378,7 @@ class SSLObjectView:
         return name or None
 
     @property
-    def context(self) -> Any:
+    def context(self) -> SecureContext:
         return self.tls_socket._secure_context
 
     @property
@@ -580,14 +587,14 @@ class Server(asyncio.AbstractServer):
         self._half_open = bool(options.get("allowHalfOpen"))
         options["allowHalfOpen"] = True   # the transport applies the policy
         self._transports: Set[TLSTransport] = set()
-        self._serving_forever_fut: Optional[asyncio.Future] = None
+        self._serving_forever_fut: Optional[asyncio.Future[None]] = None
         self._close_called = False
-        self._closed: asyncio.Future = self._loop.create_future()
+        self._closed: asyncio.Future[None] = self._loop.create_future()
         self.tls_server = TLSServer(options)
         self.tls_server.on("secureConnection", self._on_secure_connection)
         self.tls_server.on("close", self._on_close)
 
-    def _on_secure_connection(self, sock: Any) -> None:
+    def _on_secure_connection(self, sock: TLSSocket) -> None:
         reader = asyncio.StreamReader(limit=self._limit, loop=self._loop)
         protocol = asyncio.StreamReaderProtocol(reader, self._client_connected_cb, loop=self._loop)
         TLSTransport(sock, protocol, self._half_open, self, self._shutdown_timeout)._start()

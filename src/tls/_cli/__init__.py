@@ -42,7 +42,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)          # exits with status 2 and a usage message on bad arguments
     try:
-        return args.run(args, args.parser)
+        status: int = args.run(args, args.parser)
+        return status
     except KeyboardInterrupt:
         return 130
     except Exception as exc:                # every failure is one line, never a traceback

@@ -246,7 +246,7 @@ async def _client(args: argparse.Namespace, host: str, port: int) -> int:
         first.sock.resume()
         first.sock.end()
         await wait_closed(first.sock, CLOSE_GRACE)
-        raise CliError(first.sock.authorizationError, result["connection"]["verifyMessage"] or "")
+        raise CliError(first.sock.authorizationError or "UNABLE_TO_VERIFY", result["connection"]["verifyMessage"] or "")
 
     if args.reconnect:
         session = await first.session(SESSION_WAIT)

@@ -10,7 +10,7 @@ import argparse
 import asyncio
 import os
 import threading
-from typing import Any, Hashable, List, Optional, Tuple
+from typing import Any, Dict, Hashable, List, Optional, Tuple
 
 __all__ = [
     "CliError", "StdinReader", "TLS_VERSIONS", "add_version_options", "alpn_list", "describe_error",
@@ -80,8 +80,8 @@ def add_version_options(parser: argparse.ArgumentParser) -> None:
                         help="highest TLS version to offer (default TLSv1.3)")
 
 
-def version_options(args: argparse.Namespace) -> dict:
-    options = {}
+def version_options(args: argparse.Namespace) -> Dict[str, str]:
+    options: Dict[str, str] = {}
     if args.min_version:
         options["minVersion"] = args.min_version
     if args.max_version:
@@ -91,11 +91,11 @@ def version_options(args: argparse.Namespace) -> dict:
 
 # -- events ----------------------------------------------------------------------------------------
 
-async def next_event(emitter: Any, *names: Hashable) -> Tuple[Hashable, tuple]:
+async def next_event(emitter: Any, *names: Hashable) -> Tuple[Hashable, Tuple[Any, ...]]:
     """The first of ``names`` the emitter emits, with its arguments (an 'error' among them is returned,
     not raised). The listeners are removed afterwards."""
-    future: asyncio.Future = asyncio.get_running_loop().create_future()
-    listeners = {}
+    future: "asyncio.Future[Tuple[Hashable, Tuple[Any, ...]]]" = asyncio.get_running_loop().create_future()
+    listeners: Dict[Hashable, Any] = {}
 
     def make_listener(name: Hashable) -> Any:
         def listener(*args: Any) -> None:

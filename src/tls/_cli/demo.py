@@ -87,7 +87,7 @@ def main(use_pfx: bool = False, lines: Sequence[str] = LINES) -> None:
 
         def on_connected() -> None:
             print("client connected", "authorized" if socket.authorized else "unauthorized",
-                  socket.getProtocol(), socket.getCipher()["name"])
+                  socket.getProtocol(), (socket.getCipher() or {}).get("name"))
             print("client sees: server certificate:", describe_peer(socket))
             for line in lines:
                 socket.write(line)

@@ -241,7 +241,8 @@ def _serve_connection(args: argparse.Namespace, sock: Any) -> None:
             sys.stdout.buffer.write(data)
             sys.stdout.buffer.flush()
         sock.on("data", on_data)
-        asyncio.ensure_future(pump_to_socket(StdinReader(), sock))
+        pump = asyncio.ensure_future(pump_to_socket(StdinReader(), sock))
+        sock.once("close", lambda *_: pump.cancel())   # and keeps the task referenced
     else:
         sock.pipe(sock)                  # the echo: ends when the client ends
 
