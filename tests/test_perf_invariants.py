@@ -486,3 +486,34 @@ def test_a_session_handed_back_is_never_decoded(monkeypatch, server_options, ca_
     for _ in range(3):
         assert _sessions._decoded_session(bytes(sessions[0])) is not None
     assert d2i.calls == 1
+
+
+def test_writes_outside_a_cycle_are_flushed_by_their_own_loop(server_options, ca_pem):
+    """A write from a timer waits for a callback of the socket's loop; one program after another
+    in the same thread (each tls.run has its own loop) keeps working."""
+    for round_ in range(2):
+        got = []
+
+        def main():
+            def on_secure(sock):
+                def on_data(chunk):
+                    got.append(chunk)
+                    if b"".join(got) == b"from a timer":
+                        sock.end()
+                        server.close()
+
+                sock.on("data", on_data)
+
+            server = tls.createServer(server_options, on_secure)
+
+            def on_listening():
+                client = tls.connect(server.address()["port"], "localhost", ca=[ca_pem])
+                client.on("secureConnect", lambda: tls._runtime.setTimeout(
+                    lambda: (client.write(b"from a "), client.write(b"timer")), 1))
+                client.on("end", client.end)
+
+            server.listen(0, "127.0.0.1", on_listening)
+            tls._runtime.setTimeout(lambda: (_ for _ in ()).throw(TimeoutError("stalled")), 20000).unref()
+
+        tls.run(main)
+        assert b"".join(got) == b"from a timer", round_

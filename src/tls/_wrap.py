@@ -475,14 +475,14 @@ class TLSSocket(_extras.TLSSocketExtras, net.Socket):
     # A write encrypts at once, but its records stay in the write BIO until
     # the end of the current engine cycle (writes made by 'data' listeners:
     # an echo's reply goes out with the cycle's own output) or, for writes
-    # made anywhere else, until the end of this loop iteration (one callback
-    # for all sockets).  A loop that writes many chunks in a row then costs
+    # made anywhere else, until the end of this loop iteration (a callback
+    # of the socket's own loop).  A loop that writes many chunks in a row costs
     # one send() per _CORK_LIMIT bytes instead of one per chunk.  Nothing
     # waits longer than the current iteration, and destroy() sends what is
     # corked first, as Node's synchronous try_write would have.
     _corked = False         # records of writes wait in the write BIO
     _in_cycle = False       # inside _cycle (its end flushes)
-    _cork_scheduled = False  # in _CORKED, flushed at the end of the iteration
+    _cork_scheduled = False  # _flush_cork is queued on the loop
 
     def _cork(self, pending: int) -> None:
         self._corked = True
@@ -490,9 +490,12 @@ class TLSSocket(_extras.TLSSocketExtras, net.Socket):
             self._flush()
         elif not self._in_cycle and not self._cork_scheduled:
             self._cork_scheduled = True
-            _CORKED.append(self)
-            if len(_CORKED) == 1:
-                self._loop.call_soon(_flush_corked)
+            self._loop.call_soon(self._flush_cork)
+
+    def _flush_cork(self) -> None:
+        self._cork_scheduled = False
+        if self._corked:
+            self._flush()
 
     def destroy(self: _TLSSocketT, error: Optional[BaseException] = None) -> _TLSSocketT:
         if self._corked and not self.destroyed:
@@ -903,16 +906,6 @@ class Server(net.Server):
 
 
 _CORK_LIMIT = 64 * 1024
-_CORKED: List[TLSSocket] = []  # TLSSockets with corked records, flushed by _flush_corked
-
-
-def _flush_corked() -> None:
-    sockets = _CORKED[:]
-    del _CORKED[:]
-    for sock in sockets:
-        sock._cork_scheduled = False
-        if sock._corked:
-            sock._flush()
 
 
 def createServer(options: Any = None, secureConnectionListener: Optional[Callable[..., Any]] = None,
