@@ -19,6 +19,7 @@ ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 
 from _tls_cffi import AREAS  # noqa: E402
+from _tls_cffi import pki as _pki_area; AREAS.append(_pki_area)  # noqa: E402  (csrc/pki.c)
 
 MISSING_HEADERS = """
 tls: cannot build: the OpenSSL 3 development headers were not found.

@@ -189,7 +189,7 @@ async def test_throwaway_server_and_client_verify_with_the_written_ca(tmp_path):
     async with Cli("server", "--once", "--ca-out", ca_out, "--alpn", "h2,http/1.1") as server:
         port = await server.port()
         fingerprint = (await server.wait_for(re.compile(rb"  SHA-256 +([0-9A-F:]{95})\n"))).group(1)
-        assert b"made with libcrypto" in server.stderr       # what a fresh install uses
+        assert b"made with binding" in server.stderr         # what a fresh install uses
         client = await run_cli("client", "localhost:%d" % port, "--ca", ca_out, "--alpn", "http/1.1",
                                stdin=b"ping over TLS\n")
         assert client.proc.returncode == 0, text(client.stderr)
@@ -408,7 +408,7 @@ def test_demo_runs_without_cryptography(flags):
                           text=True, env=ENV, timeout=TIMEOUT)
     assert done.returncode == 0, done.stderr
     out = done.stdout
-    assert "made with libcrypto" in out
+    assert "made with binding" in out
     for line in ("server bound", "server connected authorized", "client closed, error: False", "server closed"):
         assert line in out.splitlines(), out
     assert re.search(r"^client connected authorized TLSv1\.3 \S+$", out, re.M), out
@@ -419,18 +419,8 @@ def test_demo_runs_without_cryptography(flags):
     assert done.stderr == ""
 
 
-def _python_ssl_libcrypto_only(monkeypatch: Any) -> None:
-    candidates = [pair for pair in cli_certs._libcrypto_candidates() if pair[0] == "Python's ssl module"]
-    if not candidates:
-        pytest.skip("this Python's ssl module has no separate libcrypto")
-    monkeypatch.setattr(cli_certs, "_libcrypto_candidates", lambda: candidates)
-
-
-@pytest.mark.parametrize("backend", ["libcrypto", "libcrypto-of-python-ssl", "cryptography", "openssl"])
-def test_each_certificate_backend_makes_a_working_pki(backend, monkeypatch):
-    if backend == "libcrypto-of-python-ssl":
-        _python_ssl_libcrypto_only(monkeypatch)       # what a static binary wheel falls back to
-        backend = "libcrypto"
+@pytest.mark.parametrize("backend", ["binding", "cryptography", "openssl"])
+def test_each_certificate_backend_makes_a_working_pki(backend):
     pki = cli_certs.make_throwaway_pki([cli_certs.LeafRequest("localhost", ("localhost", "127.0.0.1")),
                                         cli_certs.LeafRequest("client")], with_pfx=True, backend=backend)
     assert pki.backend == backend
@@ -466,8 +456,19 @@ def test_each_certificate_backend_makes_a_working_pki(backend, monkeypatch):
         assert client_subject == {"CN": "client"}
 
 
+def test_the_backend_variable_picks_and_orders_the_backends(monkeypatch):
+    leaves = [cli_certs.LeafRequest("localhost", ("localhost",))]
+    monkeypatch.delenv(cli_certs.BACKEND_VARIABLE, raising=False)
+    assert cli_certs.make_throwaway_pki(leaves).backend == "binding"          # the default, first
+    monkeypatch.setenv(cli_certs.BACKEND_VARIABLE, "openssl")
+    assert cli_certs.make_throwaway_pki(leaves).backend == "openssl"
+    monkeypatch.setitem(sys.modules, "cryptography", None)                   # not installed: the next one
+    monkeypatch.setenv(cli_certs.BACKEND_VARIABLE, "cryptography, binding")
+    assert cli_certs.make_throwaway_pki(leaves).backend == "binding"
+
+
 def test_unknown_backend_is_an_error_line(capsys, monkeypatch):
     monkeypatch.setenv(cli_certs.BACKEND_VARIABLE, "nope")
     assert cli_main(["demo"]) == 1
     assert capsys.readouterr().err == ("error: ERR_CLI_CERTIFICATES: PYTHON_TLS_CLI_CERTS: unknown backend nope "
-                                       "(choose from libcrypto, cryptography, openssl)\n")
+                                       "(choose from binding, cryptography, openssl)\n")

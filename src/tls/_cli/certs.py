@@ -2,16 +2,13 @@
 
 A throwaway PKI is one CA plus leaf certificates it signs (EC P-256 keys,
 SHA-256 signatures, a few days of validity), all in memory, as PEM (and PKCS#12
-for the ``--pfx`` variants).  The tls binding itself declares no key generation
-or signing functions, so three backends can make them, tried in this order:
+for the ``--pfx`` variants).  Three backends can make them, tried in this order:
 
-``libcrypto``
-    libcrypto called through ``ctypes``, its symbols looked up through the
-    compiled module ``tls._openssl`` (whose dependencies include the libcrypto
-    it uses), else through Python's own ``_ssl`` module (a binary wheel of tls
-    links OpenSSL statically with hidden symbols; Python's ``ssl`` brings its
-    own libcrypto).  No extra package, no subprocess, about 20 ms: this is
-    what a fresh ``pip install .`` uses.
+``binding``
+    The tls binding's own functions (``tls._pki``, the C helpers of
+    csrc/pki.c compiled into ``tls._openssl``): no extra package, no
+    subprocess, a few milliseconds, and it works in the binary wheels too
+    (OpenSSL linked in statically).  What every install uses.
 ``cryptography``
     The ``cryptography`` package, when it is installed.
 ``openssl``
@@ -33,7 +30,7 @@ import shutil
 import subprocess
 import tempfile
 from dataclasses import dataclass
-from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 __all__ = [
     "BACKENDS", "CertificateError", "Identity", "LeafRequest", "ThrowawayPki", "fingerprint256",
@@ -120,234 +117,35 @@ def _ca_common_name() -> str:
     return "tls throwaway CA " + secrets.token_hex(4)
 
 
-# -- backend: the binding's libcrypto through ctypes -------------------------------------------------
+# -- backend: the tls binding (tls._pki) -------------------------------------------------------------
 
-class _LibCrypto:
-    """The few libcrypto functions the throwaway PKI needs, with their C signatures.
-
-    Only functions of OpenSSL 1.1.1 and 3 alike, so that the libcrypto of Python's own ``ssl``
-    module serves too (a binary wheel of tls links OpenSSL statically, symbols hidden).
-    """
-
-    MBSTRING_UTF8 = 0x1000
-    BIO_CTRL_INFO = 3
-    EVP_PKEY_EC = 408                                  # NID_X9_62_id_ecPublicKey
-    EVP_PKEY_OP_PARAMGEN_OR_KEYGEN = (1 << 1) | (1 << 2)
-    EVP_PKEY_CTRL_EC_PARAMGEN_CURVE_NID = 0x1000 + 1
-    NID_P256 = 415                                     # NID_X9_62_prime256v1
-    NID_AES_256_CBC = 427                              # PKCS#12 encryption OpenSSL 3 reads by default
-    X509V3_CTX_SIZE = 512     # X509V3_CTX is about 64 bytes; room to spare, zeroed
-
-    def __init__(self, path: Optional[str]) -> None:
-        import ctypes
-
-        self.ctypes = ctypes
-        # dlsym on a module's handle also searches the libraries it depends on (libcrypto).
-        handle = ctypes.CDLL(path)
-        P, I, L, S = ctypes.c_void_p, ctypes.c_int, ctypes.c_long, ctypes.c_char_p
-        signatures: Dict[str, Tuple[object, Sequence[object]]] = {
-            "EVP_PKEY_CTX_new_id": (P, (I, P)),
-            "EVP_PKEY_keygen_init": (I, (P,)),
-            "EVP_PKEY_CTX_ctrl": (I, (P, I, I, I, I, P)),
-            "EVP_PKEY_keygen": (I, (P, ctypes.POINTER(P))),
-            "EVP_PKEY_CTX_free": (None, (P,)),
-            "EVP_PKEY_free": (None, (P,)),
-            "EVP_sha256": (P, ()),
-            "X509_new": (P, ()),
-            "X509_free": (None, (P,)),
-            "X509_set_version": (I, (P, L)),
-            "X509_get_serialNumber": (P, (P,)),
-            "ASN1_INTEGER_set_uint64": (I, (P, ctypes.c_uint64)),
-            "X509_getm_notBefore": (P, (P,)),
-            "X509_getm_notAfter": (P, (P,)),
-            "X509_gmtime_adj": (P, (P, L)),
-            "X509_set_pubkey": (I, (P, P)),
-            "X509_get_subject_name": (P, (P,)),
-            "X509_set_issuer_name": (I, (P, P)),
-            "X509_NAME_add_entry_by_txt": (I, (P, S, I, S, I, I, I)),
-            "X509V3_set_ctx": (None, (P, P, P, P, P, I)),
-            "X509V3_EXT_nconf": (P, (P, P, S, S)),
-            "X509_add_ext": (I, (P, P, I)),
-            "X509_EXTENSION_free": (None, (P,)),
-            "X509_sign": (I, (P, P, P)),
-            "BIO_s_mem": (P, ()),
-            "BIO_new": (P, (P,)),
-            "BIO_ctrl": (L, (P, I, L, P)),
-            "BIO_free": (I, (P,)),
-            "PEM_write_bio_X509": (I, (P, P)),
-            "PEM_write_bio_PrivateKey": (I, (P, P, P, P, I, P, P)),
-            "PKCS12_create": (P, (S, S, P, P, P, I, I, I, I, I)),
-            "i2d_PKCS12_bio": (I, (P, P)),
-            "PKCS12_free": (None, (P,)),
-            "OPENSSL_sk_new_null": (P, ()),
-            "OPENSSL_sk_push": (I, (P, P)),
-            "OPENSSL_sk_free": (None, (P,)),
-            "ERR_get_error": (ctypes.c_ulong, ()),
-            "ERR_error_string_n": (None, (ctypes.c_ulong, S, ctypes.c_size_t)),
-        }
-        for name, (restype, argtypes) in signatures.items():
-            function = getattr(handle, name)     # AttributeError: symbol not found
-            function.restype = restype
-            function.argtypes = list(argtypes)
-            setattr(self, name, function)
-
-    def failed(self, what: str) -> CertificateError:
-        reasons = []
-        buffer = self.ctypes.create_string_buffer(256)
-        while True:
-            code = self.ERR_get_error()
-            if not code:
-                break
-            self.ERR_error_string_n(code, buffer, len(buffer))
-            reasons.append(buffer.value.decode("utf-8", "replace"))
-        return CertificateError("libcrypto: %s failed (%s)" % (what, "; ".join(reasons) or "no OpenSSL error"))
-
-    def check(self, result: object, what: str) -> object:
-        if not result or (isinstance(result, int) and result <= 0):
-            raise self.failed(what)
-        return result
-
-    def new_key(self) -> int:
-        ctx = self.check(self.EVP_PKEY_CTX_new_id(self.EVP_PKEY_EC, None), "EVP_PKEY_CTX_new_id")
-        try:
-            self.check(self.EVP_PKEY_keygen_init(ctx), "EVP_PKEY_keygen_init")
-            # EVP_PKEY_CTX_set_ec_paramgen_curve_nid(ctx, P-256), a macro in OpenSSL 1.1.1
-            self.check(self.EVP_PKEY_CTX_ctrl(ctx, self.EVP_PKEY_EC, self.EVP_PKEY_OP_PARAMGEN_OR_KEYGEN,
-                                              self.EVP_PKEY_CTRL_EC_PARAMGEN_CURVE_NID, self.NID_P256, None),
-                       "EVP_PKEY_CTX_set_ec_paramgen_curve_nid")
-            key = self.ctypes.c_void_p()
-            self.check(self.EVP_PKEY_keygen(ctx, self.ctypes.byref(key)), "EVP_PKEY_keygen")
-            return key.value  # type: ignore[return-value]
-        finally:
-            self.EVP_PKEY_CTX_free(ctx)
-
-    def read_bio(self, write: Callable[[int], object], what: str) -> bytes:
-        bio = self.check(self.BIO_new(self.BIO_s_mem()), "BIO_new")
-        try:
-            self.check(write(bio), what)  # type: ignore[arg-type]
-            data = self.ctypes.c_void_p()
-            size = self.BIO_ctrl(bio, self.BIO_CTRL_INFO, 0, self.ctypes.byref(data))
-            return self.ctypes.string_at(data.value, size) if size > 0 else b""
-        finally:
-            self.BIO_free(bio)
-
-    def new_certificate(self, key: int, common_name: str, organization: Optional[str], days: int,
-                        extensions: Sequence[Tuple[str, str]], issuer: Optional[Tuple[int, int]]) -> int:
-        """A signed certificate; ``issuer`` is (issuer certificate, issuer key) or None for self-signed."""
-        cert = self.check(self.X509_new(), "X509_new")
-        try:
-            self.check(self.X509_set_version(cert, 2), "X509_set_version")            # v3
-            self.check(self.ASN1_INTEGER_set_uint64(self.X509_get_serialNumber(cert), _random_serial()),
-                       "ASN1_INTEGER_set_uint64")
-            # Valid from an hour ago: a peer whose clock is a little behind still accepts it.
-            self.check(self.X509_gmtime_adj(self.X509_getm_notBefore(cert), -3600), "X509_gmtime_adj")
-            self.check(self.X509_gmtime_adj(self.X509_getm_notAfter(cert), days * 86400), "X509_gmtime_adj")
-            self.check(self.X509_set_pubkey(cert, key), "X509_set_pubkey")
-            name = self.X509_get_subject_name(cert)
-            entries = [(b"CN", common_name)] + ([(b"O", organization)] if organization else [])
-            for field, value in entries:
-                self.check(self.X509_NAME_add_entry_by_txt(name, field, self.MBSTRING_UTF8, value.encode(), -1, -1,
-                                                           0), "X509_NAME_add_entry_by_txt")
-            issuer_cert, signing_key = issuer if issuer else (cert, key)
-            self.check(self.X509_set_issuer_name(cert, self.X509_get_subject_name(issuer_cert)),
-                       "X509_set_issuer_name")
-            v3_context = self.ctypes.create_string_buffer(self.X509V3_CTX_SIZE)
-            self.X509V3_set_ctx(v3_context, issuer_cert, cert, None, None, 0)
-            for ext_name, ext_value in extensions:
-                extension = self.check(self.X509V3_EXT_nconf(None, v3_context, ext_name.encode(),
-                                                             ext_value.encode()), "X509V3_EXT_nconf " + ext_name)
-                try:
-                    self.check(self.X509_add_ext(cert, extension, -1), "X509_add_ext")
-                finally:
-                    self.X509_EXTENSION_free(extension)
-            self.check(self.X509_sign(cert, signing_key, self.EVP_sha256()), "X509_sign")
-            return cert  # type: ignore[return-value]
-        except BaseException:
-            self.X509_free(cert)
-            raise
-
-    def pkcs12(self, key: int, cert: int, ca_cert: int) -> bytes:
-        chain = self.check(self.OPENSSL_sk_new_null(), "OPENSSL_sk_new_null")
-        try:
-            self.check(self.OPENSSL_sk_push(chain, ca_cert), "OPENSSL_sk_push")
-            # AES-256-CBC for both bags (1.1.1's default, RC2, needs OpenSSL 3's legacy provider to read).
-            p12 = self.check(self.PKCS12_create(b"", None, key, cert, chain, self.NID_AES_256_CBC,
-                                                self.NID_AES_256_CBC, 0, 0, 0), "PKCS12_create")
-        finally:
-            self.OPENSSL_sk_free(chain)       # the stack only; PKCS12_create copied what it needs
-        try:
-            return self.read_bio(lambda bio: self.i2d_PKCS12_bio(bio, p12), "i2d_PKCS12_bio")
-        finally:
-            self.PKCS12_free(p12)
-
-
-def _libcrypto_candidates() -> Iterator[Tuple[str, Optional[str]]]:
-    """(description, path for ctypes.CDLL) of the libcrypto copies to try, best first (lazily: the
-    second is looked for only if the first did not do)."""
+def _make_with_binding(leaves: Sequence[LeafRequest], days: int, with_pfx: bool
+                       ) -> Tuple[bytes, List[Identity]]:
     try:
-        from .. import _openssl          # a source build links the system libcrypto dynamically
-        yield "the tls binding", _openssl.__file__
-    except ImportError:
-        pass
-    try:
-        import _ssl                      # Python's own ssl module: a second libcrypto, usually dynamic
-        ssl_file = getattr(_ssl, "__file__", None)
-    except ImportError:
-        ssl_file = None
-    if ssl_file:
-        yield "Python's ssl module", ssl_file
-        if os.name == "nt":
-            # Windows looks a DLL's dependencies up only in the DLL itself: name libcrypto directly.
-            import glob
-            for dll in sorted(glob.glob(os.path.join(os.path.dirname(ssl_file), "libcrypto*.dll"))):
-                yield "Python's " + os.path.basename(dll), dll
-    elif os.name != "nt":
-        yield "the Python executable", None      # an ssl module linked into it
+        from .. import _pki
+    except ImportError as exc:           # a tls._openssl compiled before csrc/pki.c
+        raise CertificateError("binding: %s" % exc) from None
+    from ..errors import NodeError
 
-
-def _make_with_libcrypto(leaves: Sequence[LeafRequest], days: int, with_pfx: bool
-                         ) -> Tuple[bytes, List[Identity]]:
-    crypto = None
-    problems = []
-    for description, path in _libcrypto_candidates():
-        try:
-            crypto = _LibCrypto(path)
-            break
-        except (AttributeError, OSError) as exc:
-            problems.append("%s: %s" % (description, exc))
-    if crypto is None:
-        raise CertificateError("libcrypto: no usable copy (%s)" % ("; ".join(problems) or "none found"))
-    owned: List[Tuple[Callable[[int], None], int]] = []     # everything to free, in order
     try:
-        ca_key = crypto.new_key()
-        owned.append((crypto.EVP_PKEY_free, ca_key))
-        ca_cert = crypto.new_certificate(ca_key, _ca_common_name(), CA_ORGANIZATION, days, [
-            ("basicConstraints", "critical,CA:TRUE,pathlen:0"),
-            ("keyUsage", "critical,keyCertSign,cRLSign"),
-            ("subjectKeyIdentifier", "hash"),
-        ], issuer=None)
-        owned.append((crypto.X509_free, ca_cert))
-        ca_pem = crypto.read_bio(lambda bio: crypto.PEM_write_bio_X509(bio, ca_cert), "PEM_write_bio_X509")
+        ca_key = _pki.make_key()
+        ca_cert = _pki.make_certificate(ca_key, _ca_common_name(), organization=CA_ORGANIZATION, ca=True,
+                                        days=days, serial=_random_serial())
         identities = []
         for leaf in leaves:
-            key = crypto.new_key()
-            owned.append((crypto.EVP_PKEY_free, key))
-            cert = crypto.new_certificate(key, leaf.common_name, None, days, _leaf_extensions(leaf),
-                                          issuer=(ca_cert, ca_key))
-            owned.append((crypto.X509_free, cert))
-            key_pem = crypto.read_bio(lambda bio: crypto.PEM_write_bio_PrivateKey(bio, key, None, None, 0, None,
-                                                                                   None), "PEM_write_bio_PrivateKey")
-            cert_pem = crypto.read_bio(lambda bio: crypto.PEM_write_bio_X509(bio, cert), "PEM_write_bio_X509")
-            pfx = crypto.pkcs12(key, cert, ca_cert) if with_pfx else None
-            identities.append(Identity(key_pem, cert_pem, pfx))
-        return ca_pem, identities
-    finally:
-        for free, pointer in reversed(owned):
-            free(pointer)
+            key = _pki.make_key()
+            cert = _pki.make_certificate(key, leaf.common_name, leaf.alt_names, issuer=(ca_cert, ca_key),
+                                         days=days, serial=_random_serial())
+            # PKCS#12: AES-256-CBC, the empty passphrase (loads without a passphrase option)
+            pfx = _pki.to_pfx(key, cert, [ca_cert]) if with_pfx else None
+            identities.append(Identity(key.to_pem(), cert.to_pem(), pfx))
+        return ca_cert.to_pem(), identities
+    except NodeError as exc:
+        raise CertificateError("binding: %s" % exc) from None
 
 
 def _leaf_extensions(leaf: LeafRequest) -> List[Tuple[str, str]]:
-    """The v3 extensions of a leaf, in OpenSSL's configuration syntax (shared by two backends)."""
+    """The v3 extensions of a leaf, in OpenSSL's configuration syntax (for the openssl command)."""
     extensions = [
         ("basicConstraints", "critical,CA:FALSE"),
         ("keyUsage", "critical,digitalSignature"),
@@ -378,7 +176,8 @@ def _make_with_cryptography(leaves: Sequence[LeafRequest], days: int, with_pfx: 
 
     now = datetime.datetime.now(datetime.timezone.utc)
 
-    def builder(subject: "x509.Name", issuer: "x509.Name", public_key: object) -> "x509.CertificateBuilder":
+    def builder(subject: "x509.Name", issuer: "x509.Name", public_key: "ec.EllipticCurvePublicKey"
+                ) -> "x509.CertificateBuilder":
         return (x509.CertificateBuilder().subject_name(subject).issuer_name(issuer)
                 .public_key(public_key).serial_number(_random_serial())
                 .not_valid_before(now - datetime.timedelta(hours=1))
@@ -475,7 +274,7 @@ def _make_with_openssl_command(leaves: Sequence[LeafRequest], days: int, with_pf
 
 
 BACKENDS: Dict[str, Callable[[Sequence[LeafRequest], int, bool], Tuple[bytes, List[Identity]]]] = {
-    "libcrypto": _make_with_libcrypto,
+    "binding": _make_with_binding,
     "cryptography": _make_with_cryptography,
     "openssl": _make_with_openssl_command,
 }
