@@ -43,8 +43,6 @@ FIXTURE_TITLE = "make_certs.py"
 # README block is held to pass. Filled below: (path, fence line) -> reason.
 KNOWN_FAILURES: dict = {}
 README_KNOWN = {
-    "server.listen(8000": "README.md: the server example never ends (it listens on port 8000 until killed)",
-    '"example.org"': "README.md: the asyncio example needs the internet (example.org:443)",
 }
 
 _OPEN = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})[ \t]*(?P<info>[^`\n]*)$")
