@@ -153,13 +153,7 @@ def _x509_to_object(cert: Any) -> Cert:
     if issuer is not None:
         info["issuer"] = issuer
 
-    bio = _new_bio()
-    try:
-        rc = lib.tls_x509_subjectaltname(cert, bio)
-        if rc >= 0:
-            info["subjectaltname"] = _utf8(_bio_bytes(bio)) if rc == 1 else None
-    finally:
-        lib.BIO_free(bio)
+    _add_subjectaltname(cert, info)
 
     bio = _new_bio()
     try:
@@ -323,6 +317,16 @@ def _chain_to_object(peer_certs: List[Any], store: Any) -> Cert:
     return result
 
 
+def _add_subjectaltname(cert: Any, info: Cert) -> None:
+    bio = _new_bio()
+    try:
+        rc = lib.tls_x509_subjectaltname(cert, bio)
+        if rc >= 0:
+            info["subjectaltname"] = _utf8(_bio_bytes(bio)) if rc == 1 else None
+    finally:
+        lib.BIO_free(bio)
+
+
 def peer_identity(ssl: Any) -> Optional[Cert]:
     """The server certificate's ``subject`` and ``subjectaltname`` only (client side).
 
@@ -339,13 +343,7 @@ def peer_identity(ssl: Any) -> Optional[Cert]:
     subject = _name_to_dict(lib.X509_get_subject_name(cert))
     if subject is not None:
         info["subject"] = subject
-    bio = _new_bio()
-    try:
-        rc = lib.tls_x509_subjectaltname(cert, bio)
-        if rc >= 0:
-            info["subjectaltname"] = _utf8(_bio_bytes(bio)) if rc == 1 else None
-    finally:
-        lib.BIO_free(bio)
+    _add_subjectaltname(cert, info)
     return info
 
 
