@@ -14,7 +14,7 @@ as Node does with its bundled list, never as a lookup in a file or directory:
 OpenSSL 3's default paths add a directory lookup and an ``OSSL_STORE`` lookup
 that open and scan the certificate directory each time a certificate's issuer
 is missing from memory, which a server does on every handshake while it builds
-its own chain (two ``getdents64`` of ``/etc/ssl/certs`` per connection, a fifth
+its own chain (two ``getdents64`` of ``/etc/ssl/certs`` per connection, about a tenth
 of a full handshake's CPU time).
 
 * :func:`root_store` is the shared ``X509_STORE*`` every context without ``ca``
