@@ -503,6 +503,18 @@ class RawServer:
             self.server.close()
 
 
+def run_python(code: str) -> str:
+    """Run ``python -c code`` in a fresh interpreter with this checkout's src/ first on the path; its stdout."""
+    import subprocess
+    import sys
+    src = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "src")
+    env = dict(os.environ)
+    env["PYTHONPATH"] = src + os.pathsep + env.get("PYTHONPATH", "")
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
 def free_port() -> int:
     """A port nobody listens on (bound, then released)."""
     import socket

@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import inspect
 import os
-import subprocess
-import sys
 
 import pytest
 
@@ -14,7 +12,6 @@ import tls
 from tls import _aliases, events, net
 from tls._aliases import snake_name
 
-SRC = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "src")
 
 CLASSES = [tls.TLSSocket, tls.Server, tls.SecureContext, net.Socket, net.Server, events.EventEmitter]
 
@@ -138,12 +135,7 @@ def test_module_values_and_misses():
             getattr(module, name)
 
 
-def _python(code: str) -> str:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = SRC + os.pathsep + env.get("PYTHONPATH", "")
-    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
-    assert result.returncode == 0, result.stderr
-    return result.stdout
+from peers import run_python as _python  # noqa: E402
 
 
 def test_import_tls_stays_cheap():

@@ -37,14 +37,6 @@ TIMEOUT = 60.0              # seconds for one block (they all run at once)
 NO_RUN = "# doc: no-run"
 FIXTURE_TITLE = "make_certs.py"
 
-# Blocks of README.md (not edited by the documentation work) known not to work as programs: the server
-# example listens on port 8000 until killed, the asyncio one connects to example.org (no network in CI).
-# They still run (a fixed one shows up as XPASS), with a short timeout; recognised by their code, so a new
-# README block is held to pass. Filled below: (path, fence line) -> reason.
-KNOWN_FAILURES: dict = {}
-README_KNOWN = {
-}
-
 _OPEN = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})[ \t]*(?P<info>[^`\n]*)$")
 _LANGS = {"python", "py", "python3"}
 
@@ -116,10 +108,6 @@ def collect():
 
 
 BLOCKS = collect()
-for _block in BLOCKS:
-    for _needle, _reason in README_KNOWN.items():
-        if _block.path == "README.md" and _needle in _block.code:
-            KNOWN_FAILURES[(_block.path, _block.line)] = _reason
 
 
 @dataclasses.dataclass
@@ -184,8 +172,6 @@ def results(request, fixture_dir, tmp_path_factory):
     selected = {item.callspec.params["block"].id for item in request.session.items
                 if getattr(item, "callspec", None) is not None and "block" in item.callspec.params}
     runnable = [block for block in BLOCKS if not block.no_run and block.id in selected]
-    # known failures first: they may run into their (short) timeout while the others run
-    runnable.sort(key=lambda block: (block.path, block.line) not in KNOWN_FAILURES)
     workers = max(4, min(16, 4 * (os.cpu_count() or 2)))
     pool = concurrent.futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="doc-block")
 
@@ -193,8 +179,7 @@ def results(request, fixture_dir, tmp_path_factory):
         directory = tempfile.mkdtemp(prefix="block-", dir=base)
         for name in os.listdir(fixture_dir):
             shutil.copy(os.path.join(fixture_dir, name), directory)
-        timeout = 10.0 if (block.path, block.line) in KNOWN_FAILURES else TIMEOUT
-        return run_program(directory, _program_name(block), block.program(), timeout)
+        return run_program(directory, _program_name(block), block.program(), TIMEOUT)
 
     futures = {block.id: pool.submit(run, block) for block in runnable}
     yield futures
@@ -205,11 +190,7 @@ def _tail(text: str, lines: int = 40) -> str:
     return "\n".join(text.rstrip().splitlines()[-lines:])
 
 
-@pytest.mark.parametrize("block", [
-    pytest.param(block, id=block.id, marks=[pytest.mark.xfail(reason=KNOWN_FAILURES[(block.path, block.line)],
-                                                              strict=False)]
-                 if (block.path, block.line) in KNOWN_FAILURES else [])
-    for block in BLOCKS])
+@pytest.mark.parametrize("block", [pytest.param(block, id=block.id) for block in BLOCKS])
 def test_doc_block_runs(block, results):
     if block.no_run:
         reason = block.code.strip().splitlines()[0][len(NO_RUN):].strip(" :-()")

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import subprocess
-import sys
 
 import pytest
 
@@ -21,16 +19,10 @@ from tls._engine import READ_MORE, READ_WANT, TLSEngine
 
 from test_engine import Pair
 
-SRC = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "src")
 MiB = 1024 * 1024
 
 
-def _python(code: str) -> str:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = SRC + os.pathsep + env.get("PYTHONPATH", "")
-    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
-    assert result.returncode == 0, result.stderr
-    return result.stdout
+from peers import run_python as _python  # noqa: E402
 
 
 # -- import ----------------------------------------------------------------------------------
