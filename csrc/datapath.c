@@ -73,11 +73,6 @@ size_t tls_write(SSL *ssl, const char *data, size_t len, size_t out_limit, int *
     return total;
 }
 
-size_t tls_pending_out(SSL *ssl)
-{
-    return BIO_ctrl_pending(SSL_get_wbio(ssl));
-}
-
 /* Collect up to cap bytes of pending ciphertext. */
 size_t tls_drain(SSL *ssl, char *buf, size_t cap)
 {

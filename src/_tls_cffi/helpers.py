@@ -10,7 +10,6 @@ FUNCTIONS = """
 int tls_feed(SSL *, const char *, size_t);
 size_t tls_read(SSL *, char *, size_t, int *);
 size_t tls_write(SSL *, const char *, size_t, size_t, int *);
-size_t tls_pending_out(SSL *);
 size_t tls_drain(SSL *, char *, size_t);
 int tls_attach_memory_bios(SSL *);
 void tls_feed_eof(SSL *);
