@@ -156,8 +156,10 @@ async def test_open_connection_raises_node_errors(loop_name, pems):
         with pytest.raises(tls.NodeError) as info:
             await tls.open_connection("127.0.0.1", free_port(), ca=[pems.ca])
         assert info.value.code == "ECONNREFUSED"
-        with pytest.raises(TypeError, match="rejectUnauthorized"):
-            await tls.open_connection("127.0.0.1", port, reject_unauthorized=False)
+        with pytest.raises(TypeError, match="rejectUnauthorised.*did you mean rejectUnauthorized"):
+            await tls.open_connection("127.0.0.1", port, rejectUnauthorised=False)
+        with pytest.raises(TypeError, match="cafile"):
+            await tls.open_connection("127.0.0.1", port, cafile="/etc/ssl/certs/ca-certificates.crt")
         with pytest.raises(TypeError):
             await tls.open_connection("127.0.0.1", port, ssl=ssl.create_default_context())
 

@@ -4,8 +4,9 @@ Node's names stay the primary ones (``getPeerCertificate``, ``createServer``,
 ``'secureConnect'``); every camelCase method, property and attribute of the
 public classes, and every camelCase function of the public modules, also
 answers to its snake_case spelling (``get_peer_certificate``,
-``create_server``).  Event names and option keys are not translated: they are
-data, and stay Node's.
+``create_server``).  Event names are not translated: they are data, and stay
+Node's.  Option keys have snake_case aliases too, made by the same
+:func:`snake_name` but applied by ``tls._options`` (the one option rule).
 
 Classes: :class:`SnakeCaseAliases` is a base class (of ``EventEmitter`` and
 ``SecureContext``) whose ``__init_subclass__`` runs :func:`add_aliases` on

@@ -10,6 +10,7 @@ import warnings
 from typing import Any, List, Mapping, Optional, Tuple
 
 from ._binding import ffi, lib
+from ._options import SECURE_CONTEXT, take_options
 from ._secure_context import (
     _ARRAY_TYPES, _BUFFER_TYPES, _EMPTY, _TLS13_CIPHERS, SecureContext, SecurityWarning, _crypto_error,
     _invalid_arg_type, _invalid_arg_value, _live_default, _no_engine_support, _to_int32, _truthy,
@@ -184,8 +185,7 @@ def createSecureContext(options: Optional[Mapping[str, Any]] = None, **kwargs: A
         options = _EMPTY
     elif not isinstance(options, Mapping):
         raise _invalid_arg_type("options", "of type object", options)
-    if kwargs:
-        options = {**options, **kwargs}
+    options = take_options(options, kwargs, SECURE_CONTEXT, "createSecureContext")
 
     secure_options = options.get("secureOptions")
     if _truthy(options.get("honorCipherOrder")):

@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional
 from . import _runtime
 from ._binding import ffi, lib
 from ._callbacks import openssl_callback
+from ._options import SECURE_CONTEXT, take_options
 from ._secure_context import _truthy, createSecureContext
 from .errors import NodeError, NodeRangeError, NodeTypeError, error_from_queue
 from .events import _received
@@ -391,13 +392,9 @@ def _session_id_context() -> str:
 def set_secure_context(server: Any, options: Any, kwargs: Optional[Dict[str, Any]] = None) -> None:
     """Node's ``Server.prototype.setSecureContext``: the context for new connections
     (keyword arguments are merged into ``options``)."""
-    if kwargs:
-        if options is None:
-            options = {}
-        if isinstance(options, Mapping):
-            options = {**options, **kwargs}
-    if not isinstance(options, Mapping):
+    if not isinstance(options, Mapping) and not (options is None and kwargs):
         raise _arg_type_error("options", "of type object", options)
+    options = take_options(options, kwargs, SECURE_CONTEXT, "setSecureContext")
     get = options.get
 
     def keep_truthy(name: str) -> None:
@@ -425,26 +422,10 @@ def set_secure_context(server: Any, options: Any, kwargs: Optional[Dict[str, Any
     server.privateKeyIdentifier = get("privateKeyIdentifier")
     server.privateKeyEngine = get("privateKeyEngine")
 
-    server._shared_creds = createSecureContext({
-        "pfx": server.pfx,
-        "key": server.key,
-        "passphrase": server.passphrase,
-        "cert": server.cert,
-        "clientCertEngine": server.clientCertEngine,
-        "ca": server.ca,
-        "ciphers": server.ciphers,
-        "sigalgs": server.sigalgs,
-        "ecdhCurve": server.ecdhCurve,
-        "dhparam": server.dhparam,
-        "minVersion": server.minVersion,
-        "maxVersion": server.maxVersion,
-        "secureProtocol": server.secureProtocol,
-        "secureOptions": server.secureOptions,
-        "honorCipherOrder": server.honorCipherOrder,
-        "crl": server.crl,
-        "sessionIdContext": server.sessionIdContext,
-        "ticketKeys": getattr(server, "ticketKeys", None),
-        "sessionTimeout": getattr(server, "sessionTimeout", None),
-        "privateKeyIdentifier": server.privateKeyIdentifier,
-        "privateKeyEngine": server.privateKeyEngine,
-    })
+    keep_truthy("allowPartialTrustChain")
+
+    # Every secure-context option, from the attributes set above (Node keeps
+    # them on the server, and lists them by hand: one left out of that list
+    # would be silently dropped).
+    server._shared_creds = createSecureContext({name: getattr(server, name, None)
+                                                for name in SECURE_CONTEXT.options})

@@ -49,6 +49,7 @@ from typing import Any, Callable, Deque, Dict, List, Optional, Tuple
 from . import _runtime, net
 from .errors import NodeError
 from .events import EventEmitter
+from ._options import TLS_SOCKET, take_options
 
 __all__ = ["CryptoStream", "SecurePair", "createSecurePair", "DEP0064_MESSAGE"]
 
@@ -429,7 +430,7 @@ class SecurePair(EventEmitter):
             requestCert = not isServer
         if rejectUnauthorized is None:
             rejectUnauthorized = False
-        options = dict(options or {})
+        options = take_options(options, None, TLS_SOCKET, "createSecurePair")
         socket1, socket2 = _duplex_pair()
         self.server = options.get("server")
         self.credentials = context

@@ -14,11 +14,12 @@ import stat as _stat
 from typing import Any, Callable, Dict, List, Optional, Set, Tuple, TypeVar
 
 from . import _runtime
-from ._nodeargs import _call_cb, merge_options
+from ._nodeargs import _call_cb
+from ._options import LISTEN, NET_SERVER, take_options
 from .errors import NodeError, NodeTypeError, _lookup_error, errno_error
-from .events import EventEmitter
+from .events import EventEmitter, _received
 from ._aio import AsyncServerMixin  # await server.listen(...) / closeAsync / async with (tls._aio)
-from .net import Socket, _SocketProtocol, _address_dict, _is_pipe_name, _validate_port, isIP
+from .net import Socket, _SocketProtocol, _address_dict, _high_water_mark, _is_pipe_name, _validate_port, isIP
 
 __all__ = ["Server", "createServer"]
 
@@ -35,13 +36,17 @@ class Server(EventEmitter, AsyncServerMixin):
         super().__init__()
         if callable(options):
             connectionListener, options = options, None
-        opts = merge_options(options, kwargs)
+        opts = take_options(options, kwargs, NET_SERVER, "createServer")
         self._loop = _runtime.get_loop()
         self.allowHalfOpen = bool(opts.get("allowHalfOpen", False))
         self.pauseOnConnect = bool(opts.get("pauseOnConnect", False))
         self.noDelay = bool(opts.get("noDelay", False))
         self.keepAlive = bool(opts.get("keepAlive", False))
         self.keepAliveInitialDelay = opts.get("keepAliveInitialDelay") or 0
+        # the accepted sockets' buffer size (validated by net.Socket, here at once)
+        self._socket_options: Dict[str, Any] = {"allowHalfOpen": self.allowHalfOpen}
+        if opts.get("highWaterMark") is not None:
+            self._socket_options["highWaterMark"] = _high_water_mark(opts["highWaterMark"], "highWaterMark")
         self.maxConnections: Optional[int] = None
         self._sock: Optional[_socket.socket] = None
         self._path: Optional[str] = None
@@ -57,30 +62,41 @@ class Server(EventEmitter, AsyncServerMixin):
     def listen(self: _ServerT, *args: Any, **kwargs: Any) -> _ServerT:
         """listen([port[, host[, backlog]]][, cb]) | listen(path[, backlog][, cb]) | listen(options[, cb])."""
         arglist = list(args)
-        cb = arglist.pop() if arglist and callable(arglist[-1]) else kwargs.pop("callback", None)
-        options: Dict[str, Any] = {}
+        cb = arglist.pop() if arglist and callable(arglist[-1]) else None
+        given: Any = None
+        positional: Dict[str, Any] = {}
         rest: List[Any] = []
         if arglist and isinstance(arglist[0], dict):
-            options = dict(arglist[0])
+            given = arglist[0]
+        elif arglist and isinstance(arglist[0], _socket.socket):
+            positional["fd"] = arglist[0].fileno()   # Node's listen(handle): a listening socket
+            rest = arglist[1:]
         elif arglist and _is_pipe_name(arglist[0]):
-            options["path"] = arglist[0]
+            positional["path"] = arglist[0]
             rest = arglist[1:]
         elif arglist:
-            options["port"] = arglist[0]
+            positional["port"] = arglist[0]
             rest = arglist[1:]
             if rest and (isinstance(rest[0], str) or rest[0] is None):
-                options["host"] = rest.pop(0)
+                positional["host"] = rest.pop(0)
         for value in rest:
             if isinstance(value, int) and not isinstance(value, bool):
-                options["backlog"] = value
+                positional["backlog"] = value
                 break
-        options.update(kwargs)
+        options = {**positional, **take_options(given, kwargs, LISTEN, "listen")}
+        if cb is None:
+            cb = options.pop("callback", None)
         if self.listening:
             raise NodeError("Listen method has been called more than once without closing.",
                             "ERR_SERVER_ALREADY_LISTEN")
         path = options.get("path")
         port: Any = options.get("port")
-        if path is None:
+        fd = options.get("fd")
+        if fd is not None:
+            if isinstance(fd, bool) or not isinstance(fd, int) or fd < 0:
+                raise NodeTypeError('The "options.fd" property must be a file descriptor (an integer >= 0). %s'
+                                    % _received(fd), "ERR_INVALID_ARG_VALUE")
+        elif path is None:
             port = 0 if port is None else _validate_port(port)
         elif not isinstance(path, str):
             raise NodeTypeError('The "options.path" property must be of type string', "ERR_INVALID_ARG_TYPE")
@@ -90,8 +106,11 @@ class Server(EventEmitter, AsyncServerMixin):
         self._backlog = int(backlog) if isinstance(backlog, int) and backlog > 0 else 511
         self._path = path   # Node's _pipeName: address() gives it even if listening fails
         try:
-            if path is not None:
-                sock = self._bind_unix(path, self._backlog)
+            if fd is not None:
+                sock = self._adopt_listening(fd, self._backlog)
+            elif path is not None:
+                sock = self._bind_unix(path, self._backlog, bool(options.get("readableAll")),
+                                       bool(options.get("writableAll")))
             else:
                 sock = self._bind_tcp(options.get("host"), port, self._backlog, bool(options.get("ipv6Only")))
         except NodeError as err:
@@ -145,15 +164,40 @@ class Server(EventEmitter, AsyncServerMixin):
         assert last is not None
         raise errno_error(last, "listen", describe=True, address=address, port=port)
 
-    def _bind_unix(self, path: str, backlog: int) -> _socket.socket:
+    def _bind_unix(self, path: str, backlog: int, readable_all: bool = False,
+                   writable_all: bool = False) -> _socket.socket:
         sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
         try:
             sock.bind(path)
+            if readable_all or writable_all:   # Node's readableAll / writableAll: the pipe for all users
+                mode = os.stat(path).st_mode
+                os.chmod(path, mode | (0o444 if readable_all else 0) | (0o222 if writable_all else 0))
             sock.listen(backlog)
             sock.setblocking(False)
         except OSError as exc:
             sock.close()
             raise errno_error(exc, "listen", describe=True, address=path, port=-1) from exc
+        return sock
+
+    def _adopt_listening(self, fd: int, backlog: int) -> _socket.socket:
+        """Node's listen({fd}) / listen(handle): serve on a socket someone else bound.
+
+        The descriptor is duplicated, so the caller's own socket object can be
+        closed or collected without closing ours.  It must be a stream socket;
+        one that is not listening yet is put to listen (as libuv does).
+        """
+        try:
+            sock = _socket.socket(fileno=os.dup(fd))
+        except OSError as exc:
+            raise errno_error(exc, "listen", describe=True, address=None, port=-1) from exc
+        try:
+            if sock.type != _socket.SOCK_STREAM:
+                raise OSError(_errno.ENOTSOCK, "not a stream socket")
+            sock.listen(backlog)
+            sock.setblocking(False)
+        except OSError as exc:
+            sock.close()
+            raise errno_error(exc, "listen", describe=True, address=None, port=-1) from exc
         return sock
 
     def _on_acceptable(self) -> None:
@@ -215,7 +259,7 @@ class Server(EventEmitter, AsyncServerMixin):
     _make_transport: Any = None   # the loop's socket-transport factory, or False (see _transport_maker)
 
     def _make_protocol(self) -> _SocketProtocol:
-        sock = self._socket_class({"allowHalfOpen": self.allowHalfOpen})
+        sock = self._socket_class(self._socket_options)
         sock._server = self
         protocol = _SocketProtocol(sock)
         sock._protocol = protocol

@@ -1,25 +1,11 @@
-"""Node's argument conventions in Python: options dicts and error-first callbacks."""
+"""Node's argument conventions in Python: error-first callbacks (options: tls._options)."""
 from __future__ import annotations
 
 import inspect
 from typing import Any, Callable, Dict, Optional
 
-from .errors import NodeTypeError
 
-__all__ = ["merge_options", "call_cb"]
-
-
-def merge_options(options: Any, kwargs: Dict[str, Any]) -> Dict[str, Any]:
-    """Node takes an options object; we take a dict, keyword arguments, or both."""
-    if options is None:
-        merged: Dict[str, Any] = {}
-    elif isinstance(options, dict):
-        merged = dict(options)
-    else:
-        raise NodeTypeError('The "options" argument must be of type object. Received %r' % (options,),
-                            "ERR_INVALID_ARG_TYPE")
-    merged.update(kwargs)
-    return merged
+__all__ = ["call_cb"]
 
 
 _takes_arg_cache: Dict[Any, bool] = {}

@@ -28,7 +28,7 @@ certificate) never sends it; the peer then sees a hang-up.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable, Dict, Hashable, List, Optional, Tuple, TypeVar, Union, overload
+from typing import TYPE_CHECKING, Any, Callable, Dict, Hashable, Optional, TypeVar, Union, overload
 
 if TYPE_CHECKING:
     from typing import Literal
@@ -48,6 +48,7 @@ from . import _extras
 from . import _sessions
 from . import _negotiation
 from ._negotiation import convertALPNProtocols
+from ._options import NET_SERVER, NET_SOCKET, RENEGOTIATE, TLS_CONNECT, TLS_SERVER, TLS_SOCKET, take_options
 
 __all__ = ["TLSSocket", "Server", "connect", "createServer", "convertALPNProtocols"]
 
@@ -107,9 +108,11 @@ class TLSSocket(_extras.TLSSocketExtras, net.Socket):
         prependOnceListener = on
 
     def __init__(self, socket: Any = None, options: Optional[Dict[str, Any]] = None, **kwargs: Any) -> None:
-        opts = net.merge_options(options, kwargs)
+        opts = take_options(options, kwargs, TLS_SOCKET, "TLSSocket")
         half_open = getattr(socket, "allowHalfOpen", False) if socket is not None else opts.get("allowHalfOpen")
-        super().__init__({"allowHalfOpen": bool(half_open)})
+        # the net.Socket options (buffer sizes) go to the socket underneath
+        super().__init__({**{name: opts[name] for name in _HIGH_WATER_MARKS if name in opts},
+                          "allowHalfOpen": bool(half_open)})
         self.encrypted = True
         self.authorized = False
         self.authorizationError: Optional[str] = None
@@ -187,6 +190,7 @@ class TLSSocket(_extras.TLSSocketExtras, net.Socket):
         if callback is not None and not callable(callback):
             raise NodeTypeError('The "callback" argument must be of type function. %s' % _received(callback),
                                 "ERR_INVALID_ARG_TYPE")
+        options = take_options(options, None, RENEGOTIATE, "renegotiate")
         if self.destroyed or self._engine is None:
             return None
         request_cert = bool(self._requestCert)
@@ -848,10 +852,9 @@ class Server(net.Server):
                  **kwargs: Any) -> None:
         if callable(options):
             secureConnectionListener, options = options, None
-        opts = net.merge_options(options, kwargs)
-        super().__init__({"allowHalfOpen": opts.get("allowHalfOpen", False),
-                          "pauseOnConnect": opts.get("pauseOnConnect", False),
-                          "noDelay": opts.get("noDelay", False)}, self._tls_connection_listener)
+        opts = take_options(options, kwargs, TLS_SERVER, "Server")
+        super().__init__({name: opts[name] for name in NET_SERVER.options if name in opts},
+                         self._tls_connection_listener)
         self._options = opts
         self.requestCert = opts.get("requestCert") is True
         self.rejectUnauthorized = opts.get("rejectUnauthorized") is not False
@@ -906,38 +909,12 @@ class Server(net.Server):
 
 
 _CORK_LIMIT = 64 * 1024
+_HIGH_WATER_MARKS = tuple(name for name in NET_SOCKET.options if name.endswith("ighWaterMark"))
 
 
 def createServer(options: Any = None, secureConnectionListener: Optional[Callable[..., Any]] = None,
                  **kwargs: Any) -> Server:
     return Server(options, secureConnectionListener, **kwargs)
-
-
-def _normalize_connect_args(args: List[Any], kwargs: Dict[str, Any]
-                            ) -> Tuple[Dict[str, Any], Optional[Callable[..., Any]]]:
-    """Node's tls normalizeConnectArgs: (options[, cb]) | (port[, host][, options][, cb]).
-
-    An options object given after port/host is merged over them (its host wins).
-    """
-    cb = args.pop() if args and callable(args[-1]) else None
-    options: Dict[str, Any] = {}
-    if args and isinstance(args[0], dict):
-        options.update(args[0])
-    else:
-        if args:
-            first = args.pop(0)
-            if isinstance(first, str) and not first.strip().isdigit():
-                options["path"] = first
-            else:
-                options["port"] = first
-        if args and isinstance(args[0], str):
-            options["host"] = args.pop(0)
-        if args and isinstance(args[0], dict):
-            options.update(args.pop(0))
-    options.update(kwargs)
-    if cb is None and callable(options.get("callback")):
-        cb = options.pop("callback")
-    return options, cb
 
 
 _warned_reject_unauthorized = False
@@ -959,7 +936,7 @@ def _allow_unauthorized() -> bool:
 
 def connect(*args: Any, **kwargs: Any) -> TLSSocket:
     """tls.connect(options[, cb]) or tls.connect(port[, host][, options][, cb])."""
-    options, cb = _normalize_connect_args(list(args), kwargs)
+    options, cb = net._normalize_connect_args(args, kwargs, TLS_CONNECT, "connect")
     # None stands for JavaScript's undefined: the defaults apply.
     defaults = {"rejectUnauthorized": not _allow_unauthorized(), "ciphers": _live_default("DEFAULT_CIPHERS"),
                 "checkServerIdentity": _x509.checkServerIdentity, "minDHSize": 1024}
@@ -982,7 +959,7 @@ def connect(*args: Any, **kwargs: Any) -> TLSSocket:
         context = createSecureContext(options)
     tlssock = TLSSocket(options.get("socket"), {
         "allowHalfOpen": options.get("allowHalfOpen"),
-        "pipe": bool(options.get("path")),
+        **{name: options[name] for name in _HIGH_WATER_MARKS if name in options},
         "secureContext": context,
         "isServer": False,
         "requestCert": True,

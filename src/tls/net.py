@@ -68,7 +68,8 @@ def isIPv6(value: Any) -> bool:
 from ._encoding import _decoder as _decoder, to_bytes as to_bytes  # noqa: E402
 from ._stream import StreamMixin  # noqa: E402
 from ._aio import AsyncSocketMixin  # noqa: E402  (read / async for / drain / endAsync / async with: tls._aio)
-from ._nodeargs import _call_cb as _call_cb, merge_options as merge_options  # noqa: E402
+from ._nodeargs import _call_cb as _call_cb  # noqa: E402
+from ._options import NET_CONNECT, NET_SOCKET, OptionTable, take_options  # noqa: E402
 from .errors import _lookup_error, errno_error  # noqa: E402
 
 
@@ -202,8 +203,7 @@ class Socket(StreamMixin, EventEmitter, AsyncSocketMixin):
 
     def __init__(self, options: Optional[Dict[str, Any]] = None, **kwargs: Any) -> None:
         super().__init__()
-        # The options are only read here: a plain dict needs no copy.
-        opts = options if not kwargs and type(options) is dict else merge_options(options, kwargs)
+        opts = take_options(options, kwargs, NET_SOCKET, "Socket")
         # read on every write: an instance attribute (see above)
         self.writableHighWaterMark = self.writableHighWaterMark
         if opts:
@@ -213,10 +213,7 @@ class Socket(StreamMixin, EventEmitter, AsyncSocketMixin):
             for name in ("writableHighWaterMark", "readableHighWaterMark"):
                 value = opts.get(name, hwm)
                 if value is not None:
-                    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-                        raise NodeTypeError('The value "%r" is invalid for option "%s"' % (value, name),
-                                            "ERR_INVALID_ARG_VALUE")
-                    setattr(self, name, int(value))
+                    setattr(self, name, _high_water_mark(value, name))
         self._loop = _runtime.get_loop()
         # the state the data path reads, as instance attributes (see above)
         self.destroyed = False
@@ -315,7 +312,7 @@ class Socket(StreamMixin, EventEmitter, AsyncSocketMixin):
     # -- connection ------------------------------------------------------
     def connect(self: _SocketT, *args: Any, **kwargs: Any) -> _SocketT:
         """connect(options[, cb]) | connect(port[, host][, cb]) | connect(path[, cb])."""
-        options, cb = _normalize_connect_args(args, kwargs)
+        options, cb = _normalize_connect_args(args, kwargs, NET_CONNECT, "connect")
         path = options.get("path")
         if path is None:
             if options.get("port") is None:
@@ -331,6 +328,11 @@ class Socket(StreamMixin, EventEmitter, AsyncSocketMixin):
                                 "ERR_INVALID_ARG_TYPE")
         if self.destroyed:
             raise NodeError("Cannot connect a destroyed socket", "ERR_SOCKET_CLOSED")
+        _hints(options.get("hints"))
+        auto_select = options.get("autoSelectFamily")
+        if auto_select is not None and not isinstance(auto_select, bool):
+            raise NodeTypeError('The "options.autoSelectFamily" property must be of type boolean. %s'
+                                % _received(auto_select), "ERR_INVALID_ARG_TYPE")
         if cb is not None:
             self.once("connect", cb)
         if options.get("noDelay"):
@@ -434,7 +436,8 @@ class Socket(StreamMixin, EventEmitter, AsyncSocketMixin):
             addresses = [(_socket.AF_INET6 if kind == 6 else _socket.AF_INET, host)]
         else:
             try:
-                infos = await self._loop.getaddrinfo(host, port, family=family, type=_socket.SOCK_STREAM)
+                infos = await self._loop.getaddrinfo(host, port, family=family, type=_socket.SOCK_STREAM,
+                                                     flags=_hints(options.get("hints")))
             except (_socket.gaierror, UnicodeError) as exc:
                 err = _lookup_error(exc, host)
                 if not self.destroyed:
@@ -457,6 +460,8 @@ class Socket(StreamMixin, EventEmitter, AsyncSocketMixin):
             local = (options.get("localAddress") or ("::" if addresses[0][0] == _socket.AF_INET6 else "0.0.0.0"),
                      int(options.get("localPort") or 0))
         first_error: Optional[BaseException] = None
+        if options.get("autoSelectFamily") is False:
+            addresses = addresses[:1]   # Node: only the first address the lookup gave
         for af, address in addresses:
             try:
                 await self._loop.create_connection(factory, address, port, family=af, local_addr=local)
@@ -472,6 +477,25 @@ class Socket(StreamMixin, EventEmitter, AsyncSocketMixin):
         self.connecting = False
         if first_error is not None:
             self.destroy(first_error)
+
+    def _adopt_connected(self, sock: _socket.socket) -> "Socket":
+        """Use a stream socket the caller connected (asyncio's ``sock=``); it is ours from now on."""
+        if sock.type != _socket.SOCK_STREAM:
+            raise NodeTypeError("The socket must be a connected stream socket. Received %r" % (sock,),
+                                "ERR_INVALID_ARG_TYPE")
+        self.connecting = True
+        if self._refed:
+            _runtime.ref_handle(self)
+        protocol = self._protocol = _SocketProtocol(self)
+        self._connect_task = self._loop.create_task(self._connect_adopted(sock, protocol))
+        return self
+
+    async def _connect_adopted(self, sock: _socket.socket, protocol: "_SocketProtocol") -> None:
+        try:
+            await self._loop.create_connection(lambda: protocol, sock=sock)
+        except (OSError, ValueError) as exc:
+            self.connecting = False
+            self.destroy(errno_error(exc, "connect"))
 
     def _on_connect(self) -> None:
         """Hook: TCP is up: 'connect' (queued writes are flushed by the listener
@@ -781,6 +805,22 @@ def _address_dict(sockname: Any, family: Optional[int]) -> Optional[Dict[str, An
     return None
 
 
+def _hints(hints: Any) -> int:
+    """Node's ``hints``: getaddrinfo flags (dns.ADDRCONFIG | dns.V4MAPPED ...), an integer."""
+    if hints is None:
+        return 0
+    if isinstance(hints, bool) or not isinstance(hints, int) or hints < 0:
+        raise NodeTypeError('The value "%r" is invalid for option "hints"' % (hints,), "ERR_INVALID_ARG_VALUE")
+    flags: int = hints
+    return flags
+
+
+def _high_water_mark(value: Any, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+        raise NodeTypeError('The value "%r" is invalid for option "%s"' % (value, name), "ERR_INVALID_ARG_VALUE")
+    return int(value)
+
+
 def _validate_port(port: Any, allow_zero: bool = True) -> int:
     if isinstance(port, str) and port.strip().isdigit():
         port = int(port)
@@ -805,23 +845,32 @@ def _is_pipe_name(value: Any) -> bool:
     return False
 
 
-def _normalize_connect_args(args: Sequence[Any], kwargs: Dict[str, Any]
+def _normalize_connect_args(args: Sequence[Any], kwargs: Dict[str, Any], table: OptionTable, where: str
                             ) -> Tuple[Dict[str, Any], Optional[Callable[..., Any]]]:
-    """Node's normalizeArgs: (options[, cb]) | (port[, host][, cb]) | (path[, cb])."""
+    """Node's normalizeArgs: (options[, cb]) | (port[, host][, options][, cb]) | (path[, options][, cb]).
+
+    An options object after port/host is merged over them (tls.connect's form;
+    its host wins); keyword arguments are options too, taken by ``table``.
+    """
     args = list(args)
-    cb = None
-    if args and callable(args[-1]):
-        cb = args.pop()
-    options: Dict[str, Any] = {}
-    if args and isinstance(args[0], dict):
-        options = dict(args[0])
-    elif args and _is_pipe_name(args[0]):
-        options["path"] = args[0]
+    cb = args.pop() if args and callable(args[-1]) else None
+    given: Any = None
+    positional: Dict[str, Any] = {}
+    if args and (args[0] is None or isinstance(args[0], dict)):
+        given = args[0]
     elif args:
-        options["port"] = args[0]
-        if len(args) > 1 and isinstance(args[1], str):
-            options["host"] = args[1]
-    options.update(kwargs)
+        first = args.pop(0)
+        if _is_pipe_name(first):
+            positional["path"] = first
+        else:
+            positional["port"] = first
+        if args and isinstance(args[0], str):
+            positional["host"] = args.pop(0)
+        if args and isinstance(args[0], dict):
+            given = args.pop(0)
+    options = take_options(given, kwargs, table, where)
+    if positional:
+        options = {**positional, **options}
     if cb is None and callable(options.get("callback")):
         cb = options.pop("callback")
     return options, cb
@@ -829,7 +878,7 @@ def _normalize_connect_args(args: Sequence[Any], kwargs: Dict[str, Any]
 
 def connect(*args: Any, **kwargs: Any) -> Socket:
     """net.connect(options[, cb]) / (port[, host][, cb]) / (path[, cb])."""
-    options, cb = _normalize_connect_args(args, kwargs)
+    options, cb = _normalize_connect_args(args, kwargs, NET_CONNECT, "connect")
     sock = Socket(options)
     return sock.connect(options, cb) if cb is not None else sock.connect(options)
 

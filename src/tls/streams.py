@@ -57,8 +57,11 @@ turns the host name check off, as in asyncio), ``ssl_handshake_timeout``
 from __future__ import annotations
 
 import asyncio
+import socket as _socket
 from typing import TYPE_CHECKING, Any, Awaitable, Callable, Dict, Optional, Set, Tuple
 
+from . import net
+from ._options import TLS_CONNECT, TLS_SERVER, OptionTable, take_options
 from .errors import NodeError
 
 if TYPE_CHECKING:
@@ -443,41 +446,52 @@ class SSLObjectView:
 
 # -- options ------------------------------------------------------------------------------
 
-_ACRONYMS = {"alpn": "ALPN", "sni": "SNI", "npn": "NPN", "ocsp": "OCSP", "dh": "DH", "ecdh": "ECDH"}
+def _split_keywords(kwds: Dict[str, Any], asyncio_names: Tuple[str, ...], table: OptionTable, where: str
+                    ) -> Tuple[Dict[str, Any], Dict[str, Any]]:
+    """(asyncio's keyword arguments, Node's options in camelCase) from one ``**kwds``.
 
-
-def _camel_suggestion(name: str) -> str:
-    parts = name.split("_")
-    first = parts[0] if parts[0] not in ("alpn", "sni", "npn") else parts[0].upper()
-    return first + "".join(_ACRONYMS.get(p, p.capitalize()) for p in parts[1:])
-
-
-def _take_options(kwds: Dict[str, Any], accepted: Tuple[str, ...], where: str) -> Dict[str, Any]:
-    """Split asyncio's keyword arguments from Node's options (which are camelCase)."""
-    options: Dict[str, Any] = {}
-    asyncio_args: Dict[str, Any] = {}
-    for key, value in kwds.items():
-        if key in accepted:
-            asyncio_args[key] = value
-        elif "_" in key:
-            raise TypeError("%s() got an unexpected keyword argument %r: options are Node's tls options, "
-                            "in camelCase (%r?)" % (where, key, _camel_suggestion(key)))
-        else:
-            options[key] = value
+    Every keyword asyncio's call takes is either honoured by the caller or
+    refused here with a TypeError naming it; the rest are Node's options,
+    taken by the one option rule (snake_case aliases, unknown names refused).
+    """
+    asyncio_args = {key: kwds[key] for key in asyncio_names if key in kwds}
+    options = take_options(None, {key: value for key, value in kwds.items() if key not in asyncio_args},
+                           table, where)
     ssl = asyncio_args.pop("ssl", True)
     if ssl is not True:
         raise TypeError("%s() makes TLS connections from Node's tls options (key=, cert=, ca=, ...); "
                         "ssl=%r is not supported" % (where, ssl))
-    options["__asyncio__"] = asyncio_args
-    return options
+    for key, harmless in _ASYNCIO_DEFAULTS_ONLY.items():
+        if key in asyncio_args and asyncio_args[key] not in harmless:
+            raise TypeError("%s() does not support %s=%r (tls has no such setting; leave it out)"
+                            % (where, key, asyncio_args[key]))
+    return asyncio_args, options
+
+
+# asyncio keywords accepted only with the values that mean what tls does anyway
+_ASYNCIO_DEFAULTS_ONLY: Dict[str, Tuple[Any, ...]] = {
+    "proto": (0, _socket.IPPROTO_TCP),
+    "happy_eyeballs_delay": (None,),
+    "interleave": (None,),
+    "all_errors": (False,),
+    "reuse_address": (None, True),   # tls servers always set SO_REUSEADDR, as asyncio does on Unix
+    "reuse_port": (None, False),
+}
+_NODE_FAMILY = {_socket.AF_UNSPEC: None, _socket.AF_INET: 4, _socket.AF_INET6: 6}
+
+
+def _node_family(family: Any, where: str) -> Optional[int]:
+    if family not in _NODE_FAMILY:
+        raise TypeError("%s() supports family=AF_UNSPEC, AF_INET or AF_INET6, not %r" % (where, family))
+    return _NODE_FAMILY[family]
 
 
 # -- client -----------------------------------------------------------------------------------
 
-async def _connect_transport(options: Dict[str, Any], protocol: asyncio.BaseProtocol) -> TLSTransport:
+async def _connect_transport(asyncio_args: Dict[str, Any], options: Dict[str, Any],
+                             protocol: asyncio.BaseProtocol) -> TLSTransport:
     from ._wrap import connect
 
-    asyncio_args = options.pop("__asyncio__")
     hostname = asyncio_args.get("server_hostname")
     if hostname is not None:
         if hostname:
@@ -487,6 +501,16 @@ async def _connect_transport(options: Dict[str, Any], protocol: asyncio.BaseProt
     local = asyncio_args.get("local_addr")
     if local:
         options["localAddress"], options["localPort"] = local[0], local[1]
+    family = _node_family(asyncio_args.get("family", 0), "open_connection")
+    if family is not None:
+        options["family"] = family
+    if asyncio_args.get("flags"):
+        options["hints"] = asyncio_args["flags"]   # getaddrinfo flags: Node's hints
+    sock = asyncio_args.get("sock")
+    if sock is not None:
+        if options.get("host") is not None or options.get("port") is not None or options.get("path") is not None:
+            raise ValueError("host/port and sock can not be specified at the same time")
+        options["socket"] = net.Socket()._adopt_connected(sock)
     timeout = asyncio_args.get("ssl_handshake_timeout")
     shutdown_timeout = asyncio_args.get("ssl_shutdown_timeout") or 30.0
     half_open = bool(options.get("allowHalfOpen"))
@@ -534,6 +558,15 @@ async def _connect_transport(options: Dict[str, Any], protocol: asyncio.BaseProt
         raise
 
 
+# loop.create_connection's keywords (asyncio.open_connection passes them on)
+_OPEN_CONNECTION_KEYWORDS = ("ssl", "family", "proto", "flags", "sock", "local_addr", "server_hostname",
+                             "ssl_handshake_timeout", "ssl_shutdown_timeout", "happy_eyeballs_delay",
+                             "interleave", "all_errors")
+# loop.create_server's keywords (asyncio.start_server passes them on); "path" is start_unix_server's
+_START_SERVER_KEYWORDS = ("ssl", "family", "flags", "sock", "backlog", "reuse_address", "reuse_port",
+                          "keep_alive", "ssl_handshake_timeout", "ssl_shutdown_timeout", "start_serving", "path")
+
+
 async def open_connection(host: Optional[str] = None, port: Optional[int] = None, *,
                           limit: int = _DEFAULT_LIMIT, **kwds: Any
                           ) -> Tuple[asyncio.StreamReader, asyncio.StreamWriter]:
@@ -546,8 +579,7 @@ async def open_connection(host: Optional[str] = None, port: Optional[int] = None
     ``local_addr``.  Raises the connection's NodeError (``ECONNREFUSED``, a
     verification code such as ``DEPTH_ZERO_SELF_SIGNED_CERT`` ...).
     """
-    options = _take_options(kwds, ("ssl", "server_hostname", "ssl_handshake_timeout", "ssl_shutdown_timeout",
-                                   "local_addr"), "open_connection")
+    asyncio_args, options = _split_keywords(kwds, _OPEN_CONNECTION_KEYWORDS, TLS_CONNECT, "open_connection")
     if host is not None:
         options["host"] = host
     if port is not None:
@@ -555,7 +587,7 @@ async def open_connection(host: Optional[str] = None, port: Optional[int] = None
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader(limit=limit, loop=loop)
     protocol = asyncio.StreamReaderProtocol(reader, loop=loop)
-    transport = await _connect_transport(options, protocol)
+    transport = await _connect_transport(asyncio_args, options, protocol)
     writer = asyncio.StreamWriter(transport, protocol, reader, loop)
     return reader, writer
 
@@ -585,6 +617,7 @@ class Server(asyncio.AbstractServer):
         self._limit = limit
         self._shutdown_timeout = shutdown_timeout
         self._half_open = bool(options.get("allowHalfOpen"))
+        self._given_socket: Optional[_socket.socket] = None   # asyncio's sock=, until listening
         options["allowHalfOpen"] = True   # the transport applies the policy
         self._transports: Set[TLSTransport] = set()
         self._serving_forever_fut: Optional[asyncio.Future[None]] = None
@@ -632,6 +665,11 @@ class Server(asyncio.AbstractServer):
         if self._close_called:
             raise RuntimeError("server %r is closed" % (self,))
         await self.tls_server.listen(dict(self._listen_options))
+        if self._given_socket is not None:
+            # asyncio's sock=: the server owns it now; ours is a duplicate, so
+            # close the caller's, or the address stays bound after close()
+            self._given_socket.close()
+            self._given_socket = None
         if not self.tls_server.listenerCount("error"):
             self.tls_server.on("error", self._on_error)
 
@@ -697,23 +735,38 @@ async def start_server(client_connected_cb: ClientConnectedCallback, host: Optio
     """
     if isinstance(host, (list, tuple, set)):
         raise TypeError("start_server() listens on one host (a tls.Server is one listening socket)")
-    options = _take_options(kwds, ("ssl", "backlog", "start_serving", "ssl_handshake_timeout",
-                                   "ssl_shutdown_timeout", "reuse_address", "path"), "start_server")
-    asyncio_args = options.pop("__asyncio__")
+    asyncio_args, options = _split_keywords(kwds, _START_SERVER_KEYWORDS, TLS_SERVER, "start_server")
     timeout = asyncio_args.get("ssl_handshake_timeout")
     if timeout is not None:
         options["handshakeTimeout"] = timeout * 1000.0
+    if asyncio_args.get("keep_alive"):
+        options["keepAlive"] = True
+    flags = asyncio_args.get("flags", _socket.AI_PASSIVE)
+    if flags not in (0, _socket.AI_PASSIVE):
+        raise TypeError("start_server() supports flags=AI_PASSIVE only, not %r" % (flags,))
+    family = _node_family(asyncio_args.get("family", 0), "start_server")
     listen: Dict[str, Any] = {}
-    if asyncio_args.get("path") is not None:
+    sock = asyncio_args.get("sock")
+    if sock is not None:
+        if host is not None or port is not None or asyncio_args.get("path") is not None:
+            raise ValueError("host/port and sock can not be specified at the same time")
+        listen["fd"] = sock.fileno()
+    elif asyncio_args.get("path") is not None:
         listen["path"] = asyncio_args["path"]
     else:
         listen["port"] = 0 if port is None else port
         if host is not None:
+            if family is not None and net.isIP(host) not in (0, family):
+                raise ValueError("start_server(): host %r is not an address of family %r" % (host, family))
             listen["host"] = host
+        elif family is not None:
+            # asyncio binds the wildcard address of that family only
+            listen["host"], listen["ipv6Only"] = ("::", True) if family == 6 else ("0.0.0.0", False)
     if asyncio_args.get("backlog") is not None:
         listen["backlog"] = asyncio_args["backlog"]
     server = Server(client_connected_cb, listen, limit, options,
                     asyncio_args.get("ssl_shutdown_timeout") or 30.0)
+    server._given_socket = sock
     if asyncio_args.get("start_serving", True):
         await server.start_serving()
     return server
