@@ -422,15 +422,17 @@ class SecurePair(EventEmitter):
         from ._secure_context import createSecureContext
         from ._wrap import TLSSocket
 
+        options = take_options(options, None, TLS_SOCKET, "createSecurePair")
         if context is None:
-            context = createSecureContext()
+            # Node makes a default context and ignores secure-context options
+            # here; made from them instead, they are honoured, not dropped
+            context = createSecureContext(options)
         if isServer is None:
             isServer = False
         if requestCert is None:
             requestCert = not isServer
         if rejectUnauthorized is None:
             rejectUnauthorized = False
-        options = take_options(options, None, TLS_SOCKET, "createSecurePair")
         socket1, socket2 = _duplex_pair()
         self.server = options.get("server")
         self.credentials = context

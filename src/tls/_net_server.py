@@ -98,6 +98,10 @@ class Server(EventEmitter, AsyncServerMixin):
                                     % _received(fd), "ERR_INVALID_ARG_VALUE")
         elif path is None:
             port = 0 if port is None else _validate_port(port)
+            host = options.get("host")
+            if host is not None and not isinstance(host, str):
+                raise NodeTypeError('The "hostname" argument must be of type string. %s' % _received(host),
+                                    "ERR_INVALID_ARG_TYPE")
         elif not isinstance(path, str):
             raise NodeTypeError('The "options.path" property must be of type string', "ERR_INVALID_ARG_TYPE")
         if cb is not None:

@@ -126,6 +126,7 @@ def _table(name: str, *groups: Iterable[str], implements: Iterable[str] = ()) ->
 SECURE_CONTEXT = _table("tls.createSecureContext", _SECURE_CONTEXT)
 NET_SOCKET = _table("net.Socket", _NET_SOCKET)
 NET_CONNECT = _table("net.connect", _NET_SOCKET, _NET_CONNECT)
+SOCKET_CONNECT = _table("socket.connect", _NET_CONNECT)
 NET_SERVER = _table("net.createServer", _NET_SERVER)
 LISTEN = _table("server.listen", _LISTEN, implements=("fd",))
 TLS_SOCKET = _table("tls.TLSSocket", _TLS_SOCKET_OWN, _SECURE_CONTEXT, _NET_SOCKET)

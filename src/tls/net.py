@@ -69,7 +69,7 @@ from ._encoding import _decoder as _decoder, to_bytes as to_bytes  # noqa: E402
 from ._stream import StreamMixin  # noqa: E402
 from ._aio import AsyncSocketMixin  # noqa: E402  (read / async for / drain / endAsync / async with: tls._aio)
 from ._nodeargs import _call_cb as _call_cb  # noqa: E402
-from ._options import NET_CONNECT, NET_SOCKET, OptionTable, take_options  # noqa: E402
+from ._options import NET_CONNECT, NET_SOCKET, SOCKET_CONNECT, OptionTable, take_options  # noqa: E402
 from .errors import _lookup_error, errno_error  # noqa: E402
 
 
@@ -210,6 +210,8 @@ class Socket(StreamMixin, EventEmitter, AsyncSocketMixin):
             if opts.get("allowHalfOpen"):
                 self.allowHalfOpen = True
             hwm = opts.get("highWaterMark")
+            if hwm is not None:
+                hwm = _high_water_mark(hwm, "highWaterMark")
             for name in ("writableHighWaterMark", "readableHighWaterMark"):
                 value = opts.get(name, hwm)
                 if value is not None:
@@ -312,7 +314,7 @@ class Socket(StreamMixin, EventEmitter, AsyncSocketMixin):
     # -- connection ------------------------------------------------------
     def connect(self: _SocketT, *args: Any, **kwargs: Any) -> _SocketT:
         """connect(options[, cb]) | connect(port[, host][, cb]) | connect(path[, cb])."""
-        options, cb = _normalize_connect_args(args, kwargs, NET_CONNECT, "connect")
+        options, cb = _normalize_connect_args(args, kwargs, SOCKET_CONNECT, "connect")
         path = options.get("path")
         if path is None:
             if options.get("port") is None:
