@@ -8,6 +8,12 @@ OpenSSL has returned (see ``TLSEngine._raise_callback_error``), so no Python
 exception ever unwinds through OpenSSL's C stack, and a hook that runs after
 its connection was freed (ex_data cleared) just answers ``fatal``.
 
+The guard also counts the hooks running on each engine (``in_callback``):
+user code reached from a hook (a pskCallback that destroys or ends its
+socket) then cannot free the ``SSL*`` or call OpenSSL on it again while
+OpenSSL is still running; the engine does both once OpenSSL has returned
+(see "Re-entry" in tls/_engine.py).
+
 The feature modules (_negotiation, _sessions, _ocsp, ...) declare their hooks
 with this decorator; the names are declared in src/_tls_cffi/callbacks.py.
 """
@@ -29,12 +35,18 @@ def openssl_callback(name: str, fatal: Any) -> Callable[[Callable[..., Any]], Ca
             engine = engine_for(ssl)
             if engine is None:
                 return fatal
+            # While the body runs, OpenSSL is on the stack: the engine defers
+            # a free and the socket operations that would call OpenSSL again
+            # until the engine call that got us here returns (TLSEngine.defer).
+            engine.in_callback += 1
             try:
                 return fn(engine, ssl, *args)
             except BaseException as exc:  # stored, raised after OpenSSL returns
                 if engine.callback_error is None:
                     engine.callback_error = exc
                 return fatal
+            finally:
+                engine.in_callback -= 1
 
         ffi.def_extern(name=name, error=fatal)(hook)
         return fn

@@ -29,6 +29,18 @@ OpenSSL called are never allowed to cross the C stack: ``tls/_callbacks.py``
 stores them in ``callback_error`` and returns the hook's fatal code; the
 engine raises the stored error here, after OpenSSL has returned.
 
+Re-entry.  A Python hook runs while OpenSSL is on the C stack (a
+pskCallback inside ``SSL_do_handshake``), so nothing it does may free the
+``SSL*`` or call OpenSSL on it again.  The callback guard counts the hooks
+running on an engine in ``in_callback``.  While it is non-zero :meth:`free`
+only detaches the engine (ex_data cleared, so later hooks of the same call
+answer "fatal") and the real ``SSL_free`` waits, and socket operations that
+would re-enter OpenSSL (renegotiate, end, write) are queued with
+:meth:`defer`.  Every engine method that can run hooks ends by checking
+``_deferred`` (one attribute test on the data path): once OpenSSL returned it
+runs the queue in order, then frees the ``SSL*`` if that was asked.  Node's
+TLSWrap behaves the same way (its ``SSL`` lives until the handle closes).
+
 Shutdown.  ``SSL_ERROR_ZERO_RETURN`` from :meth:`read` means the peer sent
 close_notify (the reading side is finished); :meth:`feed_eof` tells OpenSSL
 that the transport ended, after which a read reports ``EOF`` when the peer
@@ -37,7 +49,7 @@ vanished without close_notify (Node treats that as a plain end of stream).
 from __future__ import annotations
 
 import threading
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from ._binding import ffi, lib
 from .errors import NodeError, error_from_queue
@@ -83,7 +95,8 @@ def engine_for(ssl: Any) -> Optional["TLSEngine"]:
 class TLSEngine:
     __slots__ = (
         "_ssl", "ssl", "_handle", "is_server", "handshake_done", "callback_error",
-        "paused", "owner", "eof", "_read_error", "__weakref__",
+        "paused", "owner", "eof", "_read_error", "in_callback", "_deferred", "_free_requested",
+        "__weakref__",
     )
 
     def __init__(self, ctx: Any, is_server: bool, owner: Any = None) -> None:
@@ -107,20 +120,72 @@ class TLSEngine:
         self.eof = False
         # A fatal read error met after some plaintext: raised by the next read().
         self._read_error: Optional[BaseException] = None
+        # Python hooks of this engine now running on OpenSSL's stack (tls._callbacks).
+        self.in_callback = 0
+        # What those hooks asked for that must wait until OpenSSL returned:
+        # None on the fast path (the only thing the data path looks at).
+        self._deferred: Optional[List[Tuple[Callable[..., Any], Tuple[Any, ...]]]] = None
+        self._free_requested = False
 
     # -- lifetime --------------------------------------------------------
     def free(self) -> None:
         ssl = getattr(self, "_ssl", None)   # unset when __init__ failed
-        if ssl is not None:
-            self._ssl = self.ssl = None
-            # Clear ex_data first: nothing may find this engine any more.
-            lib.SSL_set_ex_data(ssl, _SSL_INDEX, ffi.NULL)
-            lib.SSL_free(ssl)
-            self._handle = None
-            self.owner = None
+        if ssl is None:
+            return
+        if self.in_callback:
+            # OpenSSL is running on this SSL (a hook called us): detach now,
+            # free once it returned (_run_deferred).
+            if not self._free_requested:
+                self._free_requested = True
+                lib.SSL_set_ex_data(ssl, _SSL_INDEX, ffi.NULL)
+                self.owner = None
+                if self._deferred is None:
+                    self._deferred = []
+            return
+        self._ssl = self.ssl = None
+        # Clear ex_data first: nothing may find this engine any more.
+        lib.SSL_set_ex_data(ssl, _SSL_INDEX, ffi.NULL)
+        lib.SSL_free(ssl)
+        self._handle = None
+        self.owner = None
 
     def __del__(self) -> None:
+        if getattr(self, "in_callback", 0):
+            return  # cannot happen while a hook holds a reference; never free under OpenSSL
         self.free()
+
+    def defer(self, fn: Callable[..., Any], *args: Any) -> bool:
+        """Queue ``fn(*args)`` until OpenSSL returns, if a hook of this engine is running.
+
+        Returns False (and does nothing) when OpenSSL is not on the stack:
+        the caller then goes on at once.  Socket operations that call
+        OpenSSL on this connection start with it.
+        """
+        if not self.in_callback:
+            return False
+        if self._deferred is None:
+            self._deferred = []
+        self._deferred.append((fn, args))
+        return True
+
+    def _run_deferred(self) -> None:
+        """After OpenSSL returned: the queued operations in order, then a requested free."""
+        if self.in_callback:
+            return  # an engine call made by a hook itself: the outer call runs them
+        queue, self._deferred = self._deferred, None
+        error: Optional[BaseException] = None
+        for fn, args in queue or ():
+            # Each runs as if called now; an operation that calls OpenSSL
+            # again starts a fresh round (its own hooks may defer again).
+            try:
+                fn(*args)
+            except BaseException as exc:  # the others still run; the first error is raised
+                if error is None:
+                    error = exc
+        if self._free_requested and self._ssl is not None:
+            self.free()
+        if error is not None:
+            raise error
 
     # -- network side ----------------------------------------------------
     def feed(self, data: Any) -> None:
@@ -161,6 +226,13 @@ class TLSEngine:
 
     # -- handshake -------------------------------------------------------
     def handshake(self) -> bool:
+        try:
+            return self._handshake()
+        finally:
+            if self._deferred is not None:
+                self._run_deferred()
+
+    def _handshake(self) -> bool:
         ret = lib.SSL_do_handshake(self._ssl)
         if ret == 1:
             self.handshake_done = True
@@ -201,33 +273,38 @@ class TLSEngine:
         if error is not None:
             self._read_error = None
             raise error
-        scratch = _scratch
-        n = lib.tls_read(self._ssl, scratch.buf, _BUFFER_SIZE, scratch.status)
-        data = scratch.view[:n] if n else b""
-        status = scratch.status[0]
-        if status == lib.SSL_ERROR_NONE:
-            return data, READ_MORE
-        if status == lib.SSL_ERROR_WANT_READ or status == lib.SSL_ERROR_WANT_WRITE:
-            return data, READ_WANT
-        if status == lib.SSL_ERROR_ZERO_RETURN:
-            return data, READ_CLOSED
-        if status == lib.SSL_ERROR_SYSCALL:
-            lib.ERR_clear_error()
-            return data, READ_EOF
-        if status in (lib.SSL_ERROR_WANT_X509_LOOKUP, lib.SSL_ERROR_WANT_CLIENT_HELLO_CB):
-            # a renegotiation paused by an asynchronous callback
-            self.paused = True
-            return data, READ_WANT
         try:
-            self._raise_callback_error()
-            if self._unexpected_eof():
+            scratch = _scratch
+            n = lib.tls_read(self._ssl, scratch.buf, _BUFFER_SIZE, scratch.status)
+            data = scratch.view[:n] if n else b""
+            status = scratch.status[0]
+            if status == lib.SSL_ERROR_NONE:
+                return data, READ_MORE
+            if status == lib.SSL_ERROR_WANT_READ or status == lib.SSL_ERROR_WANT_WRITE:
+                return data, READ_WANT
+            if status == lib.SSL_ERROR_ZERO_RETURN:
+                return data, READ_CLOSED
+            if status == lib.SSL_ERROR_SYSCALL:
+                lib.ERR_clear_error()
                 return data, READ_EOF
-            raise error_from_queue("TLS read failed")
-        except BaseException as exc:
-            if not data:
-                raise
-            self._read_error = exc
-            return data, READ_MORE
+            if status in (lib.SSL_ERROR_WANT_X509_LOOKUP, lib.SSL_ERROR_WANT_CLIENT_HELLO_CB):
+                # a renegotiation paused by an asynchronous callback
+                self.paused = True
+                return data, READ_WANT
+            try:
+                self._raise_callback_error()
+                if self._unexpected_eof():
+                    return data, READ_EOF
+                raise error_from_queue("TLS read failed")
+            except BaseException as exc:
+                if not data:
+                    raise
+                self._read_error = exc
+                return data, READ_MORE
+        finally:
+            # the only cost of re-entry safety here (see "Re-entry" above)
+            if self._deferred is not None:
+                self._run_deferred()
 
     def write(self, data: Any) -> int:
         """Encrypt from ``data``; returns how many bytes were consumed.
@@ -238,15 +315,19 @@ class TLSEngine:
         if not isinstance(data, bytes):
             data = ffi.from_buffer(data)
         scratch = _scratch
-        n: int = lib.tls_write(self._ssl, data, len(data), _OUT_LIMIT, scratch.status)
-        status = scratch.status[0]
-        if status != lib.SSL_ERROR_NONE and n < len(data):
-            if status in (lib.SSL_ERROR_WANT_READ, lib.SSL_ERROR_WANT_WRITE, lib.SSL_ERROR_WANT_X509_LOOKUP,
-                          lib.SSL_ERROR_WANT_CLIENT_HELLO_CB):
-                return n  # also: a renegotiation in progress (or paused by a callback)
-            self._raise_callback_error()
-            raise error_from_queue("TLS write failed")
-        return n
+        try:
+            n: int = lib.tls_write(self._ssl, data, len(data), _OUT_LIMIT, scratch.status)
+            status = scratch.status[0]
+            if status != lib.SSL_ERROR_NONE and n < len(data):
+                if status in (lib.SSL_ERROR_WANT_READ, lib.SSL_ERROR_WANT_WRITE, lib.SSL_ERROR_WANT_X509_LOOKUP,
+                              lib.SSL_ERROR_WANT_CLIENT_HELLO_CB):
+                    return n  # also: a renegotiation in progress (or paused by a callback)
+                self._raise_callback_error()
+                raise error_from_queue("TLS write failed")
+            return n
+        finally:
+            if self._deferred is not None:
+                self._run_deferred()
 
     def encrypt(self, data: Any) -> Tuple[int, int]:
         """:meth:`write` that also tells how much ciphertext now waits.
@@ -259,22 +340,30 @@ class TLSEngine:
             data = ffi.from_buffer(data)
         scratch = _scratch
         io = scratch.io
-        n = lib.tls_write_out(self._ssl, data, len(data), _OUT_LIMIT, scratch.status, scratch.buf, 0, io)
-        status = scratch.status[0]
-        if status != lib.SSL_ERROR_NONE and n < len(data):
-            if status not in (lib.SSL_ERROR_WANT_READ, lib.SSL_ERROR_WANT_WRITE, lib.SSL_ERROR_WANT_X509_LOOKUP,
-                              lib.SSL_ERROR_WANT_CLIENT_HELLO_CB):
-                self._raise_callback_error()
-                raise error_from_queue("TLS write failed")
-        return n, io[1]
+        try:
+            n = lib.tls_write_out(self._ssl, data, len(data), _OUT_LIMIT, scratch.status, scratch.buf, 0, io)
+            status = scratch.status[0]
+            if status != lib.SSL_ERROR_NONE and n < len(data):
+                if status not in (lib.SSL_ERROR_WANT_READ, lib.SSL_ERROR_WANT_WRITE, lib.SSL_ERROR_WANT_X509_LOOKUP,
+                                  lib.SSL_ERROR_WANT_CLIENT_HELLO_CB):
+                    self._raise_callback_error()
+                    raise error_from_queue("TLS write failed")
+            return n, io[1]
+        finally:
+            if self._deferred is not None:
+                self._run_deferred()
 
     def shutdown(self) -> None:
         """Queue close_notify (once); the caller drains outgoing()."""
         ssl = self._ssl
         if ssl is None or lib.SSL_get_shutdown(ssl) & lib.SSL_SENT_SHUTDOWN:
             return
-        lib.SSL_shutdown(ssl)
-        lib.ERR_clear_error()
+        try:
+            lib.SSL_shutdown(ssl)
+            lib.ERR_clear_error()
+        finally:
+            if self._deferred is not None:
+                self._run_deferred()
 
     def renegotiate(self) -> None:
         """Schedule a renegotiation (TLS <= 1.2); the next handshake() sends the request."""

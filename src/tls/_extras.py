@@ -260,15 +260,13 @@ def init_socket(sock: Any, options: Mapping[str, Any]) -> None:
 def _fail_from_callback(owner: Any, engine: Any, err: BaseException) -> None:
     """Node's ``owner.destroy(err)`` from inside an OpenSSL callback.
 
-    The engine leaves the socket before the socket is destroyed: OpenSSL is
-    still running on its ``SSL*`` (it is freed once OpenSSL returned), and
-    whatever OpenSSL produces from here on (an alert) is never sent.
+    A plain destroy: the engine, told by the callback guard that OpenSSL is
+    on the stack, leaves the socket at once and frees its ``SSL*`` once
+    OpenSSL returned (tls/_engine.py, "Re-entry"); whatever OpenSSL produces
+    from here on (an alert) is never sent.
     """
     if owner is None or owner.destroyed:
         return
-    if owner._engine is engine:
-        owner._engine = None
-        owner._loop.call_soon(engine.free)
     owner.destroy(err)
 
 

@@ -205,24 +205,33 @@ class TLSSocket(_extras.TLSSocketExtras, net.Socket):
             self._rejectUnauthorized = reject_unauthorized
         engine = self._engine
         try:
+            # only sets OpenSSL's flags (no callbacks): safe even from a
+            # pskCallback, and gives Node's synchronous true / false
             engine.renegotiate()
         except NodeError as err:
             if callback is not None:
                 _runtime.nextTick(callback, err)
             return False
+        if not engine.defer(self._start_renegotiation):  # from a hook: once OpenSSL returned
+            self._start_renegotiation()
+        if callback is not None:
+            self.once("secure", lambda *a: callback(None))
+        return True
+
+    def _start_renegotiation(self) -> None:
+        engine = self._engine
+        if engine is None or self.destroyed:
+            return
         try:
             # sends the HelloRequest (server) or the new ClientHello (client)
             engine.handshake()
         except NodeError as err:
             self._flush()
             self._on_ssl_error(err)
-            return True
+            return
         if self._reneg_events is not None:
             _renegotiation.process_events(self)  # a server counts its HelloRequest as a start
         self._flush()
-        if callback is not None:
-            self.once("secure", lambda *a: callback(None))
-        return True
 
     def disableRenegotiation(self) -> None:
         """Later renegotiations of the peer emit 'error' ERR_TLS_RENEGOTIATION_DISABLED."""
@@ -617,6 +626,8 @@ class TLSSocket(_extras.TLSSocketExtras, net.Socket):
         engine = self._engine
         if engine is None:
             return
+        if engine.in_callback and engine.defer(self._write_chunk, chunk, cb):
+            return  # a write from a hook (OpenSSL on the stack): once it returned
         if self._held_writes is not None:
             self._held_writes.append((chunk, cb))  # behind what a renegotiation holds
             return
@@ -649,6 +660,8 @@ class TLSSocket(_extras.TLSSocketExtras, net.Socket):
             return  # close_notify after the held writes (tls._renegotiation.release_writes)
         engine = self._engine
         if engine is not None:
+            if engine.defer(self._shutdown_write):
+                return  # end() from a hook (OpenSSL on the stack): once it returned
             engine.shutdown()
             self._flush()
         if self._sessions is not None and _sessions.defer_shutdown(self):
