@@ -1,5 +1,6 @@
 """The build fails with one clear message when the OpenSSL 3 headers are missing
 or are of a release with a known vulnerability (unless overridden)."""
+import ast
 import os
 import subprocess
 import sys
@@ -7,6 +8,8 @@ import sys
 import pytest
 
 from tls._binding import BUILT_OPENSSL_VERSION_NUMBER
+
+from peers import run_python
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -25,6 +28,24 @@ def test_compiled_module_reports_openssl_3():
     from tls._binding import OPENSSL_VERSION, lib
     assert lib.OpenSSL_version_num() >= 0x30000000
     assert OPENSSL_VERSION.startswith("OpenSSL 3.")
+
+
+def test_ex_data_slots_are_allocated_at_import():
+    """Importing the binding alone allocates every ex_data slot of csrc/ (none lazily,
+    where two threads could race: cffi releases the GIL), and reading them allocates nothing."""
+    out = run_python(
+        "from tls._binding import ffi, lib\n"
+        "out = ffi.new('int[16]')\n"
+        "n = lib.tls_ex_data_slots(out, 16)\n"
+        "again = ffi.new('int[16]')\n"
+        "lib.tls_ex_data_slots(again, 16)\n"
+        "print((n, list(out)[:n], list(again)[:n], lib.tls_ssl_ex_index()))\n")
+    n, first, second, engine = ast.literal_eval(out)
+    assert n == 8
+    assert all(slot >= 0 for slot in first), first
+    assert first == second
+    assert len(set(first[:7])) == 7  # the seven SSL slots are distinct (the last is an SSL_CTX slot)
+    assert engine == first[0]
 
 
 # -- OpenSSL releases with CVE-2024-5535 are refused ---------------------------------------------

@@ -16,6 +16,8 @@ void tls_feed_eof(SSL *);
 int tls_verify_accept_all(int, X509_STORE_CTX *);
 int tls_passphrase_cb(char *, int, int, void *);
 int tls_ssl_ex_index(void);
+int tls_ex_data_init(void);
+int tls_ex_data_slots(int *, int);
 int tls_ctx_ex_index(void);
 """
 CUSTOMIZATIONS = ""

@@ -82,9 +82,6 @@ from .events import _received
 
 __all__ = ["convertALPNProtocols", "SNICallback"]
 
-if not lib.tls_neg_init():  # pragma: no cover - only when OpenSSL is out of memory
-    raise ImportError("tls: could not allocate the negotiation ex_data slots")
-
 _TLSEXT_TYPE_server_name = 0
 _TLSEXT_TYPE_alpn = 16
 _MAX_HOST_NAME = 255  # TLSEXT_MAXLEN_host_name: OpenSSL rejects longer names
