@@ -53,15 +53,6 @@ static int tls_alpn_select_cb(SSL *ssl, const unsigned char **out, unsigned char
     return SSL_TLSEXT_ERR_OK;
 }
 
-/* Server: remember our ALPN list for this connection and select from it. */
-int tls_set_alpn_server_protos(SSL *ssl, const unsigned char *wire, unsigned int len)
-{
-    if (!tls_store_protos(ssl, tls_alpn_index, wire, len))
-        return 0;
-    SSL_CTX_set_alpn_select_cb(SSL_get_SSL_CTX(ssl), tls_alpn_select_cb, NULL);
-    return 1;
-}
-
 static int tls_npn_advertise_cb(SSL *ssl, const unsigned char **out, unsigned int *outlen, void *arg)
 {
     tls_protos *p = SSL_get_ex_data(ssl, tls_npn_index);

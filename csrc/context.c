@@ -22,8 +22,6 @@ int tls_passphrase_cb(char *buf, int size, int rwflag, void *userdata)
     return p->len;
 }
 
-static int tls_ctx_index = -1;
-
 /* Every ex_data slot of the module, once, at import (csrc/tls_helpers.h says why). */
 int tls_ex_data_init(void)
 {
@@ -50,11 +48,4 @@ int tls_ex_data_slots(int *out, int n)
 int tls_ssl_ex_index(void)
 {
     return tls_ssl_index;
-}
-
-int tls_ctx_ex_index(void)
-{
-    if (tls_ctx_index < 0)
-        tls_ctx_index = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL, NULL);
-    return tls_ctx_index;
 }

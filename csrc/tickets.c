@@ -73,13 +73,3 @@ int tls_ctx_set_ticket_keys(SSL_CTX *ctx, const unsigned char *buf, size_t len)
     memcpy(keys, buf, sizeof(*keys));
     return 1;
 }
-
-/* Copy the current 48 bytes into out; 0 when the context has none. */
-int tls_ctx_get_ticket_keys(SSL_CTX *ctx, unsigned char *out, size_t len)
-{
-    tls_ticket_keys *keys = SSL_CTX_get_ex_data(ctx, tls_ticket_index);
-    if (keys == NULL || len < sizeof(*keys))
-        return 0;
-    memcpy(out, keys, sizeof(*keys));
-    return 1;
-}

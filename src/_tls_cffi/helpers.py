@@ -18,14 +18,11 @@ int tls_passphrase_cb(char *, int, int, void *);
 int tls_ssl_ex_index(void);
 int tls_ex_data_init(void);
 int tls_ex_data_slots(int *, int);
-int tls_ctx_ex_index(void);
 """
 CUSTOMIZATIONS = ""
 
 FUNCTIONS += """
 int tls_ctx_set_ticket_keys(SSL_CTX *, const unsigned char *, size_t);
-int tls_ctx_get_ticket_keys(SSL_CTX *, unsigned char *, size_t);
-int tls_set_alpn_server_protos(SSL *, const unsigned char *, unsigned int);
 int tls_set_npn_protos(SSL *, const unsigned char *, unsigned int, int);
 """
 
