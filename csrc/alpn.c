@@ -9,20 +9,19 @@ typedef struct {
     unsigned char data[];
 } tls_protos;
 
-static int tls_alpn_index = -1;
-static int tls_npn_index = -1;
-
 static void tls_protos_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void *argp)
 {
     (void)parent; (void)ad; (void)idx; (void)argl; (void)argp;
     OPENSSL_free(ptr);
 }
 
-static int tls_protos_index(int *slot)
+static int tls_protos_slots_init(void)
 {
-    if (*slot < 0)
-        *slot = SSL_get_ex_new_index(0, NULL, NULL, NULL, tls_protos_free);
-    return *slot;
+    if (tls_alpn_index < 0)
+        tls_alpn_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, tls_protos_free);
+    if (tls_npn_index < 0)
+        tls_npn_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, tls_protos_free);
+    return tls_alpn_index >= 0 && tls_npn_index >= 0;
 }
 
 static int tls_store_protos(SSL *ssl, int idx, const unsigned char *wire, unsigned int len)
@@ -44,7 +43,7 @@ static int tls_store_protos(SSL *ssl, int idx, const unsigned char *wire, unsign
 static int tls_alpn_select_cb(SSL *ssl, const unsigned char **out, unsigned char *outlen,
                               const unsigned char *in, unsigned int inlen, void *arg)
 {
-    tls_protos *p = SSL_get_ex_data(ssl, tls_protos_index(&tls_alpn_index));
+    tls_protos *p = SSL_get_ex_data(ssl, tls_alpn_index);
     (void)arg;
     if (p == NULL)
         return SSL_TLSEXT_ERR_NOACK;
@@ -54,18 +53,9 @@ static int tls_alpn_select_cb(SSL *ssl, const unsigned char **out, unsigned char
     return SSL_TLSEXT_ERR_OK;
 }
 
-/* Server: remember our ALPN list for this connection and select from it. */
-int tls_set_alpn_server_protos(SSL *ssl, const unsigned char *wire, unsigned int len)
-{
-    if (!tls_store_protos(ssl, tls_protos_index(&tls_alpn_index), wire, len))
-        return 0;
-    SSL_CTX_set_alpn_select_cb(SSL_get_SSL_CTX(ssl), tls_alpn_select_cb, NULL);
-    return 1;
-}
-
 static int tls_npn_advertise_cb(SSL *ssl, const unsigned char **out, unsigned int *outlen, void *arg)
 {
-    tls_protos *p = SSL_get_ex_data(ssl, tls_protos_index(&tls_npn_index));
+    tls_protos *p = SSL_get_ex_data(ssl, tls_npn_index);
     (void)arg;
     if (p == NULL)
         return SSL_TLSEXT_ERR_NOACK;
@@ -77,7 +67,7 @@ static int tls_npn_advertise_cb(SSL *ssl, const unsigned char **out, unsigned in
 static int tls_npn_select_cb(SSL *ssl, unsigned char **out, unsigned char *outlen,
                              const unsigned char *in, unsigned int inlen, void *arg)
 {
-    tls_protos *p = SSL_get_ex_data(ssl, tls_protos_index(&tls_npn_index));
+    tls_protos *p = SSL_get_ex_data(ssl, tls_npn_index);
     (void)arg;
     if (p == NULL) {
         /* no list of our own: take the server's first, as OpenSSL does */
@@ -91,7 +81,7 @@ static int tls_npn_select_cb(SSL *ssl, unsigned char **out, unsigned char *outle
 /* NPN: the server advertises, the client selects (client preference, as NPN does). */
 int tls_set_npn_protos(SSL *ssl, const unsigned char *wire, unsigned int len, int is_server)
 {
-    if (!tls_store_protos(ssl, tls_protos_index(&tls_npn_index), wire, len))
+    if (!tls_store_protos(ssl, tls_npn_index, wire, len))
         return 0;
     if (is_server)
         SSL_CTX_set_next_protos_advertised_cb(SSL_get_SSL_CTX(ssl), tls_npn_advertise_cb, NULL);

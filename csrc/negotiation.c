@@ -38,22 +38,17 @@ typedef struct {
     int npn_status;
 } tls_neg_state;
 
-static int tls_neg_index = -1;
-
 static void tls_neg_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void *argp)
 {
     (void)parent; (void)ad; (void)idx; (void)argl; (void)argp;
     OPENSSL_free(ptr);
 }
 
-/* Create the ex_data slots once, at import (before any handshake thread). */
-int tls_neg_init(void)
+static int tls_neg_slot_init(void)
 {
     if (tls_neg_index < 0)
         tls_neg_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, tls_neg_free);
-    tls_protos_index(&tls_alpn_index);
-    tls_protos_index(&tls_npn_index);
-    return tls_neg_index >= 0 && tls_alpn_index >= 0 && tls_npn_index >= 0;
+    return tls_neg_index >= 0;
 }
 
 static tls_neg_state *tls_neg_get(SSL *ssl, int create)
@@ -131,7 +126,7 @@ static int tls_neg_alpn_select_cb(SSL *ssl, const unsigned char **out, unsigned 
         }
         return SSL_TLSEXT_ERR_ALERT_FATAL;
     }
-    p = SSL_get_ex_data(ssl, tls_protos_index(&tls_alpn_index));
+    p = SSL_get_ex_data(ssl, tls_alpn_index);
     /* Node 20: an empty server list selects nothing (no alert). */
     if (p != NULL && p->len == 0)
         return SSL_TLSEXT_ERR_NOACK;
@@ -143,7 +138,7 @@ int tls_neg_set_alpn_protos(SSL *ssl, const unsigned char *wire, unsigned int le
 {
     if (!is_server)
         return SSL_set_alpn_protos(ssl, wire, len) == 0;
-    if (!tls_store_protos(ssl, tls_protos_index(&tls_alpn_index), wire, len))
+    if (!tls_store_protos(ssl, tls_alpn_index, wire, len))
         return 0;
     SSL_CTX_set_alpn_select_cb(SSL_get_SSL_CTX(ssl), tls_neg_alpn_select_cb, NULL);
     return 1;
@@ -175,7 +170,7 @@ static int tls_neg_npn_select_cb(SSL *ssl, unsigned char **out, unsigned char *o
                                  const unsigned char *in, unsigned int inlen, void *arg)
 {
     static unsigned char http11[] = "http/1.1";
-    tls_protos *p = SSL_get_ex_data(ssl, tls_protos_index(&tls_npn_index));
+    tls_protos *p = SSL_get_ex_data(ssl, tls_npn_index);
     tls_neg_state *st = tls_neg_get(ssl, 1);
     int status = OPENSSL_NPN_UNSUPPORTED;
     (void)arg;
@@ -201,7 +196,7 @@ int tls_neg_set_npn_protos(SSL *ssl, const unsigned char *wire, unsigned int len
 {
     if (is_server)
         return tls_set_npn_protos(ssl, wire, len, 1);
-    if (!tls_store_protos(ssl, tls_protos_index(&tls_npn_index), wire, len))
+    if (!tls_store_protos(ssl, tls_npn_index, wire, len))
         return 0;
     SSL_CTX_set_next_proto_select_cb(SSL_get_SSL_CTX(ssl), tls_neg_npn_select_cb, NULL);
     return 1;

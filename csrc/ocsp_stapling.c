@@ -30,23 +30,21 @@
 #define TLS_OCSP_DONE 4        /* server: answered / client: reported */
 #define TLS_OCSP_ARRIVED 5     /* client: status callback ran */
 
-static int tls_ocsp_index = -1;
-
-static int tls_ocsp_ex_index(void)
+static int tls_ocsp_slot_init(void)
 {
     if (tls_ocsp_index < 0)
         tls_ocsp_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
-    return tls_ocsp_index;
+    return tls_ocsp_index >= 0;
 }
 
 static intptr_t tls_ocsp_get(const SSL *s)
 {
-    return (intptr_t)SSL_get_ex_data(s, tls_ocsp_ex_index());
+    return (intptr_t)SSL_get_ex_data(s, tls_ocsp_index);
 }
 
 static void tls_ocsp_put(SSL *s, intptr_t state)
 {
-    SSL_set_ex_data(s, tls_ocsp_ex_index(), (void *)state);
+    SSL_set_ex_data(s, tls_ocsp_index, (void *)state);
 }
 
 /* The OCSP part of the server certificate callback: 1 = go on, -1 = pause. */
@@ -79,7 +77,7 @@ static int tls_ocsp_status_cb(SSL *s, void *arg)
  * (the certificate callback of csrc/renegotiation.c must be installed). */
 int tls_ocsp_server_enable(SSL *s)
 {
-    if (tls_ocsp_ex_index() < 0)
+    if (tls_ocsp_index < 0)
         return 0;
     tls_ocsp_put(s, TLS_OCSP_IDLE);
     return 1;
@@ -88,7 +86,7 @@ int tls_ocsp_server_enable(SSL *s)
 /* Client: send status_request and report the answer. */
 int tls_ocsp_client_enable(SSL *s)
 {
-    if (tls_ocsp_ex_index() < 0)
+    if (tls_ocsp_index < 0)
         return 0;
     tls_ocsp_put(s, TLS_OCSP_IDLE);
     if (SSL_set_tlsext_status_type(s, TLSEXT_STATUSTYPE_ocsp) != 1)

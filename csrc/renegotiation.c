@@ -42,13 +42,11 @@ void _tls_reneg_event(SSL *, int);
 #endif
 static int tls_ocsp_cert_step(SSL *s);
 
-static int tls_reneg_index = -1;
-
-static int tls_reneg_ex_index(void)
+static int tls_reneg_slot_init(void)
 {
     if (tls_reneg_index < 0)
         tls_reneg_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
-    return tls_reneg_index;
+    return tls_reneg_index >= 0;
 }
 
 static intptr_t tls_reneg_flags(const SSL *s)
@@ -100,7 +98,7 @@ static int tls_server_cert_cb(SSL *s, void *arg)
 
 int tls_reneg_enable(SSL *s)
 {
-    if (tls_reneg_ex_index() < 0)
+    if (tls_reneg_index < 0)
         return 0;
     tls_reneg_set_flags(s, 0);
     SSL_set_info_callback(s, tls_reneg_info_cb);

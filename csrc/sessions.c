@@ -22,8 +22,6 @@ typedef struct {
     int notify;
 } tls_sess_state;
 
-static int tls_sess_index = -1;
-
 static void tls_sess_state_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void *argp)
 {
     tls_sess_state *st = (tls_sess_state *)ptr;
@@ -34,16 +32,16 @@ static void tls_sess_state_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int
     }
 }
 
-static int tls_sess_state_index(void)
+static int tls_sess_slot_init(void)
 {
     if (tls_sess_index < 0)
         tls_sess_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, tls_sess_state_free);
-    return tls_sess_index;
+    return tls_sess_index >= 0;
 }
 
 static tls_sess_state *tls_sess_state_get(const SSL *ssl)
 {
-    int idx = tls_sess_state_index();
+    int idx = tls_sess_index;
     return idx < 0 ? NULL : (tls_sess_state *)SSL_get_ex_data(ssl, idx);
 }
 
@@ -73,7 +71,7 @@ static SSL_SESSION *tls_get_session_trampoline(SSL *ssl, const unsigned char *id
  * notify: report new sessions to Python.  1 on success. */
 int tls_sessions_enable(SSL *ssl, int notify)
 {
-    int idx = tls_sess_state_index();
+    int idx = tls_sess_index;
     tls_sess_state *st;
     SSL_CTX *ctx;
     if (idx < 0)

@@ -13,8 +13,6 @@ typedef struct {
     unsigned char aes[16];
 } tls_ticket_keys;
 
-static int tls_ticket_index = -1;
-
 static void tls_ticket_keys_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void *argp)
 {
     (void)parent; (void)ad; (void)idx; (void)argl; (void)argp;
@@ -22,17 +20,17 @@ static void tls_ticket_keys_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, in
         OPENSSL_clear_free(ptr, sizeof(tls_ticket_keys));
 }
 
-static int tls_ticket_keys_index(void)
+static int tls_ticket_slot_init(void)
 {
     if (tls_ticket_index < 0)
         tls_ticket_index = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL, tls_ticket_keys_free);
-    return tls_ticket_index;
+    return tls_ticket_index >= 0;
 }
 
 static int tls_ticket_key_cb(SSL *ssl, unsigned char *name, unsigned char *iv,
                              EVP_CIPHER_CTX *cctx, EVP_MAC_CTX *hctx, int enc)
 {
-    tls_ticket_keys *keys = SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), tls_ticket_keys_index());
+    tls_ticket_keys *keys = SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), tls_ticket_index);
     OSSL_PARAM params[2];
     if (keys == NULL)
         return -1;
@@ -59,7 +57,7 @@ static int tls_ticket_key_cb(SSL *ssl, unsigned char *name, unsigned char *iv,
 int tls_ctx_set_ticket_keys(SSL_CTX *ctx, const unsigned char *buf, size_t len)
 {
     tls_ticket_keys *keys;
-    int idx = tls_ticket_keys_index();
+    int idx = tls_ticket_index;
     if (len != sizeof(tls_ticket_keys) || idx < 0)
         return 0;
     keys = SSL_CTX_get_ex_data(ctx, idx);
@@ -73,15 +71,5 @@ int tls_ctx_set_ticket_keys(SSL_CTX *ctx, const unsigned char *buf, size_t len)
             return 0;
     }
     memcpy(keys, buf, sizeof(*keys));
-    return 1;
-}
-
-/* Copy the current 48 bytes into out; 0 when the context has none. */
-int tls_ctx_get_ticket_keys(SSL_CTX *ctx, unsigned char *out, size_t len)
-{
-    tls_ticket_keys *keys = SSL_CTX_get_ex_data(ctx, tls_ticket_keys_index());
-    if (keys == NULL || len < sizeof(*keys))
-        return 0;
-    memcpy(out, keys, sizeof(*keys));
     return 1;
 }

@@ -7,6 +7,7 @@ are concatenated into the module source, so they get compiler diagnostics and
 can be read without Python around them.
 """
 import os
+import re
 import shlex
 import subprocess
 import sys
@@ -31,6 +32,55 @@ tls: cannot build: the OpenSSL 3 development headers were not found.
 Set TLS_OPENSSL_PREFIX to an OpenSSL 3 installation prefix (with include/ and
 lib/) to build against a non-system OpenSSL.
 """
+
+
+ALLOW_VULNERABLE_ENV = "TLS_ALLOW_VULNERABLE_OPENSSL"
+
+# The first release of each OpenSSL 3 branch that fixes CVE-2024-5535
+# (SSL_select_next_proto reads past the server's protocol list, which the ALPN
+# and NPN callbacks of csrc/alpn.c hand it).  3.4.0 and later shipped fixed.
+FIXED_PATCH = {(3, 0): 15, (3, 1): 7, (3, 2): 3, (3, 3): 2}
+
+VULNERABLE_OPENSSL = """
+tls: cannot build: OpenSSL %s (headers in %s) has a known vulnerability
+this package is exposed to: CVE-2024-5535, SSL_select_next_proto reads past
+its buffer.  The fixed releases are 3.0.15, 3.1.7, 3.2.3, 3.3.2 and 3.4+.
+
+  Upgrade OpenSSL (Debian/Ubuntu: apt-get install --only-upgrade libssl-dev),
+  or set TLS_OPENSSL_PREFIX to a fixed OpenSSL 3 installation prefix.
+
+If your distribution backported the fix without changing the version (its
+security tracker says so), build anyway with %s=1.
+"""
+
+
+def header_version_number(text):
+    """OPENSSL_VERSION_NUMBER (0xMNN00PP0) of an opensslv.h, or None.
+
+    OpenSSL 3 synthesises it from OPENSSL_VERSION_MAJOR/MINOR/PATCH with a
+    C expression, so those are read; a literal hex value is taken as it is.
+    """
+    parts = {}
+    for name in ("MAJOR", "MINOR", "PATCH"):
+        m = re.search(r"^\s*#\s*define\s+OPENSSL_VERSION_%s\s+(\d+)" % name, text, re.M)
+        if m:
+            parts[name] = int(m.group(1))
+    if len(parts) == 3:
+        return (parts["MAJOR"] << 28) | (parts["MINOR"] << 20) | (parts["PATCH"] << 4)
+    m = re.search(r"^\s*#\s*define\s+OPENSSL_VERSION_NUMBER\s+(0x[0-9a-fA-F]+)L?\b", text, re.M)
+    return int(m.group(1), 16) if m else None
+
+
+def vulnerable_openssl(number):
+    """True when OpenSSL ``number`` (0xMNN00PP0) is a 3.x release before its CVE-2024-5535 fix."""
+    major, minor, patch = number >> 28, (number >> 20) & 0xFF, (number >> 4) & 0xFF
+    fixed = FIXED_PATCH.get((major, minor))
+    return fixed is not None and patch < fixed
+
+
+def _allow_vulnerable(environ=None):
+    value = (os.environ if environ is None else environ).get(ALLOW_VULNERABLE_ENV, "")
+    return value.strip().lower() in ("1", "true", "yes", "on")
 
 
 def _pkg_config(flag):
@@ -70,6 +120,12 @@ def _check_openssl_3(includes):
         text = f.read()
     if "OPENSSL_VERSION_MAJOR" not in text:
         sys.stderr.write(MISSING_HEADERS + "\nFound %s, which is older than OpenSSL 3.\n" % header)
+        raise SystemExit(1)
+    number = header_version_number(text)
+    if number is not None and vulnerable_openssl(number) and not _allow_vulnerable():
+        version = "%d.%d.%d" % (number >> 28, (number >> 20) & 0xFF, (number >> 4) & 0xFF)
+        sys.stderr.write(VULNERABLE_OPENSSL % (version, os.path.dirname(os.path.dirname(header)),
+                                               ALLOW_VULNERABLE_ENV))
         raise SystemExit(1)
 
 

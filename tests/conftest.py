@@ -1,6 +1,7 @@
 """Shared fixtures: certificates made here (trustme), real peers on loopback."""
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -10,6 +11,7 @@ import trustme
 
 NODE = shutil.which("node")
 OPENSSL = shutil.which("openssl")
+SRC = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "src")
 
 
 @pytest.fixture(scope="session")
@@ -46,6 +48,20 @@ def cert_pem(server_cert: trustme.LeafCert) -> bytes:
 @pytest.fixture(scope="session")
 def server_options(key_pem: bytes, cert_pem: bytes) -> dict:
     return {"key": key_pem, "cert": cert_pem}
+
+
+@pytest.fixture(scope="session")
+def build_module():
+    """src/_tls_build.py imported as a module (dynamic mode, as in a dev build)."""
+    saved = os.environ.pop("TLS_OPENSSL_STATIC", None)
+    try:
+        spec = importlib.util.spec_from_file_location("_tls_build_under_test", os.path.join(SRC, "_tls_build.py"))
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+    finally:
+        if saved is not None:
+            os.environ["TLS_OPENSSL_STATIC"] = saved
 
 
 @pytest.fixture

@@ -95,6 +95,21 @@ def test_node_client_alpn_to_our_server():
     run_async(main())
 
 
+def test_node_client_to_our_wire_format_server_list():
+    """A checked wire-format buffer (tests/test_protocol_lists.py) still selects by server preference."""
+    async def main():
+        server = await our_server({"ALPNProtocols": b"\x02h2\x08http/1.1"})
+        secure = future_event(server, "secureConnection")
+        cfg = {"port": server.address()["port"], "options": {"ALPNProtocols": ["http/1.1", "h2"]}}
+        async with NodeProcess(NODE_CLIENT, cfg) as node:
+            report = await node.expect("secureConnect")
+            (sock,) = await secure
+        assert report["alpn"] == sock.alpnProtocol == "h2"
+        server.close()
+
+    run_async(main())
+
+
 def test_node_client_alpn_without_overlap():
     async def main():
         server = await our_server({"ALPNProtocols": ["h2"]})
@@ -203,6 +218,21 @@ def test_our_client_alpn_to_node_server(version):
             await future_event(client, "secureConnect")
             report = await node.expect("secure")
             assert client.alpnProtocol == report["alpn"] == "h2"  # the server's preference
+            client.destroy()
+
+    run_async(main())
+
+
+def test_our_client_wire_format_memoryview_to_node_server():
+    async def main():
+        cfg = {"files": node_keys()["paths"], "options": {"ALPNProtocols": ["x", "http/1.1"]}}
+        async with NodeProcess(NODE_SERVER, cfg) as node:
+            port = (await node.expect("listening"))["port"]
+            client = tls.connect({"port": port, "host": "127.0.0.1", "rejectUnauthorized": False,
+                                  "ALPNProtocols": memoryview(b"\x02h2\x08http/1.1")})
+            await future_event(client, "secureConnect")
+            report = await node.expect("secure")
+            assert client.alpnProtocol == report["alpn"] == "http/1.1"
             client.destroy()
 
     run_async(main())

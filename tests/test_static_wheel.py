@@ -10,7 +10,6 @@ built, repaired, inspected and installed into a fresh venv
 """
 from __future__ import annotations
 
-import importlib.util
 import os
 import shutil
 import subprocess
@@ -24,20 +23,6 @@ SRC = os.path.join(ROOT, "src")
 
 def _v(major: int, minor: int, patch: int) -> int:
     return (major << 28) | (minor << 20) | (patch << 4)
-
-
-@pytest.fixture(scope="module")
-def build_module():
-    """src/_tls_build.py imported as a module (dynamic mode, as in a dev build)."""
-    saved = os.environ.pop("TLS_OPENSSL_STATIC", None)
-    try:
-        spec = importlib.util.spec_from_file_location("_tls_build_under_test", os.path.join(SRC, "_tls_build.py"))
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        return module
-    finally:
-        if saved is not None:
-            os.environ["TLS_OPENSSL_STATIC"] = saved
 
 
 # -- link options ------------------------------------------------------------------------------

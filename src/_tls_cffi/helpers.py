@@ -16,14 +16,13 @@ void tls_feed_eof(SSL *);
 int tls_verify_accept_all(int, X509_STORE_CTX *);
 int tls_passphrase_cb(char *, int, int, void *);
 int tls_ssl_ex_index(void);
-int tls_ctx_ex_index(void);
+int tls_ex_data_init(void);
+int tls_ex_data_slots(int *, int);
 """
 CUSTOMIZATIONS = ""
 
 FUNCTIONS += """
 int tls_ctx_set_ticket_keys(SSL_CTX *, const unsigned char *, size_t);
-int tls_ctx_get_ticket_keys(SSL_CTX *, unsigned char *, size_t);
-int tls_set_alpn_server_protos(SSL *, const unsigned char *, unsigned int);
 int tls_set_npn_protos(SSL *, const unsigned char *, unsigned int, int);
 """
 

@@ -4,7 +4,6 @@ TYPES = """
 static const int OPENSSL_NPN_UNSUPPORTED;
 """
 FUNCTIONS = """
-int tls_neg_init(void);
 int tls_neg_enable_hello(SSL *);
 void tls_neg_hello_done(SSL *);
 int tls_neg_set_alpn_protos(SSL *, const unsigned char *, unsigned int, int);

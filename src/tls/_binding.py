@@ -51,6 +51,11 @@ if _problem is not None:  # pragma: no cover - only with a broken install
 
 OPENSSL_VERSION = ffi.string(lib.OpenSSL_version(lib.OPENSSL_VERSION)).decode()
 
+# Every ex_data slot of csrc/, once, now: allocated lazily they could race
+# between threads (cffi releases the GIL around each call; csrc/tls_helpers.h).
+if not lib.tls_ex_data_init():  # pragma: no cover - only when OpenSSL is out of memory
+    raise ImportError("tls: could not allocate OpenSSL's ex_data slots")
+
 # (packed code, library string, reason string, full "error:..." text)
 OpenSSLErrorEntry = Tuple[int, str, str, str]
 

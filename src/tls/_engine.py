@@ -59,7 +59,6 @@ READ_MORE = 0        # buffer filled; call read() again
 READ_WANT = 1        # all complete records consumed; wait for more ciphertext
 READ_CLOSED = 2      # close_notify received
 READ_EOF = 3         # transport EOF without close_notify
-READ_ERROR = 4       # fatal protocol error (raised by read())
 
 _BUFFER_SIZE = 256 * 1024
 # Stop encrypting when this much ciphertext waits, so one huge write cannot
@@ -410,15 +409,6 @@ class TLSEngine:
         if length[0] == 0 or data[0] == ffi.NULL:
             return False
         return ffi.unpack(ffi.cast("char *", data[0]), length[0]).decode("latin-1")
-
-    def set_alpn_protocols(self, wire: bytes) -> None:
-        """Our ALPN list in wire format: offered (client) or selected from (server)."""
-        if self.is_server:
-            ok = lib.tls_set_alpn_server_protos(self._ssl, wire, len(wire)) == 1
-        else:
-            ok = lib.SSL_set_alpn_protos(self._ssl, wire, len(wire)) == 0
-        if not ok:
-            raise error_from_queue("could not set the ALPN protocols")
 
     def set_servername(self, name: str) -> None:
         if not lib.SSL_set_tlsext_host_name(self._ssl, name.encode()):

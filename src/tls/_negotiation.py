@@ -76,14 +76,11 @@ from typing import Any, Callable, Dict, List, Optional
 from . import _runtime, net
 from ._binding import ffi, lib
 from ._callbacks import openssl_callback
-from ._secure_context import SecureContext, _truthy, createSecureContext
+from ._secure_context import SecureContext, _invalid_arg_value, _truthy, createSecureContext
 from .errors import NodeError, NodeRangeError, NodeTypeError, error_from_queue
 from .events import _received
 
 __all__ = ["convertALPNProtocols", "SNICallback"]
-
-if not lib.tls_neg_init():  # pragma: no cover - only when OpenSSL is out of memory
-    raise ImportError("tls: could not allocate the negotiation ex_data slots")
 
 _TLSEXT_TYPE_server_name = 0
 _TLSEXT_TYPE_alpn = 16
@@ -130,11 +127,37 @@ def convertALPNProtocols(protocols: Any, out: Any) -> None:
     _convert(protocols, out, "ALPNProtocols")
 
 
-def _wire(value: Any) -> bytes:
+def _wire(value: Any, name: str, given: Any) -> bytes:
     """The converted list a TLSSocket hands to OpenSSL (Node's setALPNProtocols check)."""
     if not isinstance(value, bytes):
         raise NodeTypeError("Must give a Buffer as first argument")
+    _check_wire(value, name, given)
     return value
+
+
+def _check_wire(wire: bytes, name: str, given: Any) -> None:
+    """Refuse a malformed wire-format list where the option enters.
+
+    A server hands its list to ``SSL_select_next_proto``, which on OpenSSL
+    3.0.0-3.0.14, 3.1.0-3.1.6, 3.2.0-3.2.2 and 3.3.0-3.3.1 reads past the
+    buffer when a length byte runs past its end (CVE-2024-5535):
+    ``b"http/1.1"`` given where a list of names was meant is enough (``h`` is
+    a length of 104).  Node 20 stores such a server list unchecked and aborts
+    the process on a client one (its CHECK on ``SSL_set_alpn_protos``); we
+    raise ERR_INVALID_ARG_VALUE at the call instead.  A zero-length name is
+    refused too (RFC 7301 forbids it, OpenSSL refuses it on a client).  An
+    empty list stays valid: Node offers / selects nothing with it.
+    """
+    i = 0
+    while i < len(wire):
+        size = wire[i]
+        if size == 0 or i + 1 + size > len(wire):
+            if isinstance(given, memoryview):
+                given = bytes(given)  # show the bytes, not <memory at 0x...>
+            raise _invalid_arg_value(
+                name, given, "must be a wire-format protocol list (each name 1 to 255 bytes, "
+                "prefixed with its length) or a list of names")
+        i += 1 + size
 
 
 def _validate_function(value: Any, name: str) -> None:
@@ -167,12 +190,12 @@ def init_server(server: Any, opts: Dict[str, Any]) -> None:
     if _truthy(server.ALPNCallback) and _truthy(opts.get("ALPNProtocols")):
         raise NodeTypeError("The ALPNCallback and ALPNProtocols TLS options are mutually exclusive",
                             "ERR_TLS_ALPN_CALLBACK_WITH_PROTOCOLS")
-    server.ALPNProtocols = None
-    if _truthy(opts.get("ALPNProtocols")):
-        convertALPNProtocols(opts["ALPNProtocols"], server)
-    server.NPNProtocols = None
-    if _truthy(opts.get("NPNProtocols")):
-        _convert(opts["NPNProtocols"], server, "NPNProtocols")
+    for key in ("ALPNProtocols", "NPNProtocols"):
+        setattr(server, key, None)
+        if _truthy(opts.get(key)):
+            _convert(opts[key], server, key)
+            if isinstance(getattr(server, key), bytes):
+                _check_wire(getattr(server, key), "options." + key, opts[key])
     server._SNICallback = opts.get("SNICallback")
     if _truthy(server._SNICallback):
         _validate_function(server._SNICallback, "options.SNICallback")
@@ -245,7 +268,7 @@ def init_socket(sock: Any, opts: Dict[str, Any]) -> None:
     alpn_wire = None
     if _truthy(alpn):
         convertALPNProtocols(alpn, opts)
-        alpn_wire = _wire(opts["ALPNProtocols"])
+        alpn_wire = _wire(opts["ALPNProtocols"], "options.ALPNProtocols", alpn)
 
     if is_server and _truthy(opts.get("ALPNCallback")):
         _validate_function(opts["ALPNCallback"], "options.ALPNCallback")
@@ -256,7 +279,7 @@ def init_socket(sock: Any, opts: Dict[str, Any]) -> None:
     npn = opts.get("NPNProtocols")
     if _truthy(npn):
         _convert(npn, opts, "NPNProtocols")
-        wire = _wire(opts["NPNProtocols"])
+        wire = _wire(opts["NPNProtocols"], "options.NPNProtocols", npn)
         if not lib.tls_neg_set_npn_protos(ssl, wire, len(wire), int(is_server)):
             raise error_from_queue("could not set the NPN protocols")
         sock._npn_wired = True

@@ -51,6 +51,12 @@ of running listeners inside OpenSSL's info callback):
   end() while 'newSession' holds the output sends close_notify and FIN after
   that output (Node sends the FIN first and the held output is lost).
 
+And one for safety: while a 'resumeSession' lookup is pending, at most
+``_PENDING_LIMIT`` bytes (33038: the ClientHello record plus one full TLS 1.3
+record) are held; a client that sends more is destroyed with
+ERR_TLS_RESUME_SESSION_OVERFLOW ('tlsClientError').  Node holds everything
+until the lookup answers, so a client could grow its memory without bound.
+
 Ticket keys: ``Server.getTicketKeys()`` / ``setTicketKeys(keys)`` over the
 context's 48-byte keys (csrc/tickets.c).  (Node's Server defaults for
 ``sessionIdContext`` / ``sessionTimeout`` / ``ticketKeys`` live in
@@ -275,8 +281,16 @@ def _send_pending_shutdown(sock: Any, state: _State) -> None:
 
 # -- Node's ClientHelloParser --------------------------------------------------------
 
-_PARSING, _PAUSED = 0, 1
+_PARSING, _PAUSED, _CUT_OFF = 0, 1, 2
 _MAX_FRAME = 16 * 1024 + 5            # kMaxTLSFrameLen
+# What a client may have sent while its 'resumeSession' lookup is pending
+# (held here, OpenSSL not run; Node holds it without a limit).  An honest
+# client sends the ClientHello record the parser paused for (it pauses only
+# for a record body below _MAX_FRAME: at most 5 + _MAX_FRAME - 1 bytes) and
+# then at most one more record before it must wait for the server: TLS 1.3's
+# change_cipher_spec, or early data, whose records are at most
+# 5 + 2**14 + 256 bytes (RFC 8446 5.2).  33038 bytes in all; more is a flood.
+_PENDING_LIMIT = (5 + _MAX_FRAME - 1) + (5 + 2 ** 14 + 256)
 _CONTENT_TYPES = (20, 21, 22, 23)     # change_cipher_spec, alert, handshake, application_data
 _CLIENT_HELLO = 1
 _EXT_SESSION_TICKET = 35
@@ -298,9 +312,23 @@ class _HelloParser:
         self.state = _PARSING
 
     def feed(self, data: Any) -> None:
+        if self.state == _CUT_OFF:
+            return
+        if self.state == _PAUSED and len(self.buf) + len(data) > _PENDING_LIMIT:
+            return self._cut_off()  # before appending: never more than the limit is held
         self.buf += data
         if self.state == _PARSING:
             self._parse()
+            # the read that completed the ClientHello may carry a flood too
+            if self.state == _PAUSED and self.sock._hello_parser is self and len(self.buf) > _PENDING_LIMIT:
+                self._cut_off()
+
+    def _cut_off(self) -> None:
+        """Too much while 'resumeSession' is pending: drop it all, destroy the socket."""
+        self.state = _CUT_OFF
+        self.buf = bytearray()
+        self.sock.destroy(NodeError("The client sent more than %d bytes while 'resumeSession' was pending"
+                                    % _PENDING_LIMIT, "ERR_TLS_RESUME_SESSION_OVERFLOW"))
 
     def _parse(self) -> None:
         buf = self.buf
@@ -327,6 +355,8 @@ class _HelloParser:
     def end(self) -> None:
         """Node's endParser: OpenSSL gets the buffered bytes and runs."""
         sock = self.sock
+        if self.state == _CUT_OFF:
+            return  # the socket was destroyed: nothing may reach OpenSSL
         if sock._hello_parser is self:
             sock._hello_parser = None
         data, self.buf = bytes(self.buf), bytearray()

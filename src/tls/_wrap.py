@@ -128,7 +128,6 @@ class TLSSocket(_extras.TLSSocketExtras, net.Socket):
         self._error_emitted = False        # Node's kErrorEmitted (server side)
         self._handshake_started = False
         self._pending_start = False
-        self._renegotiating = False
         self._handshake_timer: Any = None
         self._connect_options: Optional[Dict[str, Any]] = None   # kConnectOptions (tls.connect)
         # Clients always request the certificate; servers only when asked.

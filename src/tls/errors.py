@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Optional, Sequence, Type, overload
 from ._binding import OpenSSLErrorEntry, drain_errors, ffi, lib
 
 __all__ = [
-    "NodeError", "NodeTypeError", "NodeRangeError", "make_error", "openssl_error",
+    "NodeError", "NodeTypeError", "NodeRangeError", "openssl_error",
     "error_from_queue", "verify_error", "VERIFY_ERROR_CODES",
 ]
 
@@ -54,10 +54,6 @@ class NodeTypeError(NodeError, TypeError):
 
 class NodeRangeError(NodeError, ValueError):
     """Node's RangeError (ERR_OUT_OF_RANGE ...)."""
-
-
-def make_error(code: Optional[str], message: str, cls: Type[NodeError] = NodeError, **attrs: Any) -> NodeError:
-    return cls(message, code, **attrs)
 
 
 # Node's OSSL_ERROR_CODES_MAP: the libraries that get a name in the code.
