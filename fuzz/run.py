@@ -14,6 +14,7 @@ rate and libFuzzer's coverage figures (cov: edges, ft: features).
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import re
 import subprocess
@@ -71,6 +72,8 @@ def main() -> int:
     unknown = [t for t in args.targets if t not in TARGETS]
     if unknown:
         parser.error("unknown target(s) %s; choose from %s" % (", ".join(unknown), ", ".join(TARGETS)))
+    if importlib.util.find_spec("atheris") is None:
+        parser.error("atheris is not installed in this Python (%s): pip install -e '.[fuzz]'" % sys.executable)
     if not os.path.isdir(os.path.join(CORPUS, "pki")):
         subprocess.check_call([sys.executable, os.path.join(HERE, "make_corpus.py")])
     failed = []
