@@ -158,6 +158,66 @@ async def test_server_closes_mid_handshake_client_sees_econnreset(how):
         await raw.close()
 
 
+@async_test(10)
+async def test_close_notify_answering_client_hello_is_econnreset():
+    # Found by fuzz/fuzz_client_records.py: the engine raised a code-less
+    # "TLS handshake failed".  Node reads a close_notify met mid-handshake as
+    # the end of the stream: 'end', then ECONNRESET, then 'close'.
+    async def handler(reader, writer):
+        hello = await reader.read(65536)
+        writer.write(b"\x15\x03\x03\x00\x02\x01\x00")   # warning alert: close_notify
+        await writer.drain()
+        await reader.read()                                # until the client hangs up
+        return hello
+
+    raw = RawServer(handler)
+    port = await raw.start()
+    try:
+        client = tls.connect(port, "127.0.0.1", {"rejectUnauthorized": False})
+        rec = Recorder(client, "connect", "secureConnect", "end", "error", "close")
+        await rec.wait("close")
+        assert (await raw.done)[:1] == b"\x16"
+        assert rec.names() == ["connect", "end", "error", "close"]
+        (err,) = rec.args("error")[0]
+        assert err.code == "ECONNRESET"
+        assert (err.host, err.port) == ("127.0.0.1", port)
+
+        async with NodePeer(NODE_CLIENT, {"port": port, "options": {"rejectUnauthorized": False}}) as node:
+            node_err = (await node.expect("error"))["error"]
+            assert node_err["code"] == err.code
+            assert (await node.expect("close"))["hadError"] is True
+    finally:
+        await raw.close()
+
+
+@async_test(10)
+async def test_unnamed_alert_answering_client_hello_has_a_code():
+    # Found by fuzz/fuzz_client_records.py: a fatal alert with a description
+    # OpenSSL has no name for (4) gave an error without a code.  Node emits
+    # nothing at all for it (TLSWrap drops an error with a null reason) and
+    # waits for the transport: the peer here keeps the connection open, so
+    # Node would hang; we report the alert.
+    async def handler(reader, writer):
+        hello = await reader.read(65536)
+        writer.write(b"\x15\x03\x03\x00\x02\x02\x04")   # fatal alert, description 4
+        await writer.drain()
+        await reader.read()
+        return hello
+
+    raw = RawServer(handler)
+    port = await raw.start()
+    try:
+        client = tls.connect(port, "127.0.0.1", {"rejectUnauthorized": False})
+        rec = Recorder(client, "connect", "secureConnect", "error", "close")
+        await rec.wait("close")
+        assert rec.names() == ["connect", "error", "close"]
+        (err,) = rec.args("error")[0]
+        assert err.code == "ERR_SSL_SSL_ALERT_NUMBER_4"
+        assert err.reason == "ssl alert number 4" and err.library == "SSL routines"
+    finally:
+        await raw.close()
+
+
 @pytest.mark.parametrize("how", ["partial-fin", "partial-rst", "hello-fin", "hello-rst"])
 @async_test(10)
 async def test_client_closes_mid_handshake_server_sees_econnreset(pems, how):

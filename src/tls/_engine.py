@@ -244,6 +244,12 @@ class TLSEngine:
         if err in (lib.SSL_ERROR_WANT_X509_LOOKUP, lib.SSL_ERROR_WANT_CLIENT_HELLO_CB):
             self.paused = True
             return False
+        if err == lib.SSL_ERROR_ZERO_RETURN:
+            # close_notify before the handshake finished (found by fuzz/): Node's
+            # ClearOut reads it as the end of the stream, as a vanished peer.
+            lib.ERR_clear_error()
+            raise NodeError("Client network socket disconnected before secure TLS "
+                            "connection was established", "ECONNRESET")
         if err == lib.SSL_ERROR_SYSCALL or self._unexpected_eof():
             e = error_from_queue()
             if e is None:

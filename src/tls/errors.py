@@ -69,6 +69,9 @@ for _name, _num in (
     _LIB_NAMES[_num] = _name
 
 
+_SSL_AD_REASON_OFFSET = 1000   # ssl.h: an alert's reason is this plus its description
+
+
 def _code_for(packed: int, reason: str) -> str:
     lib_num = lib.ERR_GET_LIB(packed)
     reason_part = reason.upper().replace(" ", "_")
@@ -81,6 +84,13 @@ def _code_for(packed: int, reason: str) -> str:
 def openssl_error(entries: Sequence[OpenSSLErrorEntry], cls: Type[NodeError] = NodeError) -> NodeError:
     """An error for the newest queue entry, the others in ``opensslErrorStack``."""
     packed, library, reason, text = entries[-1]
+    if not reason and lib.ERR_GET_LIB(packed) == lib.ERR_LIB_SSL \
+            and 0 <= lib.ERR_GET_REASON(packed) - _SSL_AD_REASON_OFFSET < 256:
+        # A peer's alert OpenSSL has no name for (found by fuzz/): named after
+        # OpenSSL's own "SSL alert number N", so that it still has a code.
+        # Node drops such an error (its TLSWrap cannot set a null reason) and
+        # leaves the connection hanging until the peer closes it.
+        reason = "ssl alert number %d" % (lib.ERR_GET_REASON(packed) - _SSL_AD_REASON_OFFSET)
     err = cls(text, _code_for(packed, reason) if reason else None)
     if library:
         err.library = library

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# The test suite against the extension built with AddressSanitizer + UBSan.
+#
+#   scripts/sanitize.sh                         # the whole suite
+#   scripts/sanitize.sh tests/test_engine.py    # a subset (any pytest arguments)
+#
+# Builds tls._openssl with -fsanitize=address,undefined from the tracked files
+# as they are now (a copy: the worktree's own build is left alone), installs
+# it into its own venv (SANITIZE_VENV, default .sanitize/venv) and runs pytest
+# there, with gcc's ASan and UBSan runtimes preloaded (CPython itself is not
+# instrumented), Python's allocator switched to malloc so that ASan sees
+# every buffer, leak detection off (CPython's interned objects would drown
+# it) and the first report fatal.  Fails when pytest fails or when the log
+# (SANITIZE_LOG, default .sanitize/pytest.log) holds any sanitizer report,
+# including one from a child process that pytest did not notice.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+venv=${SANITIZE_VENV:-$root/.sanitize/venv}
+log=${SANITIZE_LOG:-$root/.sanitize/pytest.log}
+mkdir -p "$(dirname "$log")"
+
+asan=$(gcc -print-file-name=libasan.so)
+ubsan=$(gcc -print-file-name=libubsan.so)
+if [ ! -f "$asan" ] || [ ! -f "$ubsan" ]; then
+    echo "sanitize.sh: gcc's libasan.so / libubsan.so not found (apt-get install gcc)" >&2
+    exit 2
+fi
+
+[ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+. "$venv/bin/activate"
+python -m pip install -q --upgrade pip
+
+src=$(mktemp -d)
+trap 'rm -rf "$src"' EXIT
+git ls-files -z | tar --null --ignore-failed-read -T - -cf - 2>/dev/null | tar -xf - -C "$src"
+flags="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined -g -O1"
+export CFLAGS="$flags" LDFLAGS="-fsanitize=address,undefined"
+python -m pip install -q "$src[test]"
+# rebuilt even when the venv already holds this version
+python -m pip install -q --no-cache-dir --force-reinstall --no-deps "$src"
+unset CFLAGS LDFLAGS
+
+export LD_PRELOAD="$asan:$ubsan"
+export ASAN_OPTIONS="detect_leaks=0:halt_on_error=1:abort_on_error=1:detect_odr_violation=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
+export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
+export PYTHONMALLOC=malloc
+
+module=$(cd / && python -c 'import tls._openssl as m; print(m.__file__)')
+if ! ldd "$module" | grep -q libasan; then
+    echo "sanitize.sh: $module is not linked with ASan" >&2
+    exit 2
+fi
+[ $# -gt 0 ] || set -- tests
+start=$(date +%s)
+status=0
+# pythonpath cleared: tests import the sanitized tls from the venv, not src/
+python -m pytest -q -p no:cacheprovider -o pythonpath= "$@" 2>&1 | tee "$log" || status=$?
+echo "sanitize.sh: pytest exit $status in $(( $(date +%s) - start )) s ($module)"
+if grep -q -E "ERROR: AddressSanitizer|runtime error:|ERROR: LeakSanitizer" "$log"; then
+    echo "sanitize.sh: sanitizer report in $log" >&2
+    exit 1
+fi
+exit "$status"
