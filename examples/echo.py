@@ -15,7 +15,7 @@ from __future__ import annotations
 import sys
 
 import tls
-from tls._cli.demo import main
+from tls._faces.cli.demo import main
 
 if __name__ == "__main__":
     tls.run(main, "--pfx" in sys.argv[1:])

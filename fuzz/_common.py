@@ -27,15 +27,17 @@ import atheris
 # memory is caught by the crash (or by scripts/sanitize.sh for the tests).
 with atheris.instrument_imports(include=["tls"]):
     import tls
-    import tls._engine
-    import tls._secure_context
-    import tls._sessions
-    import tls._wrap
-    import tls._x509
+    import tls._engine.engine
+    import tls._engine.context
+    import tls._protocol.sessions
+    import tls._objects.tlssocket
+    import tls._objects.connect
+    import tls._objects.server
+    import tls._objects.x509
     import tls.errors
 
 from tls._binding import ffi, lib
-from tls._engine import READ_MORE, TLSEngine
+from tls._engine.engine import READ_MORE, TLSEngine
 from tls.errors import NodeError
 
 # for the targets and make_corpus.py

@@ -1,7 +1,7 @@
 """Fuzz target (d): session bytes, on both sides of a resumption.
 
 The input is the ``session`` option of a TLSSocket (the tls.connect path:
-decoded by tls._sessions, set on the client's SSL) and also what a server's
+decoded by tls._protocol.sessions, set on the client's SSL) and also what a server's
 'resumeSession' callback hands back (csrc/sessions.c tls_sessions_load, the
 session the server's lookup returns next).  Then the client and a server
 engine run the handshake to its end, so the decoded session is not only

@@ -1,7 +1,7 @@
 """Fuzz target (e): certificate DER into getPeerCertificate's translation.
 
 d2i_X509 decodes the input (OpenSSL's job: what it refuses is skipped), then
-tls._x509.certificate_to_dict (Node's X509ToObject + translatePeerCertificate)
+tls._objects.x509.certificate_to_dict (Node's X509ToObject + translatePeerCertificate)
 and the detailed chain form build Node's dict, and checkServerIdentity reads
 it back, as a client does after every handshake.
 """
@@ -18,8 +18,8 @@ def test_one(data: bytes) -> None:
     if cert == ffi.NULL:
         return
     try:
-        info = tls._x509.certificate_to_dict(cert)
-        chain = tls._x509.certificate_chain_to_dict([cert])
+        info = tls._objects.x509.certificate_to_dict(cert)
+        chain = tls._objects.x509.certificate_chain_to_dict([cert])
         assert chain["raw"] == info["raw"]
         tls.checkServerIdentity("localhost", info)
         tls.checkServerIdentity("127.0.0.1", info)

@@ -3,7 +3,7 @@
     python fuzz/make_corpus.py [--force]
 
 - pki/: the throwaway CA, server (EC, RSA) and client keys and certificates
-  the targets load (tls._pki);
+  the targets load (tls._objects.pki);
 - server_records/, client_records/: both sides of real handshakes between two
   engines, one per configuration of _common.CONFIGS, with application data
   and close_notify, read in one piece and in small pieces;
@@ -34,7 +34,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import _common
 from _common import CORPUS, PASSPHRASE, PKI_DIR, ffi, lib, tls
 
-from tls import _pki
+from tls._objects import pki as _pki
 
 
 def _write(directory: str, data: bytes) -> None:
@@ -70,7 +70,7 @@ def _session_der(engine) -> bytes:
     if sess == ffi.NULL:
         return b""
     try:
-        return tls._sessions._session_der(sess) or b""
+        return tls._protocol.sessions._session_der(sess) or b""
     finally:
         lib.SSL_SESSION_free(sess)
 

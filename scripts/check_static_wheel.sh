@@ -134,7 +134,7 @@ run_smoke() {
     ok "loopback handshake + echo smoke test passed"
     (cd "$WORK" && env -u SSL_CERT_FILE -u SSL_CERT_DIR -u PYTHONPATH "$venv/bin/python" -c '
 import tls
-from tls import _ca_store
+from tls._engine import ca_store as _ca_store
 found = _ca_store.locations()
 roots = tls.rootCertificates
 print("    trust store: source=%s file=%s dirs=%s, %d roots" % (found.source, found.cafile or "-",

@@ -1,4 +1,4 @@
-"""Helpers for the tests of tls._extras / tls._legacy (keylog, PSK, exporters,
+"""Helpers for the tests of tls._protocol.extras / tls._objects.legacy (keylog, PSK, exporters,
 SecurePair, setSecureContext, ...): Node 20 peers as subprocesses that report
 JSON lines, and a bounded asyncio runner.
 
@@ -20,7 +20,7 @@ import trustme
 from trustme import KeyType
 
 import tls
-from tls import _runtime
+from tls._node import runtime as _runtime
 
 import peers
 

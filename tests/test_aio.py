@@ -1,4 +1,4 @@
-"""The awaitable face (tls._aio): ``await server.listen()``, ``tls.connectAsync``,
+"""The awaitable face (tls._node.aio): ``await server.listen()``, ``tls.connectAsync``,
 ``await sock.read()`` / ``async for``, ``drain``, ``endAsync``, ``async with``,
 on asyncio's default loop and on uvloop, against our own peers and Node's.
 
@@ -192,14 +192,14 @@ async def test_connect_async_raises_econnrefused(loop_name):
 @loop_test()
 async def test_cancelling_connect_async_destroys_the_socket(loop_name, pems):
     made = []
-    real_connect = tls._wrap.connect
+    real_connect = tls._faces.aio.connect
 
     def recording_connect(*args, **kwargs):
         made.append(real_connect(*args, **kwargs))
         return made[-1]
 
     hung = await net.createServer(lambda s: s.resume()).listen(0, "127.0.0.1")   # TCP only: no handshake
-    tls._wrap.connect = recording_connect
+    tls._faces.aio.connect = recording_connect
     try:
         task = asyncio.ensure_future(tls.connectAsync(hung.address()["port"], "127.0.0.1"))
         await tls.events.once(hung, "connection")
@@ -207,7 +207,7 @@ async def test_cancelling_connect_async_destroys_the_socket(loop_name, pems):
         with pytest.raises(asyncio.CancelledError):
             await task
     finally:
-        tls._wrap.connect = real_connect
+        tls._faces.aio.connect = real_connect
     assert made and made[0].destroyed
     await hung.close()
 

@@ -1,4 +1,4 @@
-"""snake_case aliases of every Node camelCase name (tls._aliases): one mechanism,
+"""snake_case aliases of every Node camelCase name (tls._base.aliases): one mechanism,
 no cost on ordinary attribute access, ``import tls`` still cheap."""
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ import inspect
 import pytest
 
 import tls
-from tls import _aliases, events, net
-from tls._aliases import snake_name
+from tls import events, net
+from tls._base import aliases as _aliases
+from tls._base.aliases import snake_name
 
 
 CLASSES = [tls.TLSSocket, tls.Server, tls.SecureContext, net.Socket, net.Server, events.EventEmitter]
@@ -142,9 +143,9 @@ def test_import_tls_stays_cheap():
                   "print(' '.join(sorted(m for m in sys.modules if m.startswith('tls'))))\n"
                   "f = tls.create_server\n"
                   "assert f is tls.createServer and 'create_server' in vars(tls)\n"
-                  "print('tls._aliases' in sys.modules)\n")
+                  "print('tls._base.aliases' in sys.modules)\n")
     loaded, aliases_after = out.split("\n")[:2]
-    assert loaded.split() == ["tls", "tls._constants"]   # no asyncio, no binding, no alias machinery
+    assert loaded.split() == ["tls", "tls._base", "tls._base.constants"]   # no asyncio, binding or alias machinery
     assert aliases_after == "True"
 
 

@@ -50,7 +50,7 @@ def _echo_once(server_kwargs: dict, client_kwargs: dict, ca_pem: bytes) -> dict:
             client.on("end", lambda: server.close())
 
         server.listen(0, "127.0.0.1", on_listening)
-        guard = tls._runtime.setTimeout(lambda: (_ for _ in ()).throw(TimeoutError("no echo")), 10000)
+        guard = tls._node.runtime.setTimeout(lambda: (_ for _ in ()).throw(TimeoutError("no echo")), 10000)
         guard.unref()
 
     tls.run(main)

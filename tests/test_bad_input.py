@@ -16,9 +16,9 @@ import pytest
 import tls
 from peers import (NODE_CLIENT, NODE_ECHO_SERVER, Collector, NodePeer, RawServer, Recorder, async_test,
                    close_server, free_port, listen, make_pems, node_port, once)
-from tls import _runtime
+from tls._node import runtime as _runtime
 from tls._binding import lib
-from tls._engine import TLSEngine
+from tls._engine.engine import TLSEngine
 
 
 @pytest.fixture(scope="session")

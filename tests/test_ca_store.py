@@ -1,4 +1,4 @@
-"""The default trust store's locations (tls._ca_store), also for a static OpenSSL.
+"""The default trust store's locations (tls._engine.ca_store), also for a static OpenSSL.
 
 The decision itself is a pure function (:func:`find_locations`): every input,
 from the environment to OpenSSL's compiled-in paths and the probed list, comes
@@ -17,8 +17,8 @@ import textwrap
 import pytest
 import trustme
 
-from tls import _ca_store
-from tls._ca_store import Locations, find_locations
+from tls._engine import ca_store as _ca_store
+from tls._engine.ca_store import Locations, find_locations
 
 SRC = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "src")
 
@@ -169,7 +169,7 @@ def test_real_certifi_lookup_is_lazy_and_safe():
 # -- this process ------------------------------------------------------------------------------
 
 def test_locations_of_this_process(tmp_path):
-    from tls import _root_certificates
+    from tls._engine import root_certificates as _root_certificates
     from tls._binding import STATIC_OPENSSL
     bundle = _file(tmp_path / "bundle.pem")
     env = {"SSL_CERT_FILE": bundle, "SSL_CERT_DIR": str(tmp_path / "none")}
@@ -185,7 +185,7 @@ def test_locations_of_this_process(tmp_path):
 
 def test_module_main_prints_the_decision():
     env = dict(os.environ, PYTHONPATH=SRC + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    out = subprocess.run([sys.executable, "-m", "tls._ca_store"], env=env, capture_output=True, text=True,
+    out = subprocess.run([sys.executable, "-m", "tls._engine.ca_store"], env=env, capture_output=True, text=True,
                          timeout=60)
     assert out.stdout.startswith("source: "), out.stderr
     assert out.returncode == (1 if "source: none" in out.stdout else 0)
@@ -195,7 +195,8 @@ def test_module_main_prints_the_decision():
 
 LOOPBACK = textwrap.dedent("""
     import asyncio, json, sys
-    from tls import _binding, _ca_store
+    from tls import _binding
+    from tls._engine import ca_store as _ca_store
     if sys.argv[3] == "static":
         # what a static wheel sees: OPENSSLDIR of the build machine, a system bundle elsewhere
         _binding.STATIC_OPENSSL = True

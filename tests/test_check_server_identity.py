@@ -9,7 +9,7 @@ from typing import Any, Dict, List
 
 import pytest
 
-from tls._x509 import canonicalize_ip, checkServerIdentity, is_ip
+from tls._objects.x509 import canonicalize_ip, checkServerIdentity, is_ip
 from tls.errors import NodeError
 
 

@@ -27,8 +27,8 @@ import pytest
 import tls
 from peers import NODE_ECHO_SERVER, OPENSSL, NodePeer, async_test, free_port, make_pems, node_port, s_server
 from tls import events
-from tls._cli import certs as cli_certs
-from tls._cli import main as cli_main
+from tls._faces.cli import certs as cli_certs
+from tls._faces.cli import main as cli_main
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SRC = os.path.join(ROOT, "src")

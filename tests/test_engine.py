@@ -7,7 +7,7 @@ import os
 import pytest
 
 from tls._binding import ffi, lib
-from tls._engine import READ_CLOSED, READ_EOF, READ_WANT, TLSEngine
+from tls._engine.engine import READ_CLOSED, READ_EOF, READ_WANT, TLSEngine
 from tls.errors import NodeError
 
 

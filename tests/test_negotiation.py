@@ -12,7 +12,7 @@ import warnings
 import pytest
 
 import tls
-from tls import _runtime
+from tls._node import runtime as _runtime
 
 from negotiation_helpers import future_event, node_keys, run_async
 
@@ -129,7 +129,7 @@ def test_set_servername_before_connect():
 
 
 def test_ip_servername_is_deprecated():
-    from tls import _negotiation
+    from tls._protocol import negotiation as _negotiation
     _negotiation._ip_servername_warned = False
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

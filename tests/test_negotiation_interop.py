@@ -8,7 +8,7 @@ import asyncio
 import pytest
 
 import tls
-from tls import _runtime
+from tls._node import runtime as _runtime
 
 from negotiation_helpers import NodeProcess, future_event, node_keys, run_async
 

@@ -30,7 +30,8 @@ from typing import Any, Callable, Dict, List
 import pytest
 
 import tls
-from tls import _runtime, net
+from tls import net
+from tls._node import runtime as _runtime
 from tls.errors import NodeError
 
 NODE = shutil.which("node")

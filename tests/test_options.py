@@ -1,4 +1,4 @@
-"""The one rule for option keys (tls._options, docs/options.md).
+"""The one rule for option keys (tls._base.options, docs/options.md).
 
 Three layers of proof:
 
@@ -24,9 +24,10 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 import pytest
 
 import tls
-from tls import _options, net
+from tls import net
+from tls._base import options as _options
 from tls._binding import lib
-from tls._secure_context import SecureContext
+from tls._engine.context import SecureContext
 
 from peers import NODE_CLIENT, NodePeer, Pems, async_test, free_port, listen, make_pems, once, s_server
 
@@ -67,11 +68,11 @@ def test_docs_table_is_the_code_table():
 def test_every_honoured_option_is_read_by_the_code():
     """A listed option that no module reads would be silently dropped."""
     source = ""
-    folder = os.path.dirname(tls.__file__)
-    for name in sorted(os.listdir(folder)):
-        if name.endswith(".py") and name != "_options.py":
-            with open(os.path.join(folder, name), encoding="utf-8") as f:
-                source += f.read()
+    for folder, _, names in os.walk(os.path.dirname(tls.__file__)):
+        for name in sorted(names):
+            if name.endswith(".py") and name != "options.py":
+                with open(os.path.join(folder, name), encoding="utf-8") as f:
+                    source += f.read()
     # no effect without a cluster, in Node as here (docs/options.md's notes)
     without_effect = {"exclusive"}
     for option in sorted(_options.ALL_OPTIONS - without_effect):

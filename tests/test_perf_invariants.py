@@ -14,8 +14,9 @@ import os
 import pytest
 
 import tls
-from tls import _engine, events, net
-from tls._engine import READ_MORE, READ_WANT, TLSEngine
+from tls import events, net
+from tls._engine import engine as _engine
+from tls._engine.engine import READ_MORE, READ_WANT, TLSEngine
 
 from test_engine import Pair
 
@@ -32,7 +33,7 @@ def test_import_tls_loads_neither_asyncio_nor_the_binding():
     loaded = set(out.split())
     assert "asyncio" not in loaded
     assert not any(m.startswith("asyncio.") for m in loaded)
-    assert sorted(m for m in loaded if m == "tls" or m.startswith("tls.")) == ["tls", "tls._constants"]
+    assert sorted(m for m in loaded if m == "tls" or m.startswith("tls.")) == ["tls", "tls._base", "tls._base.constants"]
 
 
 def test_public_names_load_on_first_use_and_skip_optional_modules():
@@ -45,8 +46,8 @@ def test_public_names_load_on_first_use_and_skip_optional_modules():
         "print(' '.join(sorted(sys.modules)))\n")
     loaded = set(out.split())
     # the deprecated SecurePair/CryptoStream are loaded only when asked for
-    assert "tls._legacy" not in loaded
-    assert "tls._wrap" in loaded
+    assert "tls._objects.legacy" not in loaded
+    assert "tls._objects.tlssocket" in loaded
 
 
 def test_star_import_and_every_public_name_resolve():
@@ -136,7 +137,7 @@ class _Counting:
 
 
 class _FfiProxy:
-    """Stands in for tls._engine.ffi: counts ffi.new (zero-filled allocations)."""
+    """Stands in for tls._engine.engine.ffi: counts ffi.new (zero-filled allocations)."""
 
     def __init__(self, real):
         self._real = real
@@ -176,7 +177,7 @@ def _transfer(server_options, ca_pem, total, on_data_phase=None):
             client.resume()
 
         server.listen(0, "127.0.0.1", on_listening)
-        tls._runtime.setTimeout(lambda: (_ for _ in ()).throw(TimeoutError("transfer stalled")), 20000).unref()
+        tls._node.runtime.setTimeout(lambda: (_ for _ in ()).throw(TimeoutError("transfer stalled")), 20000).unref()
 
     tls.run(main)
     return seen
@@ -186,7 +187,7 @@ def test_socket_receive_of_1mib_makes_few_engine_calls_and_no_per_read_allocatio
         monkeypatch, server_options, ca_pem):
     feeds = _Counting(monkeypatch, TLSEngine, "feed")
     reads = _Counting(monkeypatch, TLSEngine, "read")
-    buffers = _Counting(monkeypatch, net._SocketProtocol, "get_buffer")
+    buffers = _Counting(monkeypatch, tls._node.socket._SocketProtocol, "get_buffer")
     proxy = _FfiProxy(_engine.ffi)
     monkeypatch.setattr(_engine, "ffi", proxy)
     bytearrays = {"n": 0}
@@ -255,13 +256,13 @@ def test_small_writes_in_one_tick_are_one_send(monkeypatch, server_options, ca_p
                 def after_tick():
                     counts["sends_after"] = [n for s, n in sends[before_sends:] if s is client]
 
-                tls._runtime.get_loop().call_soon(after_tick)
+                tls._node.runtime.get_loop().call_soon(after_tick)
 
             client.on("secureConnect", go)
             client.on("end", lambda: (client.end(), server.close()))
 
         server.listen(0, "127.0.0.1", on_listening)
-        tls._runtime.setTimeout(lambda: (_ for _ in ()).throw(TimeoutError("stalled")), 20000).unref()
+        tls._node.runtime.setTimeout(lambda: (_ for _ in ()).throw(TimeoutError("stalled")), 20000).unref()
 
     tls.run(main)
     # each write: one engine call; nothing sent during the burst, then one send for all 100 records
@@ -289,7 +290,7 @@ def test_destroy_right_after_a_write_still_sends_it(server_options, ca_pem):
             client.on("secureConnect", lambda: (client.write(b"last words"), client.destroy()))
 
         server.listen(0, "127.0.0.1", on_listening)
-        tls._runtime.setTimeout(lambda: (_ for _ in ()).throw(TimeoutError("stalled")), 20000).unref()
+        tls._node.runtime.setTimeout(lambda: (_ for _ in ()).throw(TimeoutError("stalled")), 20000).unref()
 
     tls.run(main)
     assert b"".join(got) == b"last words"
@@ -438,7 +439,7 @@ class _LibProxy:
 
 
 def test_a_session_handed_back_is_never_decoded(monkeypatch, server_options, ca_pem):
-    from tls import _sessions
+    from tls._protocol import sessions as _sessions
     _sessions._decoded_sessions.clear()
     d2i = _LibProxy(_sessions.lib, "d2i_SSL_SESSION")
     monkeypatch.setattr(_sessions, "lib", d2i)
@@ -465,7 +466,7 @@ def test_a_session_handed_back_is_never_decoded(monkeypatch, server_options, ca_
             client.on("close", on_close)
 
         server.listen(0, "127.0.0.1", lambda: connect(4))
-        tls._runtime.setTimeout(lambda: (_ for _ in ()).throw(TimeoutError("stalled")), 20000).unref()
+        tls._node.runtime.setTimeout(lambda: (_ for _ in ()).throw(TimeoutError("stalled")), 20000).unref()
 
     tls.run(main)
     assert reused == [False, True, True, True]
@@ -500,12 +501,12 @@ def test_writes_outside_a_cycle_are_flushed_by_their_own_loop(server_options, ca
 
             def on_listening():
                 client = tls.connect(server.address()["port"], "localhost", ca=[ca_pem])
-                client.on("secureConnect", lambda: tls._runtime.setTimeout(
+                client.on("secureConnect", lambda: tls._node.runtime.setTimeout(
                     lambda: (client.write(b"from a "), client.write(b"timer")), 1))
                 client.on("end", client.end)
 
             server.listen(0, "127.0.0.1", on_listening)
-            tls._runtime.setTimeout(lambda: (_ for _ in ()).throw(TimeoutError("stalled")), 20000).unref()
+            tls._node.runtime.setTimeout(lambda: (_ for _ in ()).throw(TimeoutError("stalled")), 20000).unref()
 
         tls.run(main)
         assert b"".join(got) == b"from a timer", round_

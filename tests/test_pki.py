@@ -1,4 +1,4 @@
-"""tls._pki: keys and certificates made by the binding (csrc/pki.c).
+"""tls._objects.pki: keys and certificates made by the binding (csrc/pki.c).
 
 * a generated CA, server and client certificate verify in a real handshake (tls server with
   requestCert, tls client with its certificate, both trusting only the generated CA), for EC, RSA
@@ -22,7 +22,8 @@ import pytest
 
 import tls
 from peers import OPENSSL
-from tls import _pki, events
+from tls import events
+from tls._objects import pki as _pki
 from tls._binding import drain_errors, ffi, lib
 from tls.errors import NodeError, NodeRangeError, NodeTypeError
 

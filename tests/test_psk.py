@@ -136,7 +136,7 @@ def _run_pair(server_opts, client_opts, timeout=10.0):
             client.resume()
 
         server.listen(0, "127.0.0.1", listening)
-        _watch = tls._runtime.setTimeout(_timeout, timeout * 1000)
+        _watch = tls._node.runtime.setTimeout(_timeout, timeout * 1000)
         _watch.unref()
 
     tls.run(main)

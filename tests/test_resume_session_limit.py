@@ -4,7 +4,7 @@ While the lookup is pending, the server holds the client's bytes without
 running OpenSSL (Node's ClientHelloParser).  Node 20 keeps them without a
 limit; a client that sends its ClientHello and then floods would grow the
 server's memory until the lookup answers.  Here the held bytes are capped
-(tls._sessions._PENDING_LIMIT: the largest ClientHello record the parser
+(tls._protocol.sessions._PENDING_LIMIT: the largest ClientHello record the parser
 pauses for plus one full TLS 1.3 record) and a client that sends more is
 destroyed with ERR_TLS_RESUME_SESSION_OVERFLOW ('tlsClientError').
 
@@ -21,7 +21,7 @@ from typing import Any, List
 import pytest
 
 import tls
-from tls import _sessions
+from tls._protocol import sessions as _sessions
 
 from peers import async_test, close_server, listen
 

@@ -10,8 +10,8 @@ import time
 
 import pytest
 
-from tls import _runtime
-from tls._runtime import (
+from tls._node import runtime as _runtime
+from tls._node.runtime import (
     clearImmediate, clearInterval, clearTimeout, nextTick, queueMicrotask, setImmediate,
     setInterval, setTimeout,
 )

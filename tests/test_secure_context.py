@@ -19,9 +19,12 @@ import trustme
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 
-from tls import _constants, _root_certificates, _secure_context
+from tls._base import constants as _constants
+from tls._engine import root_certificates as _root_certificates
+from tls._engine import context as _secure_context
 from tls._binding import drain_errors, ffi, lib
-from tls._secure_context import SecureContext, SecurityWarning, createSecureContext, getCiphers
+from tls._engine.context import SecureContext, SecurityWarning
+from tls._objects.configure_context import createSecureContext, getCiphers
 from tls.errors import NodeError
 
 NODE = shutil.which("node")
@@ -782,7 +785,7 @@ def test_defaults_match_node():
 def test_cipher_list_environment_variable():
     env = dict(os.environ, PYTHON_TLS_CIPHER_LIST="ECDHE-RSA-AES128-GCM-SHA256:!RC4",
                PYTHONPATH=SRC + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    out = subprocess.run([sys.executable, "-c", "from tls import _constants; print(_constants.DEFAULT_CIPHERS)"],
+    out = subprocess.run([sys.executable, "-c", "from tls._base import constants; print(constants.DEFAULT_CIPHERS)"],
                          env=env, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "ECDHE-RSA-AES128-GCM-SHA256:!RC4"
 
@@ -814,7 +817,7 @@ def test_root_certificates_follow_ssl_cert_file(tmp_path, ca_pem):
     bundle.write_bytes(ca_pem)
     env = dict(os.environ, SSL_CERT_FILE=str(bundle), SSL_CERT_DIR=str(tmp_path / "none"),
                PYTHONPATH=SRC + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    code = ("from tls import _secure_context as s; r = s.rootCertificates; print(len(r)); print(r[0])")
+    code = ("from tls._engine import context as s; r = s.rootCertificates; print(len(r)); print(r[0])")
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     count, pem = out.stdout.split("\n", 1)
     assert count == "1"
@@ -823,7 +826,7 @@ def test_root_certificates_follow_ssl_cert_file(tmp_path, ca_pem):
 
 def test_import_does_no_store_work():
     env = dict(os.environ, PYTHONPATH=SRC + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    code = ("import tls, tls._secure_context, tls._root_certificates as r; "
+    code = ("import tls, tls._engine.context, tls._engine.root_certificates as r; "
             "print(r._root_store is None, r._root_certificates is None)")
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["True", "True"]
@@ -846,7 +849,7 @@ def test_contexts_without_ca_use_the_system_store(tmp_path):
     code = (
         "import sys\n"
         "from test_secure_context import handshake\n"
-        "from tls._secure_context import createSecureContext\n"
+        "from tls._objects.configure_context import createSecureContext\n"
         "server = createSecureContext(key=open(sys.argv[1]).read(), cert=open(sys.argv[2]).read())\n"
         "print(handshake(server, createSecureContext())['verify'])\n"
     )

@@ -13,7 +13,7 @@ import warnings
 import pytest
 
 import tls
-from tls import _legacy
+from tls._objects import legacy as _legacy
 
 from extras_support import NodeProcess, async_test, event_future, listen, once, pem_text
 from extras_support import agent1, client_agent, rsa_ca1, rsa_ca2, self_signed  # noqa: F401  (fixtures)
@@ -200,7 +200,7 @@ def test_securepair_handshake_failure_ends_socket(agent1):
             raw.on("close", lambda *a: (seen.append("client close"), server.close()))
 
         server.listen(0, "127.0.0.1", listening)
-        tls._runtime.setTimeout(_too_long, 10000).unref()
+        tls._node.runtime.setTimeout(_too_long, 10000).unref()
 
     tls.run(main)
     assert seen[0] == ("cleartext error", "ERR_SSL_HTTP_REQUEST")

@@ -23,7 +23,7 @@ from typing import Any, Callable, List
 import pytest
 
 import tls
-from tls import _runtime
+from tls._node import runtime as _runtime
 
 SSL_OP_NO_TICKET = 0x00004000
 WATCHDOG_SECONDS = 15

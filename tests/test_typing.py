@@ -165,8 +165,9 @@ def test_wrong_uses_are_reported(mypy_run):
 
 
 def test_module_snake_case_aliases_are_typed(mypy_run):
-    """Every module-level snake_case alias (tls._aliases) is declared for type checkers."""
-    from tls import _aliases, events, net
+    """Every module-level snake_case alias (tls._base.aliases) is declared for type checkers."""
+    from tls import events, net
+    from tls._base import aliases as _aliases
     import tls
 
     uses = []

@@ -183,7 +183,7 @@ def test_tls_run_under_the_uvloop_policy(pems):
             client.on("end", lambda: (seen.update(data=b"".join(chunks)), server.close()))
 
         server.listen(0, "127.0.0.1", on_listening)
-        tls._runtime.setTimeout(lambda: (_ for _ in ()).throw(TimeoutError("stalled")), 10000).unref()
+        tls._node.runtime.setTimeout(lambda: (_ for _ in ()).throw(TimeoutError("stalled")), 10000).unref()
         return "done"
 
     previous = asyncio.get_event_loop_policy()

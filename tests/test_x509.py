@@ -17,7 +17,7 @@ import pytest
 import trustme
 
 from tls._binding import ffi, lib
-from tls._x509 import (
+from tls._objects.x509 import (
     certificate_chain_to_dict, certificate_to_dict, local_certificate, peer_certificate,
     translate_info_access,
 )

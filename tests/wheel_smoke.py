@@ -12,7 +12,7 @@ imported tls lives next to a ``src/_tls_build.py``.  It checks:
 * a server and a client on 127.0.0.1 complete a handshake, the client
   verifies the server against ``ca``, and 64 KiB echo back unchanged;
 * a client without ``ca`` verifies the same server through ``SSL_CERT_FILE``
-  (the default trust store, tls._ca_store);
+  (the default trust store, tls._engine.ca_store);
 * with TLS_EXPECT_STATIC=1, that OpenSSL is linked in statically.
 
 It prints what it checked and exits non-zero on any failure.
@@ -111,7 +111,8 @@ def main() -> int:
     os.environ["SSL_CERT_DIR"] = os.path.join(folder, "no-such-dir")
 
     import tls
-    from tls import _binding, _ca_store
+    from tls import _binding
+    from tls._engine import ca_store as _ca_store
 
     where = os.path.dirname(os.path.abspath(tls.__file__))
     print("tls from", where)

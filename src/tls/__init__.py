@@ -22,12 +22,8 @@ from __future__ import annotations
 
 import importlib as _importlib
 
-from ._constants import (
-    CLIENT_RENEG_LIMIT,
-    CLIENT_RENEG_WINDOW,
-    DEFAULT_CIPHERS,
-    DEFAULT_ECDH_CURVE,
-    DEFAULT_MAX_VERSION,
+from ._base.constants import (
+    CLIENT_RENEG_LIMIT, CLIENT_RENEG_WINDOW, DEFAULT_CIPHERS, DEFAULT_ECDH_CURVE, DEFAULT_MAX_VERSION,
     DEFAULT_MIN_VERSION,
 )
 
@@ -49,17 +45,21 @@ if TYPE_CHECKING:
     from typing import Any, List, Tuple
 
     from . import errors as errors, events as events, net as net, streams as streams
-    from ._aio import connectAsync as connectAsync
-    from ._legacy import CryptoStream as CryptoStream, SecurePair as SecurePair, createSecurePair as createSecurePair
-    from ._negotiation import convertALPNProtocols as convertALPNProtocols
-    from ._runtime import run as run
-    from ._secure_context import SecureContext as SecureContext
-    from ._secure_context import createSecureContext as createSecureContext, getCiphers as getCiphers
-    from ._wrap import Server as Server, TLSSocket as TLSSocket, connect as connect, createServer as createServer
-    from ._x509 import checkServerIdentity as checkServerIdentity
-    from .errors import NodeError as NodeError
-    from .streams import open_connection as open_connection, open_unix_connection as open_unix_connection
-    from .streams import start_server as start_server, start_unix_server as start_unix_server
+    from ._faces.aio import connectAsync as connectAsync
+    from ._objects.legacy import (
+        CryptoStream as CryptoStream, SecurePair as SecurePair, createSecurePair as createSecurePair,
+    )
+    from ._protocol.negotiation import convertALPNProtocols as convertALPNProtocols
+    from ._node.runtime import run as run
+    from ._engine.context import SecureContext as SecureContext
+    from ._objects.configure_context import createSecureContext as createSecureContext, getCiphers as getCiphers
+    from ._objects.connect import connect as connect
+    from ._objects.server import Server as Server, createServer as createServer
+    from ._objects.tlssocket import TLSSocket as TLSSocket
+    from ._objects.x509 import checkServerIdentity as checkServerIdentity
+    from ._base.errors import NodeError as NodeError
+    from ._faces.streams import open_connection as open_connection, open_unix_connection as open_unix_connection
+    from ._faces.streams import start_server as start_server, start_unix_server as start_unix_server
 
     rootCertificates: Tuple[str, ...]
     # the snake_case aliases __getattr__ resolves (tls._aliases)
@@ -74,21 +74,21 @@ if TYPE_CHECKING:
 
 # public name -> the submodule that defines it (loaded on first access)
 _LAZY = {
-    "run": "_runtime",
-    "SecureContext": "_secure_context",
-    "createSecureContext": "_secure_context",
-    "getCiphers": "_secure_context",
-    "Server": "_wrap",
-    "TLSSocket": "_wrap",
-    "connect": "_wrap",
-    "createServer": "_wrap",
-    "checkServerIdentity": "_x509",
-    "CryptoStream": "_legacy",
-    "SecurePair": "_legacy",
-    "createSecurePair": "_legacy",
-    "NodeError": "errors",
-    "convertALPNProtocols": "_negotiation",
-    "connectAsync": "_aio",             # awaitable connect (tls._aio)
+    "run": "_node.runtime",
+    "SecureContext": "_engine.context",
+    "createSecureContext": "_objects.configure_context",
+    "getCiphers": "_objects.configure_context",
+    "Server": "_objects.server",
+    "TLSSocket": "_objects.tlssocket",
+    "connect": "_objects.connect",
+    "createServer": "_objects.server",
+    "checkServerIdentity": "_objects.x509",
+    "CryptoStream": "_objects.legacy",
+    "SecurePair": "_objects.legacy",
+    "createSecurePair": "_objects.legacy",
+    "NodeError": "_base.errors",
+    "convertALPNProtocols": "_protocol.negotiation",
+    "connectAsync": "_faces.aio",       # awaitable connect (the async face)
     "open_connection": "streams",       # asyncio streams over TLS (tls.streams)
     "start_server": "streams",
     "open_unix_connection": "streams",
@@ -105,11 +105,10 @@ def _getattr(name: str) -> Any:
     if name == "rootCertificates":
         # The system trust store is read only when someone asks for it (each
         # time: the value is not cached here).
-        from . import _secure_context
-        return _secure_context.rootCertificates
+        return _importlib.import_module("._engine.context", __name__).rootCertificates
     if "_" in name and name[:1] != "_":
         # tls.create_server is tls.createServer (snake_case aliases, tls._aliases)
-        from ._aliases import module_getattr
+        module_getattr = _importlib.import_module("._base.aliases", __name__).module_getattr
         return module_getattr(__name__, lambda: [*_LAZY, "rootCertificates"])(name)
     if not name.startswith("__"):
         # Submodules (tls.net, tls.events, tls.errors, tls._runtime, ...)

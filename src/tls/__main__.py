@@ -1,7 +1,7 @@
 """``python -m tls``: see ``tls._cli`` (``python -m tls --help``)."""
 import sys
 
-from ._cli import main
+from ._faces.cli import main
 
 if __name__ == "__main__":
     sys.exit(main())

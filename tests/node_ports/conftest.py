@@ -25,7 +25,7 @@ import trustme
 from trustme import KeyType
 
 import tls
-from tls import _runtime
+from tls._node import runtime as _runtime
 
 WATCHDOG_SECONDS = 15.0
 

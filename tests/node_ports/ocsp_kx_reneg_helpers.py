@@ -18,7 +18,7 @@ import subprocess
 import threading
 from typing import Any, Callable, List, Optional, Tuple
 
-from tls import _runtime
+from tls._node import runtime as _runtime
 
 NODE = "node"
 OPENSSL = "openssl"

@@ -98,7 +98,7 @@ def test_server_alpn_client_nothing(node_run):
 # Server: Nothing, Client: ALPN
 def test_server_nothing_client_alpn(node_run):
     # Node's test also passes {"ALPNrotocols": [...]} (sic), which Node ignores;
-    # this package refuses a near-miss option key instead (tls._options).
+    # this package refuses a near-miss option key instead (tls._base.options).
     with pytest.raises(tls.NodeError) as caught:
         tls.connect({"port": 1, "ALPNrotocols": ["a", "b", "c"]})
     assert caught.value.code == "ERR_INVALID_ARG_VALUE" and "ALPNProtocols" in str(caught.value)

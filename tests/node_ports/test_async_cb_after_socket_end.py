@@ -9,7 +9,7 @@ late call really goes that way (the socket sees destroy(ERR_SOCKET_CLOSED))
 and that a second call is answered with ERR_MULTIPLE_CALLBACK.
 """
 import tls
-from tls import _runtime
+from tls._node import runtime as _runtime
 
 SSL_OP_NO_TICKET = 0x00004000
 

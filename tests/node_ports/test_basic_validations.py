@@ -9,9 +9,9 @@ None, Python's undefined, takes the default rather than failing.
 import pytest
 
 import tls
-from tls import _wrap
+from tls._protocol import negotiation as _negotiation
 
-convertALPNProtocols = getattr(tls, "convertALPNProtocols", _wrap.convertALPNProtocols)
+convertALPNProtocols = getattr(tls, "convertALPNProtocols", _negotiation.convertALPNProtocols)
 
 
 @pytest.mark.parametrize("make,options,code,cls", [

@@ -15,7 +15,7 @@ import json
 import pytest
 
 import tls
-from tls._secure_context import SecurityWarning
+from tls._engine.context import SecurityWarning
 from ocsp_kx_reneg_helpers import dh_params_pem, kill_all, node
 
 CIPHERS = {"NOT_PFS": "AES128-SHA256", "DH": "DHE-RSA-AES128-GCM-SHA256", "ECDH": "ECDHE-RSA-AES128-GCM-SHA256"}

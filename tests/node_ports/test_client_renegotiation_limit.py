@@ -17,7 +17,7 @@ import json
 import pytest
 
 import tls
-from tls._engine import TLSEngine
+from tls._engine.engine import TLSEngine
 from ocsp_kx_reneg_helpers import kill_all, node, s_client
 
 LIMITS = [0, 1, 2, 3, 5, 10, 16]

@@ -167,7 +167,7 @@ def test_bytes_the_socket_already_read_are_fed_to_tls(self_signed, calls, node_r
     """Node's _init: whatever the wrapped socket buffered (here the client's
     ClientHello, read while the server's raw socket was paused) is the start
     of the TLS stream."""
-    from tls import _runtime
+    from tls._node import runtime as _runtime
 
     def main():
         ctx = tls.createSecureContext({"key": self_signed["key"], "cert": self_signed["cert"]})

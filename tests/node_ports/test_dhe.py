@@ -14,7 +14,7 @@ import warnings
 import pytest
 
 import tls
-from tls._secure_context import SecurityWarning
+from tls._engine.context import SecurityWarning
 from ocsp_kx_reneg_helpers import dh_params_pem, kill_all, s_client
 
 CIPHERS = "DHE-RSA-AES128-SHA256:ECDHE-RSA-AES128-SHA256"

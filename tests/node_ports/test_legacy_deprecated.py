@@ -6,7 +6,7 @@ per process (Node's util.deprecate).
 import warnings
 
 import tls
-from tls import _legacy
+from tls._objects import legacy as _legacy
 
 
 def test_legacy_deprecated(monkeypatch):

@@ -22,7 +22,7 @@ import json
 import pytest
 
 import tls
-from tls import _runtime
+from tls._node import runtime as _runtime
 from tls._binding import lib
 from ocsp_kx_reneg_helpers import kill_all, node, openssl
 

@@ -20,7 +20,7 @@ import asyncio
 import pytest
 
 import tls
-from tls import _runtime
+from tls._node import runtime as _runtime
 
 
 @pytest.mark.parametrize("variant", ["no_tickets", "tickets", "invalid_session"])

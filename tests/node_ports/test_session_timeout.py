@@ -16,7 +16,7 @@ import re
 import pytest
 
 import tls
-from tls import _runtime
+from tls._node import runtime as _runtime
 
 SESSION_TIMEOUT = 1
 

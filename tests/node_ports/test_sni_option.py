@@ -13,7 +13,7 @@ Certificates are trustme stand-ins for Node's keys (see negotiation_helpers).
 import pytest
 
 import tls
-from tls import _runtime
+from tls._node import runtime as _runtime
 
 from negotiation_helpers import node_keys
 

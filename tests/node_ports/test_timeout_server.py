@@ -6,7 +6,8 @@ ERR_TLS_HANDSHAKE_TIMEOUT once; the timeout itself does not destroy the
 socket (the listener does).  Checked against Node 20.
 """
 import tls
-from tls import _runtime, net
+from tls import net
+from tls._node import runtime as _runtime
 
 
 def test_silent_client_times_out(agent1, calls, node_run):

@@ -1,0 +1,708 @@
+"""``tls.SecureContext``: the native ``SSL_CTX`` of Node's ``src/crypto/crypto_context.cc``.
+
+Its JavaScript half (``createSecureContext``, ``configSecureContext``,
+``getCiphers``: ``lib/_tls_common.js`` and ``lib/internal/tls/secure-context.js``)
+is ``tls._objects.configure_context``, one layer up; both keep Node's order,
+validation and error codes.  Options are the dict keys Node takes; wherever
+Node takes ``string|Buffer``, ``str`` (UTF-8), ``bytes``, ``bytearray`` and
+``memoryview`` are accepted.  "Truthy" below means JavaScript truthiness
+(``''``, ``0``, ``None``, ``False`` are falsy; ``[]`` and ``b''`` are not).
+
+Differences from Node, on purpose:
+
+* Security level 1.  Node's bundled OpenSSL runs at security level 1, while
+  distribution builds of OpenSSL 3 (Debian, Ubuntu, ...) default to level 2,
+  which rejects 1024-bit RSA/DH inside OpenSSL ("ee key too small", "dh key too
+  small") before Node's own checks (``minDHSize`` -> ``ERR_TLS_DH_PARAM_SIZE``)
+  can answer.  Every new context is set to level 1 right after ``SSL_CTX_new``;
+  the cipher string is applied afterwards, so an ``@SECLEVEL=n`` in ``ciphers``
+  (or in ``DEFAULT_CIPHERS``) still wins, as in Node.
+* Default roots: the system trust store (see ``_root_certificates``), where
+  Node uses its bundled copy of Mozilla's list.
+* ``dhparam`` below 2048 bits warns with :class:`SecurityWarning` through
+  ``warnings.warn`` (Node: ``process.emitWarning(..., 'SecurityWarning')``).
+
+The native methods of Node's ``secureContext.context`` exist on
+:class:`SecureContext` itself (``context.context is context``):
+``setTicketKeys``, ``getTicketKeys``, ``getCertificate``, ``getIssuer``,
+``setOptions``, ``addCACert``, ... for the layers above (``Server.setTicketKeys``
+calls ``ctx.context.setTicketKeys(keys)`` as in Node).
+"""
+from __future__ import annotations
+
+import math
+import os
+import sys
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Type
+
+from .._base import constants as _constants
+from . import root_certificates as _root_certificates
+from .._binding import OpenSSLErrorEntry, drain_errors, ffi, lib
+from .._base.errors import NodeError, NodeTypeError
+from .._binding.errors import openssl_error
+from .._base.aliases import SnakeCaseAliases
+from .._base.validators import (
+    BUFFER_TYPES as _BUFFER_TYPES, invalid_arg_type as _invalid_arg_type,
+    invalid_arg_value as _invalid_arg_value, truthy as _truthy, validate_integer as _validate_integer,
+)
+
+__all__ = ["SecureContext", "SecurityWarning"]
+
+
+class SecurityWarning(UserWarning):
+    """Node's 'SecurityWarning' process warnings (weak DH parameters)."""
+
+
+_ARRAY_TYPES = (list, tuple)  # JavaScript arrays
+_KEY_OR_CERT_TYPES = ["string", "Buffer", "TypedArray", "DataView"]
+_UINT64 = 0xFFFFFFFFFFFFFFFF
+_EMPTY: Mapping[str, Any] = {}
+
+# Node's kMaxSupportedVersion
+_MAX_SUPPORTED_VERSION = lib.TLS1_3_VERSION
+
+# TLSv1.3 suites are not in SSL_get_ciphers' legacy names; Node adds them by hand.
+_TLS13_CIPHERS = (
+    "tls_aes_256_gcm_sha384",
+    "tls_chacha20_poly1305_sha256",
+    "tls_aes_128_gcm_sha256",
+    "tls_aes_128_ccm_8_sha256",
+    "tls_aes_128_ccm_sha256",
+)
+
+
+# ---------------------------------------------------------------------------
+# JavaScript-ish helpers
+
+
+def _validate_key_or_cert(name: str, value: Any) -> None:
+    if not isinstance(value, str) and not isinstance(value, _BUFFER_TYPES):
+        raise _invalid_arg_type(
+            name, "of type string or an instance of Buffer, TypedArray, or DataView", value)
+
+
+def _to_int32(value: Any) -> int:
+    """JavaScript ToInt32 (for ``secureOptions |= ...``)."""
+    if isinstance(value, str):
+        try:
+            value = float(value.strip() or 0)
+        except ValueError:
+            return 0
+    if not isinstance(value, (int, float)) or (isinstance(value, float) and not math.isfinite(value)):
+        return 0
+    n = int(value) & 0xFFFFFFFF
+    return n - 0x100000000 if n & 0x80000000 else n
+
+
+def _to_bytes(value: Any) -> bytes:
+    """string|Buffer -> bytes (Node's LoadBIO / toBuf: strings as UTF-8)."""
+    if isinstance(value, str):
+        return value.encode("utf-8")
+    if isinstance(value, memoryview):
+        return value.tobytes()
+    return bytes(value)
+
+
+def _live_default(name: str) -> Any:
+    """``require('tls').NAME``: read the public module's value at call time."""
+    module = sys.modules.get("tls")
+    if module is not None:
+        value = getattr(module, name, None)
+        if value is not None:
+            return value
+    return getattr(_constants, name)
+
+
+# ---------------------------------------------------------------------------
+# Errors as Node throws them
+
+
+def _crypto_error(message: Optional[str] = None, cls: Type[NodeError] = NodeError) -> NodeError:
+    """Node's ThrowCryptoError(env, ERR_get_error(), message).
+
+    The oldest queued error gives the message, ``.code``, ``.library`` and
+    ``.reason``; the rest (newest first) become ``.opensslErrorStack``.  With
+    an empty queue: ``message`` without a code, or OpenSSL's text for error 0.
+    """
+    entries = drain_errors()
+    if entries:
+        return openssl_error(list(entries[1:]) + [entries[0]], cls)
+    return cls(message if message is not None else "error:00000000:lib(0)::reason(0)")
+
+
+def _error_store_exception(entries: Sequence[OpenSSLErrorEntry], fallback: str) -> NodeError:
+    """Node's CryptoErrorStore::ToException: no code, oldest text as message."""
+    if not entries:
+        return NodeError(fallback)
+    err = NodeError(entries[0][3])
+    if len(entries) > 1:
+        err.opensslErrorStack = [e[3] for e in reversed(entries[1:])]
+    return err
+
+
+def _no_engine_support() -> NodeError:
+    return NodeError("Custom engines not supported by this OpenSSL",
+                     "ERR_CRYPTO_CUSTOM_ENGINE_NOT_SUPPORTED")
+
+
+# ---------------------------------------------------------------------------
+# OpenSSL object helpers
+
+
+class _Bio:
+    """A read-only memory BIO over bytes kept alive with it."""
+
+    __slots__ = ("data", "ptr")
+
+    def __init__(self, data: bytes) -> None:
+        self.data = ffi.new("char[]", data) if data else ffi.new("char[]", 1)
+        self.ptr = ffi.gc(lib.BIO_new_mem_buf(self.data, len(data)), lib.BIO_free)
+        if self.ptr == ffi.NULL:  # pragma: no cover
+            raise MemoryError("BIO_new_mem_buf")
+
+
+def _passphrase(value: Optional[bytes]) -> Tuple[Any, Any]:
+    """A tls_passphrase for tls_passphrase_cb (Node's PasswordCallback).
+
+    Node passes an empty passphrase when none was given, so an encrypted key
+    without ``passphrase`` fails with BAD_DECRYPT, never with a prompt.
+    """
+    data = value or b""
+    buf = ffi.new("char[]", data) if data else ffi.new("char[]", 1)
+    pw = ffi.new("tls_passphrase *")
+    pw.data = buf
+    pw.len = len(data)
+    return pw, buf
+
+
+def _x509_gc(ptr: Any) -> Any:
+    return ffi.gc(ptr, lib.X509_free) if ptr != ffi.NULL else None
+
+
+def _der(x509: Any) -> bytes:
+    size = lib.i2d_X509(x509, ffi.NULL)
+    if size <= 0:  # pragma: no cover
+        drain_errors()
+        return b""
+    buf = ffi.new("unsigned char[]", size)
+    lib.i2d_X509(x509, ffi.new("unsigned char **", buf))
+    der: bytes = ffi.buffer(buf, size)[:]
+    return der
+
+
+_NO_PASSWORD_CB = lib.tls_passphrase_cb  # with NULL userdata: returns -1, never prompts
+_NO_PASSWORD_CB_VOID = ffi.cast("void *", lib.tls_passphrase_cb)
+
+_PROTOCOL_VERSIONS: Dict[str, int] = {
+    "TLSv1": lib.TLS1_VERSION,
+    "TLSv1.1": lib.TLS1_1_VERSION,
+    "TLSv1.2": lib.TLS1_2_VERSION,
+    "TLSv1.3": lib.TLS1_3_VERSION,
+}
+
+
+def _to_version(which: str, value: Any, default: Any) -> int:
+    """_tls_common.js toV()."""
+    if value is None:
+        value = default
+    if isinstance(value, str) and value in _PROTOCOL_VERSIONS:
+        return _PROTOCOL_VERSIONS[value]
+    shown = '"%s"' % value if isinstance(value, str) else repr(value)
+    raise NodeTypeError("%s is not a valid %s TLS protocol version" % (shown, which),
+                        "ERR_TLS_INVALID_PROTOCOL_VERSION")
+
+
+# secureProtocol -> (method factory, min, max); None keeps the requested value.
+_SERVER, _CLIENT, _ANY = "server", "client", "any"
+_METHODS = {
+    "SSLv23_method": (_ANY, None, lib.TLS1_2_VERSION),
+    "SSLv23_server_method": (_SERVER, None, lib.TLS1_2_VERSION),
+    "SSLv23_client_method": (_CLIENT, None, lib.TLS1_2_VERSION),
+    "TLS_method": (_ANY, 0, _MAX_SUPPORTED_VERSION),
+    "TLS_server_method": (_SERVER, 0, _MAX_SUPPORTED_VERSION),
+    "TLS_client_method": (_CLIENT, 0, _MAX_SUPPORTED_VERSION),
+    "TLSv1_method": (_ANY, lib.TLS1_VERSION, lib.TLS1_VERSION),
+    "TLSv1_server_method": (_SERVER, lib.TLS1_VERSION, lib.TLS1_VERSION),
+    "TLSv1_client_method": (_CLIENT, lib.TLS1_VERSION, lib.TLS1_VERSION),
+    "TLSv1_1_method": (_ANY, lib.TLS1_1_VERSION, lib.TLS1_1_VERSION),
+    "TLSv1_1_server_method": (_SERVER, lib.TLS1_1_VERSION, lib.TLS1_1_VERSION),
+    "TLSv1_1_client_method": (_CLIENT, lib.TLS1_1_VERSION, lib.TLS1_1_VERSION),
+    "TLSv1_2_method": (_ANY, lib.TLS1_2_VERSION, lib.TLS1_2_VERSION),
+    "TLSv1_2_server_method": (_SERVER, lib.TLS1_2_VERSION, lib.TLS1_2_VERSION),
+    "TLSv1_2_client_method": (_CLIENT, lib.TLS1_2_VERSION, lib.TLS1_2_VERSION),
+}
+
+
+def _method(kind: str) -> Any:
+    if kind == _SERVER:
+        return lib.TLS_server_method()
+    if kind == _CLIENT:
+        return lib.TLS_client_method()
+    return lib.TLS_method()
+
+
+# ---------------------------------------------------------------------------
+# SecureContext
+
+
+class SecureContext(SnakeCaseAliases):  # snake_case aliases (tls._aliases)
+    """Node's ``tls.SecureContext`` (``_tls_common.js``) and its native handle.
+
+    Attributes and methods for the other layers:
+
+    * ``_ctx``: the ``SSL_CTX*`` (freed by ``ffi.gc``; ``None`` after
+      :meth:`close`).
+    * ``context``: ``self`` (Node's ``secureContext.context``).
+    * ``_ca_given``: ``True`` when ``ca`` was given (truthy), i.e. the default
+      roots were replaced.
+    * ``_ticket_keys``: 48 bytes, name(16) | HMAC key(16) | AES key(16);
+      random per context, replaced by ``ticketKeys`` / :meth:`setTicketKeys`.
+    * :meth:`_cert_store`: the ``X509_STORE*`` of the context (borrowed), for
+      issuer lookup of peer certificates.
+    * :meth:`getCertificate` / :meth:`getIssuer`: DER of the last loaded leaf
+      certificate and of its issuer (from the ``cert`` chain or the store), or
+      ``None`` (Node's, used for OCSP).
+    """
+
+    def __init__(self, secureProtocol: Any = None, secureOptions: Any = None,
+                 minVersion: Any = None, maxVersion: Any = None) -> None:
+        self._ctx = None
+        self.context = self
+        self._ca_given = False
+        self._cert = None      # X509* (owned) of the last leaf set, like Node's cert_
+        self._issuer = None    # X509* (owned), Node's issuer_
+        self._engines: List[Any] = []  # ENGINE* kept initialised for engine keys
+        self._ticket_keys = os.urandom(48)
+        self._client_cert_engine = False
+
+        if _truthy(secureProtocol):
+            if minVersion is not None:
+                raise NodeTypeError(
+                    'TLS protocol version "%s" conflicts with secureProtocol "%s"' % (minVersion, secureProtocol),
+                    "ERR_TLS_PROTOCOL_VERSION_CONFLICT")
+            if maxVersion is not None:
+                raise NodeTypeError(
+                    'TLS protocol version "%s" conflicts with secureProtocol "%s"' % (maxVersion, secureProtocol),
+                    "ERR_TLS_PROTOCOL_VERSION_CONFLICT")
+
+        self.init(secureProtocol,
+                  _to_version("minimum", minVersion, _live_default("DEFAULT_MIN_VERSION")),
+                  _to_version("maximum", maxVersion, _live_default("DEFAULT_MAX_VERSION")))
+
+        if _truthy(secureOptions):
+            self.setOptions(_validate_integer(secureOptions, "secureOptions"))
+
+    # -- lifetime ----------------------------------------------------------
+
+    def init(self, secureProtocol: Any, min_version: int, max_version: int) -> None:
+        """Node's native SecureContext::Init."""
+        kind = _ANY
+        if max_version == 0:
+            max_version = _MAX_SUPPORTED_VERSION
+        if isinstance(secureProtocol, str):
+            if secureProtocol in ("SSLv2_method", "SSLv2_server_method", "SSLv2_client_method"):
+                raise NodeTypeError("SSLv2 methods disabled", "ERR_TLS_INVALID_PROTOCOL_METHOD")
+            if secureProtocol in ("SSLv3_method", "SSLv3_server_method", "SSLv3_client_method"):
+                raise NodeTypeError("SSLv3 methods disabled", "ERR_TLS_INVALID_PROTOCOL_METHOD")
+            spec = _METHODS.get(secureProtocol)
+            if spec is None:
+                raise NodeTypeError("Unknown method: %s" % secureProtocol, "ERR_TLS_INVALID_PROTOCOL_METHOD")
+            kind, lo, hi = spec
+            if lo is not None:
+                min_version = lo
+            max_version = hi
+
+        drain_errors()
+        ctx = lib.SSL_CTX_new(_method(kind))
+        if ctx == ffi.NULL:
+            raise _crypto_error("SSL_CTX_new")
+        self._ctx = ffi.gc(ctx, lib.SSL_CTX_free)
+
+        # Node's OpenSSL runs at security level 1 (see the module docstring).
+        lib.SSL_CTX_set_security_level(ctx, 1)
+        lib.SSL_CTX_set_options(ctx, lib.SSL_OP_NO_SSLv2 | lib.SSL_OP_NO_SSLv3
+                                | lib.SSL_OP_ALLOW_CLIENT_RENEGOTIATION)
+        lib.SSL_CTX_set_session_cache_mode(
+            ctx, lib.SSL_SESS_CACHE_CLIENT | lib.SSL_SESS_CACHE_SERVER
+            | lib.SSL_SESS_CACHE_NO_INTERNAL | lib.SSL_SESS_CACHE_NO_AUTO_CLEAR)
+        lib.SSL_CTX_set_min_proto_version(ctx, min_version)
+        lib.SSL_CTX_set_max_proto_version(ctx, max_version)
+        # Node's native verify callback accepts every chain; the verdict is
+        # read after the handshake.  SSL_VERIFY_NONE until requestCert.
+        lib.SSL_CTX_set_verify(ctx, lib.SSL_VERIFY_NONE, lib.tls_verify_accept_all)
+        # Tickets are encrypted in C with Node's 48-byte key format (csrc/tickets.c).
+        lib.tls_ctx_set_ticket_keys(ctx, self._ticket_keys, 48)
+        drain_errors()
+
+    def close(self) -> None:
+        """Node's ``context.close()``: free the SSL_CTX now."""
+        ctx, self._ctx = self._ctx, None
+        if ctx is not None:
+            ffi.release(ctx)
+        self._cert = self._issuer = None
+        engines, self._engines = self._engines, []
+        for engine in engines:
+            ffi.release(engine)
+
+    def _c(self) -> Any:
+        if self._ctx is None:
+            raise NodeError("SecureContext is closed", "ERR_INVALID_STATE")
+        return self._ctx
+
+    # -- stores ------------------------------------------------------------
+
+    def _cert_store(self) -> Any:
+        """The context's X509_STORE* (borrowed reference)."""
+        return lib.SSL_CTX_get_cert_store(self._c())
+
+    def _own_cert_store(self) -> Any:
+        """Node's GetCertStoreOwnedByThisSecureContext: never mutate the shared roots."""
+        ctx = self._c()
+        store = lib.SSL_CTX_get_cert_store(ctx)
+        if _root_certificates.is_root_store(store):
+            store = _root_certificates.new_root_store()
+            lib.SSL_CTX_set_cert_store(ctx, store)
+        return store
+
+    def addRootCerts(self) -> None:
+        """Use the shared system root store (Node's addRootCerts)."""
+        root = _root_certificates.root_store()
+        lib.X509_STORE_up_ref(root)
+        lib.SSL_CTX_set_cert_store(self._c(), root)
+        drain_errors()
+
+    def addCACert(self, cert: Any) -> None:
+        """Add every PEM certificate of ``cert`` to the store and the client CA list."""
+        ctx = self._c()
+        bio = _Bio(_to_bytes(cert))
+        store = None
+        try:
+            while True:
+                x509 = lib.PEM_read_bio_X509_AUX(bio.ptr, ffi.NULL, _NO_PASSWORD_CB, ffi.NULL)
+                if x509 == ffi.NULL:
+                    break
+                try:
+                    if store is None:
+                        store = self._own_cert_store()
+                    lib.X509_STORE_add_cert(store, x509)
+                    lib.SSL_CTX_add_client_CA(ctx, x509)
+                finally:
+                    lib.X509_free(x509)
+        finally:
+            drain_errors()  # ClearErrorOnReturn: garbage is silently ignored
+
+    def addCRL(self, crl: Any) -> None:
+        bio = _Bio(_to_bytes(crl))
+        try:
+            x509_crl = lib.PEM_read_bio_X509_CRL(bio.ptr, ffi.NULL, _NO_PASSWORD_CB_VOID, ffi.NULL)
+            if x509_crl == ffi.NULL:
+                raise NodeError("Failed to parse CRL", "ERR_CRYPTO_OPERATION_FAILED")
+            try:
+                store = self._own_cert_store()
+                lib.X509_STORE_add_crl(store, x509_crl)
+                lib.X509_STORE_set_flags(store, lib.X509_V_FLAG_CRL_CHECK | lib.X509_V_FLAG_CRL_CHECK_ALL)
+            finally:
+                lib.X509_CRL_free(x509_crl)
+        finally:
+            drain_errors()
+
+    def setAllowPartialTrustChain(self) -> None:
+        lib.X509_STORE_set_flags(self._own_cert_store(), lib.X509_V_FLAG_PARTIAL_CHAIN)
+        drain_errors()
+
+    # -- certificates and keys --------------------------------------------
+
+    def _use_certificate_chain(self, x509: Any, extra: Sequence[Any]) -> bool:
+        """Node's SSL_CTX_use_certificate_chain(ctx, x, extra_certs, &cert, &issuer)."""
+        ctx = self._c()
+        if not lib.SSL_CTX_use_certificate(ctx, x509):
+            return False
+        lib.SSL_CTX_clear_extra_chain_certs(ctx)
+        issuer = None
+        for ca in extra:
+            if not lib.SSL_CTX_add1_chain_cert(ctx, ca):
+                return False
+            if issuer is None and lib.X509_check_issued(ca, x509) == lib.X509_V_OK:
+                issuer = ca
+        if issuer is None:
+            self._issuer = _x509_gc(lib.tls_ctx_get_issuer(ctx, x509))
+        else:
+            self._issuer = _x509_gc(lib.X509_dup(issuer))
+            if self._issuer is None:
+                return False
+        self._cert = _x509_gc(lib.X509_dup(x509))
+        return self._cert is not None
+
+    def setCert(self, cert: Any) -> None:
+        """A PEM leaf certificate followed by its chain (Node's setCert)."""
+        self._c()
+        bio = _Bio(_to_bytes(cert))
+        self._cert = self._issuer = None
+        drain_errors()
+        x509 = lib.PEM_read_bio_X509_AUX(bio.ptr, ffi.NULL, _NO_PASSWORD_CB, ffi.NULL)
+        if x509 == ffi.NULL:
+            raise _crypto_error("SSL_CTX_use_certificate_chain")
+        x509 = ffi.gc(x509, lib.X509_free)
+        extra = []
+        while True:
+            more = lib.PEM_read_bio_X509(bio.ptr, ffi.NULL, _NO_PASSWORD_CB, ffi.NULL)
+            if more == ffi.NULL:
+                break
+            extra.append(ffi.gc(more, lib.X509_free))
+        err = lib.ERR_peek_last_error()
+        if err == 0 or (lib.ERR_GET_LIB(err) == lib.ERR_LIB_PEM
+                        and lib.ERR_GET_REASON(err) == lib.PEM_R_NO_START_LINE):
+            lib.ERR_clear_error()  # the end of the PEM data, not an error
+        else:
+            raise _crypto_error("SSL_CTX_use_certificate_chain")
+        if not self._use_certificate_chain(x509, extra):
+            raise _crypto_error("SSL_CTX_use_certificate_chain")
+        drain_errors()
+
+    def setKey(self, key: Any, passphrase: Optional[str] = None) -> None:
+        """A PEM private key, decrypted with ``passphrase`` (never a prompt)."""
+        ctx = self._c()
+        bio = _Bio(_to_bytes(key))
+        pw, _keep = _passphrase(passphrase.encode("utf-8") if isinstance(passphrase, str) else None)
+        drain_errors()
+        pkey = lib.PEM_read_bio_PrivateKey(bio.ptr, ffi.NULL, lib.tls_passphrase_cb, pw)
+        if pkey == ffi.NULL:
+            raise _crypto_error("PEM_read_bio_PrivateKey")
+        try:
+            if not lib.SSL_CTX_use_PrivateKey(ctx, pkey):
+                raise _crypto_error("SSL_CTX_use_PrivateKey")
+        finally:
+            lib.EVP_PKEY_free(pkey)
+        drain_errors()
+
+    def loadPKCS12(self, pfx: Any, passphrase: Any = None) -> None:
+        """Node's LoadPKCS12(pfx[, pass]): key, certificate, chain and CA certs."""
+        ctx = self._c()
+        if not isinstance(pfx, (str,) + _BUFFER_TYPES):
+            raise NodeError("Unable to load PFX certificate", "ERR_CRYPTO_OPERATION_FAILED")
+        data = _to_bytes(pfx)
+        pass_buf = ffi.NULL
+        if passphrase is not None:
+            if isinstance(passphrase, str):
+                passphrase = passphrase.encode("utf-8")  # toBuf(pass)
+            if not isinstance(passphrase, _BUFFER_TYPES):
+                raise NodeTypeError("Pass phrase must be a buffer", "ERR_INVALID_ARG_TYPE")
+            pass_buf = ffi.new("char[]", _to_bytes(passphrase))
+        self._issuer = self._cert = None
+        store = lib.SSL_CTX_get_cert_store(ctx)
+        bio = _Bio(data)
+        drain_errors()
+        ok = False
+        p12 = lib.d2i_PKCS12_bio(bio.ptr, ffi.NULL)
+        if p12 != ffi.NULL:
+            p12 = ffi.gc(p12, lib.PKCS12_free)
+            pkey_p = ffi.new("EVP_PKEY **")
+            cert_p = ffi.new("X509 **")
+            extra_p = ffi.new("Cryptography_STACK_OF_X509 **")
+            if lib.PKCS12_parse(p12, pass_buf, pkey_p, cert_p, extra_p):
+                pkey = ffi.gc(pkey_p[0], lib.EVP_PKEY_free) if pkey_p[0] != ffi.NULL else ffi.NULL
+                cert = ffi.gc(cert_p[0], lib.X509_free) if cert_p[0] != ffi.NULL else ffi.NULL
+                stack = extra_p[0]
+                try:
+                    extra = [lib.sk_X509_value(stack, i) for i in range(lib.sk_X509_num(stack))] \
+                        if stack != ffi.NULL else []
+                    if self._use_certificate_chain(cert, extra) and lib.SSL_CTX_use_PrivateKey(ctx, pkey):
+                        for ca in extra:  # PFX CA certs join the trust store, as in Node
+                            if _root_certificates.is_root_store(store):
+                                store = _root_certificates.new_root_store()
+                                lib.SSL_CTX_set_cert_store(ctx, store)
+                            lib.X509_STORE_add_cert(store, ca)
+                            lib.SSL_CTX_add_client_CA(ctx, ca)
+                        ok = True
+                finally:
+                    if stack != ffi.NULL:
+                        lib.sk_X509_pop_free(stack, lib.X509_free)
+        if not ok:
+            entries = drain_errors()
+            reason = entries[0][2] if entries and entries[0][2] else "Unknown error"
+            raise NodeError(reason)  # Node: env->ThrowError(reason), no code
+        drain_errors()
+
+    # -- engines -----------------------------------------------------------
+
+    def _load_engine(self, engine_id: str) -> Any:
+        drain_errors()
+        engine = lib.tls_engine_by_id(engine_id.encode("utf-8"))
+        if engine == ffi.NULL:
+            entries = drain_errors()
+            if not entries:
+                raise NodeError('Engine "%s" was not found' % engine_id, "ERR_CRYPTO_ENGINE_UNKNOWN")
+            raise _error_store_exception(entries, "")
+        return engine
+
+    def setEngineKey(self, key_id: str, engine_id: str) -> None:
+        ctx = self._c()
+        if not lib.tls_engine_supported():
+            raise _no_engine_support()
+        engine = self._load_engine(engine_id)
+        if not lib.tls_engine_init(engine):
+            lib.tls_engine_release(engine, 0)
+            drain_errors()
+            raise NodeError("Failure to initialize engine", "ERR_CRYPTO_OPERATION_FAILED")
+        engine = ffi.gc(engine, lambda e: lib.tls_engine_release(e, 1))
+        pkey = lib.tls_engine_load_private_key(engine, key_id.encode("utf-8"))
+        if pkey == ffi.NULL:
+            raise _crypto_error("ENGINE_load_private_key")
+        try:
+            if not lib.SSL_CTX_use_PrivateKey(ctx, pkey):
+                raise _crypto_error("SSL_CTX_use_PrivateKey")
+        finally:
+            lib.EVP_PKEY_free(pkey)
+        self._engines.append(engine)
+        drain_errors()
+
+    def setClientCertEngine(self, engine_id: str) -> None:
+        ctx = self._c()
+        if not lib.tls_engine_supported():
+            raise _no_engine_support()
+        if self._client_cert_engine:
+            raise NodeError("clientCertEngine can be set once per context", "ERR_CRYPTO_OPERATION_FAILED")
+        engine = self._load_engine(engine_id)
+        try:
+            if not lib.tls_ctx_set_client_cert_engine(ctx, engine):
+                raise _crypto_error()
+        finally:
+            lib.tls_engine_release(engine, 0)
+            drain_errors()
+        self._client_cert_engine = True
+
+    # -- ciphers, groups, DH, sigalgs -------------------------------------
+
+    def setCipherSuites(self, suites: str) -> None:
+        drain_errors()
+        if not lib.SSL_CTX_set_ciphersuites(self._c(), suites.encode("utf-8")):
+            raise _crypto_error("Failed to set ciphers")
+        drain_errors()
+
+    def setCiphers(self, ciphers: str) -> None:
+        drain_errors()
+        if not lib.SSL_CTX_set_cipher_list(self._c(), ciphers.encode("utf-8")):
+            entries = drain_errors()
+            if ciphers == "" and entries and lib.ERR_GET_REASON(entries[0][0]) == lib.SSL_R_NO_CIPHER_MATCH:
+                # TLS 1.2 ciphers deliberately cleared (only TLS_ suites given)
+                return
+            if entries:
+                raise openssl_error(list(entries[1:]) + [entries[0]])
+            raise NodeError("Failed to set ciphers")
+        drain_errors()
+
+    def setSigalgs(self, sigalgs: str) -> None:
+        drain_errors()
+        if not lib.SSL_CTX_set1_sigalgs_list(self._c(), sigalgs.encode("utf-8")):
+            raise _crypto_error()
+        drain_errors()
+
+    def setECDHCurve(self, curve: str) -> None:
+        drain_errors()
+        if curve != "auto" and not lib.SSL_CTX_set1_curves_list(self._c(), curve.encode("utf-8")):
+            drain_errors()
+            raise NodeError("Failed to set ECDH curve", "ERR_CRYPTO_OPERATION_FAILED")
+        drain_errors()
+
+    def setDHParam(self, dhparam: Any) -> Optional[str]:
+        """PEM DH parameters, or True for OpenSSL's automatic parameters.
+
+        Returns Node's warning text for 1024..2047-bit parameters; invalid
+        parameters are silently ignored (no DHE), as in Node.
+        """
+        ctx = self._c()
+        if dhparam is True:
+            lib.SSL_CTX_set_dh_auto(ctx, 1)
+            return None
+        if not isinstance(dhparam, (str,) + _BUFFER_TYPES):
+            return None
+        bio = _Bio(_to_bytes(dhparam))
+        try:
+            dh = lib.PEM_read_bio_DHparams(bio.ptr, ffi.NULL, _NO_PASSWORD_CB_VOID, ffi.NULL)
+            if dh == ffi.NULL:
+                return None
+            try:
+                size = lib.DH_bits(dh)
+                warning = None
+                if size < 1024:
+                    raise NodeTypeError("DH parameter is less than 1024 bits", "ERR_INVALID_ARG_VALUE")
+                if size < 2048:
+                    warning = "DH parameter is less than 2048 bits"
+                lib.SSL_CTX_set_options(ctx, lib.SSL_OP_SINGLE_DH_USE)
+                if not lib.SSL_CTX_set_tmp_dh(ctx, dh):
+                    raise NodeError("Error setting temp DH parameter", "ERR_CRYPTO_OPERATION_FAILED")
+                return warning
+            finally:
+                lib.DH_free(dh)
+        finally:
+            drain_errors()
+
+    # -- protocol versions and options ------------------------------------
+
+    def setMinProto(self, version: int) -> None:
+        lib.SSL_CTX_set_min_proto_version(self._c(), version)
+
+    def setMaxProto(self, version: int) -> None:
+        lib.SSL_CTX_set_max_proto_version(self._c(), version)
+
+    def getMinProto(self) -> int:
+        version: int = lib.SSL_CTX_get_min_proto_version(self._c())
+        return version
+
+    def getMaxProto(self) -> int:
+        version: int = lib.SSL_CTX_get_max_proto_version(self._c())
+        return version
+
+    def setOptions(self, options: int) -> None:
+        """SSL_CTX_set_options (ORs; a negative value sets the high bits, as in Node)."""
+        lib.SSL_CTX_set_options(self._c(), int(options) & _UINT64)
+
+    def setSessionIdContext(self, session_id_context: str) -> None:
+        data = session_id_context.encode("utf-8")
+        drain_errors()
+        if lib.SSL_CTX_set_session_id_context(self._c(), data, len(data)) == 1:
+            return
+        entries = drain_errors()
+        # Node throws a TypeError with ERR_print_errors' text and no code.
+        message = "".join("error:%s\n" % e[3].split("error:", 1)[-1] for e in entries) \
+            or "SSL_CTX_set_session_id_context error"
+        raise NodeTypeError(message)
+
+    def setSessionTimeout(self, timeout: int) -> None:
+        lib.SSL_CTX_set_timeout(self._c(), timeout)
+
+    # -- session tickets ---------------------------------------------------
+
+    def setTicketKeys(self, keys: Any) -> bool:
+        """48 bytes: name(16) | HMAC key(16) | AES key(16)."""
+        data = _to_bytes(keys)
+        if len(data) != 48:
+            raise _invalid_arg_value("keys", len(data), "must be exactly 48 bytes")
+        self._ticket_keys = data
+        lib.tls_ctx_set_ticket_keys(self._c(), data, 48)
+        return True
+
+    def getTicketKeys(self) -> bytes:
+        return self._ticket_keys
+
+    # -- certificates of this context --------------------------------------
+
+    def getCertificate(self) -> Optional[bytes]:
+        """DER of the leaf certificate last loaded (cert or pfx), or None."""
+        return _der(self._cert) if self._cert is not None else None
+
+    def getIssuer(self) -> Optional[bytes]:
+        """DER of that certificate's issuer (chain or store), or None."""
+        return _der(self._issuer) if self._issuer is not None else None
+
+    def __repr__(self) -> str:
+        return "<SecureContext%s>" % ("" if self._ctx is not None else " closed")
+
+
+
+def __getattr__(name: str) -> Any:
+    # ``rootCertificates`` is computed on first access: reading the system
+    # store costs ~0.1 s, which `import tls` must not pay.
+    if name == "rootCertificates":
+        return _root_certificates.root_certificates()
+    raise AttributeError("module %r has no attribute %r" % (__name__, name))

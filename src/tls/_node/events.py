@@ -1,0 +1,539 @@
+"""Node 20's ``EventEmitter`` for Python.
+
+Every socket, server and secure context in this package is an
+``EventEmitter``, so the class is written to be cheap when idle: an instance
+carries no state of its own until the first listener is added (the listener
+dict is created lazily, the max-listeners value and the warned flags only
+when they are set).  A server holding many idle connections pays nothing
+here beyond the object itself.
+
+Listeners of one event are stored as a tuple that is replaced, never mutated:
+``emit`` iterates the tuple it read, which gives Node's "the listener array
+is copied before emitting" semantics (removing or adding a listener during
+an emit does not change who that emit calls) without copying on every emit.
+
+Listeners are looked up with ``is`` first and ``==`` second, so that a bound
+method (``sock.on('data', self.on_data)`` then ``sock.off('data',
+self.on_data)``) is found although each attribute access makes a new
+bound-method object; for plain functions ``==`` is identity, as in Node.
+
+A listener that returns a coroutine (an ``async def`` listener) has it run as
+a task on the running loop: Node runs an async listener's promise to the end
+too.  Its exception is an uncaught error (``tls.run`` ends with it) unless the
+emitter was made with ``captureRejections=True``, in which case it is emitted
+as ``'error'`` on the emitter, as Node does.
+"""
+from __future__ import annotations
+
+import functools
+import math
+import warnings
+from typing import TYPE_CHECKING, Any, Callable, Dict, Hashable, List, Mapping, Optional, Set, Tuple, TypeVar
+
+from .._base.errors import NodeError, NodeRangeError, NodeTypeError
+from .._base.aliases import SnakeCaseAliases, module_getattr as _module_getattr
+from .._base.validators import num as _num, received as _received
+
+__all__ = [
+    "EventEmitter", "MaxListenersExceededWarning", "errorMonitor", "captureRejectionSymbol",
+    "once", "getEventListeners", "getMaxListeners", "setMaxListeners", "listenerCount",
+]
+
+Listener = Callable[..., Any]
+_E = TypeVar("_E", bound="EventEmitter")
+
+
+class _Symbol:
+    """A unique event name, like a JS ``Symbol`` (only equal to itself)."""
+
+    __slots__ = ("description",)
+
+    def __init__(self, description: str) -> None:
+        self.description = description
+
+    def __repr__(self) -> str:
+        return "Symbol(%s)" % self.description
+
+
+#: Listeners on this event see every ``'error'`` before the ``'error'``
+#: listeners do, and do not count as handling it (Node's ``events.errorMonitor``).
+errorMonitor = _Symbol("events.errorMonitor")
+
+#: Name of the method an emitter may define to receive captured rejections
+#: instead of having them emitted as ``'error'`` (Node's
+#: ``Symbol.for('nodejs.rejection')``); in Python it is a plain method name.
+captureRejectionSymbol = "_nodejs_rejection"
+
+
+class MaxListenersExceededWarning(RuntimeWarning):
+    """Issued once per event when an emitter has more listeners than its maximum.
+
+    Carries ``emitter``, ``type`` and ``count`` like Node's warning object.
+    """
+
+    def __init__(self, message: str, emitter: Any = None, type: Any = None, count: int = 0) -> None:
+        super().__init__(message)
+        self.emitter = emitter
+        self.type = type
+        self.count = count
+
+
+def _check_listener(listener: Any) -> None:
+    if not callable(listener):
+        raise NodeTypeError(
+            'The "listener" argument must be of type function. ' + _received(listener),
+            "ERR_INVALID_ARG_TYPE")
+
+
+def _validate_max(n: Any, name: str) -> None:
+    """Node 20's ``validateNumber(n, name, 0)``."""
+    if isinstance(n, bool) or not isinstance(n, (int, float)):
+        raise NodeTypeError(
+            'The "%s" argument must be of type number. %s' % (name, _received(n)),
+            "ERR_INVALID_ARG_TYPE")
+    if n < 0 or (isinstance(n, float) and math.isnan(n)):
+        raise NodeRangeError(
+            'The value of "%s" is out of range. It must be >= 0. Received %s' % (name, _num(n)),
+            "ERR_OUT_OF_RANGE")
+
+
+def _matches(stored: Listener, listener: Listener) -> bool:
+    """Node's ``list[i] === listener || list[i].listener === listener``."""
+    if stored is listener or stored == listener:
+        return True
+    inner = getattr(stored, "listener", None) if type(stored) is _OnceWrapper else None
+    return inner is not None and (inner is listener or inner == listener)
+
+
+def _unwrap(stored: Listener) -> Listener:
+    return stored.listener if type(stored) is _OnceWrapper else stored
+
+
+class _OnceWrapper:
+    """What ``once`` registers: removes itself, then calls the listener once.
+
+    ``listener`` is the user's function (``listeners()`` unwraps it,
+    ``rawListeners()`` returns the wrapper), as in Node's ``_onceWrap``.
+    """
+
+    __slots__ = ("target", "type", "listener", "fired")
+
+    def __init__(self, target: "EventEmitter", type: Hashable, listener: Listener) -> None:
+        self.target = target
+        self.type = type
+        self.listener = listener
+        self.fired = False
+
+    def __call__(self, *args: Any) -> Any:
+        if not self.fired:
+            self.target.removeListener(self.type, self)
+            self.fired = True
+            return self.listener(*args)
+        return None
+
+    def __repr__(self) -> str:
+        return "<once wrapper of %r>" % (self.listener,)
+
+
+class EventEmitter(SnakeCaseAliases):  # snake_case aliases (tls._aliases)
+    """Node's ``EventEmitter``: named events, synchronous listeners.
+
+    Event names are any hashable value (usually ``str``).  All the adding and
+    removing methods return the emitter, for chaining.  Subclasses need not
+    call ``__init__`` (nothing is allocated until the first listener), but
+    may, to pass Node's ``captureRejections`` option.
+    """
+
+    #: Maximum listeners per event before the leak warning; 0 = unlimited.
+    defaultMaxListeners: Any = 10
+    #: Default for the ``captureRejections`` option of new emitters.
+    captureRejections: bool = False
+    #: Node's ``EventEmitter.errorMonitor``.
+    errorMonitor = errorMonitor
+    #: Node's ``EventEmitter.captureRejectionSymbol`` (a method name here).
+    captureRejectionSymbol = captureRejectionSymbol
+
+    # Lazily set per-instance state; the class-level None keeps idle
+    # emitters free of it.
+    _events: Optional[Dict[Hashable, Tuple[Listener, ...]]] = None
+    _maxListeners: Any = None
+    _warned: Optional[Set[Hashable]] = None
+    _captureRejections: Optional[bool] = None
+    #: Events whose listener additions a subclass wants to hear about: after
+    #: each one is added, ``_listener_added(event)`` runs (a stream starts
+    #: flowing with its first 'data' listener).  Cheaper than overriding _add.
+    _watched_events: "frozenset[Hashable]" = frozenset()
+
+    def _listener_added(self, event: Hashable) -> None:
+        """Hook for ``_watched_events``; see there."""
+
+    def __init__(self, options: Optional[Mapping[str, Any]] = None, *,
+                 captureRejections: Optional[bool] = None) -> None:
+        if options is not None and captureRejections is None:
+            captureRejections = options.get("captureRejections")
+        if captureRejections is not None:
+            if not isinstance(captureRejections, bool):
+                raise NodeTypeError(
+                    'The "options.captureRejections" property must be of type boolean. '
+                    + _received(captureRejections), "ERR_INVALID_ARG_TYPE")
+            self._captureRejections = captureRejections
+
+    # -- adding ---------------------------------------------------------------------------
+
+    def _add(self: _E, event: Hashable, listener: Listener, prepend: bool) -> _E:
+        if not callable(listener):
+            _check_listener(listener)
+        events = self._events
+        if events is None:
+            events = self._events = {}
+        elif "newListener" in events:
+            # Before adding, so a 'newListener' handler that adds a listener
+            # to the same event puts it first (Node's order).
+            self.emit("newListener", event, _unwrap(listener))
+            events = self._events
+            if events is None:  # removeAllListeners() inside the handler
+                events = self._events = {}
+        existing = events.get(event)
+        if existing is None:
+            events[event] = (listener,)
+            if event in type(self)._watched_events:
+                self._listener_added(event)
+            return self
+        existing = (listener,) + existing if prepend else existing + (listener,)
+        events[event] = existing
+        if event in type(self)._watched_events:
+            self._listener_added(event)
+        m = self._maxListeners
+        if m is None:
+            m = type(self).defaultMaxListeners
+        if m > 0 and len(existing) > m:
+            warned = self._warned
+            if warned is None:
+                warned = self._warned = set()
+            if event not in warned:
+                warned.add(event)
+                warnings.warn(MaxListenersExceededWarning(
+                    "Possible EventEmitter memory leak detected. %d %s listeners added to [%s]. "
+                    "MaxListeners is %s. Use emitter.setMaxListeners() to increase limit"
+                    % (len(existing), event, type(self).__name__, _num(m)),
+                    self, event, len(existing)), stacklevel=3)
+        return self
+
+    def on(self: _E, event: Hashable, listener: Listener) -> _E:
+        """Call ``listener(*args)`` on every ``emit(event, *args)``."""
+        return self._add(event, listener, False)
+
+    def addListener(self: _E, event: Hashable, listener: Listener) -> _E:
+        """Alias of :meth:`on`."""
+        return self._add(event, listener, False)
+
+    def prependListener(self: _E, event: Hashable, listener: Listener) -> _E:
+        """Like :meth:`on`, but the listener runs before those already added."""
+        return self._add(event, listener, True)
+
+    def once(self: _E, event: Hashable, listener: Listener) -> _E:
+        """Call ``listener`` on the next ``emit(event)`` only."""
+        _check_listener(listener)
+        return self._add(event, _OnceWrapper(self, event, listener), False)
+
+    def prependOnceListener(self: _E, event: Hashable, listener: Listener) -> _E:
+        """:meth:`once`, placed before the listeners already added."""
+        _check_listener(listener)
+        return self._add(event, _OnceWrapper(self, event, listener), True)
+
+    # -- removing -------------------------------------------------------------------------
+
+    def removeListener(self: _E, event: Hashable, listener: Listener) -> _E:
+        """Remove the most recently added instance of ``listener`` (or of a
+        ``once`` wrapper around it); emits ``'removeListener'`` afterwards."""
+        _check_listener(listener)
+        events = self._events
+        if events is None:
+            return self
+        existing = events.get(event)
+        if existing is None:
+            return self
+        if len(existing) == 1:
+            stored = existing[0]
+            if not _matches(stored, listener):
+                return self
+            del events[event]
+            if not events:
+                self._events = None  # an emitter with no listeners left holds no dict
+            self._unwarn(event)
+            if "removeListener" in events:
+                # Node emits the unwrapped function here ...
+                self.emit("removeListener", event, _unwrap(stored))
+            return self
+        for position in range(len(existing) - 1, -1, -1):
+            if _matches(existing[position], listener):
+                break
+        else:
+            return self
+        remaining = existing[:position] + existing[position + 1:]
+        events[event] = remaining
+        if len(remaining) == 1:
+            self._unwarn(event)
+        if "removeListener" in events:
+            # ... but the argument as given when more than one was registered.
+            self.emit("removeListener", event, listener)
+        return self
+
+    def off(self: _E, event: Hashable, listener: Listener) -> _E:
+        """Alias of :meth:`removeListener`."""
+        return self.removeListener(event, listener)
+
+    def _unwarn(self, event: Hashable) -> None:
+        # Node keeps the warned flag on the listener array, which disappears
+        # when the event is down to one listener: the warning can come again.
+        warned = self._warned
+        if warned is not None:
+            warned.discard(event)
+
+    def removeAllListeners(self: _E, event: Optional[Hashable] = None) -> _E:
+        """Remove all listeners of ``event``, or of every event when None.
+
+        With ``'removeListener'`` listeners present, each removal is reported,
+        last-added first, and the ``'removeListener'`` listeners go last.
+        """
+        events = self._events
+        if events is None:
+            return self
+        if "removeListener" not in events:
+            if event is None:
+                self._events = None
+                self._warned = None
+            elif event in events:
+                del events[event]
+                if not events:
+                    self._events = None
+                self._unwarn(event)
+            return self
+        if event is None:
+            for key in list(events):
+                if key != "removeListener":
+                    self.removeAllListeners(key)
+            self.removeAllListeners("removeListener")
+            self._events = None
+            self._warned = None
+            return self
+        existing = events.get(event)
+        if existing is not None:
+            for stored in reversed(existing):
+                self.removeListener(event, stored)
+        return self
+
+    # -- emitting -------------------------------------------------------------------------
+
+    def emit(self, event: Hashable, *args: Any) -> bool:
+        """Call the listeners of ``event`` synchronously, in order.
+
+        Returns whether there were listeners.  ``'error'`` with no listener
+        raises the error (wrapped in ERR_UNHANDLED_ERROR when it is not an
+        exception), which is how Node turns an unhandled error event into an
+        uncaught exception.
+        """
+        events = self._events
+        if event == "error" and isinstance(event, str):
+            if events is not None and errorMonitor in events:
+                self.emit(errorMonitor, *args)
+                events = self._events
+            if events is None or "error" not in events:
+                raise _unhandled(args)
+        if events is None:
+            return False
+        handlers = events.get(event)
+        if handlers is None:
+            return False
+        if len(handlers) == 1:
+            result = handlers[0](*args)
+            # Fast path: a listener returning nothing, or a bool (the usual
+            # ``lambda d: sock.write(d)``), cannot have started a coroutine.
+            if result is not None and result is not True and result is not False:
+                self._handle_result(result, event, args)
+            return True
+        for handler in handlers:
+            result = handler(*args)
+            if result is not None and result is not True and result is not False:
+                self._handle_result(result, event, args)
+        return True
+
+    def _handle_result(self, result: Any, event: Hashable, args: Tuple[Any, ...]) -> None:
+        """Run an async listener's coroutine, as Node runs its promise."""
+        if type(result) in _PLAIN_RESULT_TYPES or not _iscoroutine(result):
+            return
+        from . import runtime as _runtime
+
+        capture = self._captureRejections
+        if capture is None:
+            capture = type(self).captureRejections
+        on_error: Optional[Callable[[BaseException], None]] = None
+        if capture:
+            on_error = functools.partial(self._capture_rejection, event=event, args=args)
+        _runtime.spawn(result, on_error)
+
+    def _capture_rejection(self, exc: BaseException, event: Hashable, args: Tuple[Any, ...]) -> None:
+        handler = getattr(self, captureRejectionSymbol, None)
+        if handler is not None:
+            handler(exc, event, *args)
+            return
+        previous = self._captureRejections
+        self._captureRejections = False  # an async 'error' listener's failure is not re-captured
+        try:
+            self.emit("error", exc)
+        finally:
+            if previous is None:
+                del self._captureRejections
+            else:
+                self._captureRejections = previous
+
+    # -- introspection ------------------------------------------------------------------
+
+    def listenerCount(self, event: Hashable, listener: Optional[Listener] = None) -> int:
+        """Number of listeners of ``event`` (only those that are ``listener``,
+        or ``once`` wrappers of it, when given)."""
+        events = self._events
+        existing = events.get(event) if events is not None else None
+        if existing is None:
+            return 0
+        if listener is None:
+            return len(existing)
+        return sum(1 for stored in existing if _matches(stored, listener))
+
+    def listeners(self, event: Hashable) -> List[Listener]:
+        """A copy of the listeners of ``event``, ``once`` wrappers unwrapped."""
+        events = self._events
+        existing = events.get(event) if events is not None else None
+        return [_unwrap(stored) for stored in existing] if existing else []
+
+    def rawListeners(self, event: Hashable) -> List[Listener]:
+        """A copy of the listeners of ``event`` as stored (``once`` wrappers
+        included: calling one fires it and removes it)."""
+        events = self._events
+        existing = events.get(event) if events is not None else None
+        return list(existing) if existing else []
+
+    def eventNames(self) -> List[Hashable]:
+        """The events that have listeners, in the order they first got one."""
+        events = self._events
+        return list(events) if events else []
+
+    def setMaxListeners(self: _E, n: Any) -> _E:
+        """Set the per-event listener count above which a leak warning is
+        issued (0 or ``math.inf``: never)."""
+        _validate_max(n, "setMaxListeners")
+        self._maxListeners = n
+        return self
+
+    def getMaxListeners(self) -> Any:
+        """The value from :meth:`setMaxListeners`, else ``defaultMaxListeners``."""
+        m = self._maxListeners
+        return type(self).defaultMaxListeners if m is None else m
+
+
+# Types of listener results known not to be coroutines (what a listener
+# returns is often ``self`` of a chained call, e.g. ``sock.end()``): they skip
+# asyncio.iscoroutine's ABC check on later emits.  Bounded; asyncio itself is
+# imported only when a listener returns something else.
+_PLAIN_RESULT_TYPES: Set[type] = {int, float, str, bytes, tuple, list, dict}
+_PLAIN_RESULT_TYPES_MAX = 256
+
+
+def _iscoroutine(result: Any) -> bool:
+    import asyncio
+
+    if asyncio.iscoroutine(result):
+        return True
+    if len(_PLAIN_RESULT_TYPES) < _PLAIN_RESULT_TYPES_MAX:
+        _PLAIN_RESULT_TYPES.add(type(result))
+    return False
+
+
+def _unhandled(args: Tuple[Any, ...]) -> BaseException:
+    if args:
+        er = args[0]
+        if isinstance(er, BaseException):
+            return er
+        shown = repr(er)
+    else:
+        er = None
+        shown = "undefined"
+    return NodeError("Unhandled error. (%s)" % shown, "ERR_UNHANDLED_ERROR", context=er)
+
+
+# -- module-level helpers (Node's `events` module functions) -----------------------------
+
+async def once(emitter: EventEmitter, name: Hashable) -> List[Any]:
+    """Wait for ``name`` to be emitted; returns its arguments as a list.
+
+    Raises the error if ``'error'`` is emitted first (unless waiting for
+    ``'error'`` itself), as Node's ``events.once`` rejects.  Cancelling the
+    wait removes the listeners.
+    """
+    import asyncio
+
+    loop = asyncio.get_running_loop()
+    future: "asyncio.Future[List[Any]]" = loop.create_future()
+
+    def on_error(err: Any) -> None:
+        emitter.removeListener(name, resolver)
+        if not future.done():
+            future.set_exception(err if isinstance(err, BaseException) else _unhandled((err,)))
+
+    def resolver(*args: Any) -> None:
+        if name != "error":
+            emitter.removeListener("error", on_error)
+        if not future.done():
+            future.set_result(list(args))
+
+    emitter.once(name, resolver)
+    if name != "error":
+        emitter.once("error", on_error)
+    try:
+        return await future
+    finally:
+        if not future.done() or future.cancelled():
+            emitter.removeListener(name, resolver)
+            emitter.removeListener("error", on_error)
+
+
+def getEventListeners(emitter: EventEmitter, name: Hashable) -> List[Listener]:
+    """Node's ``events.getEventListeners``: ``emitter.listeners(name)``."""
+    return emitter.listeners(name)
+
+
+def listenerCount(emitter: EventEmitter, name: Hashable) -> int:
+    """Node's deprecated ``EventEmitter.listenerCount(emitter, name)``."""
+    return emitter.listenerCount(name)
+
+
+def getMaxListeners(emitter: EventEmitter) -> Any:
+    """Node's ``events.getMaxListeners``."""
+    return emitter.getMaxListeners()
+
+
+def setMaxListeners(n: Any = 10, *emitters: EventEmitter) -> None:
+    """Node's ``events.setMaxListeners``: for the given emitters, or the
+    default for all emitters when none is given."""
+    _validate_max(n, "n")
+    if not emitters:
+        EventEmitter.defaultMaxListeners = n
+    for emitter in emitters:
+        emitter.setMaxListeners(n)
+
+
+if TYPE_CHECKING:
+    # the snake_case aliases __getattr__ resolves, for type checkers (to which a misspelt name is an error)
+    capture_rejection_symbol = captureRejectionSymbol
+    error_monitor = errorMonitor
+    get_event_listeners = getEventListeners
+    get_max_listeners = getMaxListeners
+    listener_count = listenerCount
+    set_max_listeners = setMaxListeners
+    # so that tls.events (this very module) shows them to type checkers too
+    __all__ += [
+        "capture_rejection_symbol", "error_monitor", "get_event_listeners", "get_max_listeners", "listener_count",
+        "set_max_listeners",
+    ]
+else:
+    __getattr__ = _module_getattr(__name__)  # events.get_event_listeners is events.getEventListeners

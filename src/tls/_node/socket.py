@@ -1,0 +1,892 @@
+"""Node's ``net.Socket`` on asyncio, and ``net.connect`` (the module: net.py; the server: net_server.py).
+
+A ``Socket`` is a Node duplex stream over an asyncio transport.  The asyncio
+protocol object is a thin forwarder (``_SocketProtocol``) whose ``owner`` is
+the Socket; ``tls.TLSSocket`` subclasses Socket and overrides the raw hooks
+(``_on_raw_data``, ``_on_raw_eof``, ``_write_chunk``, ``_shutdown_write``,
+``_on_connect``, ``_on_connection_lost``, ``_on_destroy``) to put its engine
+between the transport and the stream.  Taking over a connected Socket (what
+``new TLSSocket(socket)`` and the TLS server do) is just re-pointing the
+protocol's ``owner`` (``_take_transport_from``).
+
+The stream rules kept from Node 20 (flowing, backpressure, 'end'/'finish'/'close'
+order, error-first callbacks) are stated and implemented in ``_stream.py``.
+
+Connecting: a host name is resolved first ('lookup' event, Node's
+ENOTFOUND/EAI_AGAIN errors), then the addresses are tried in order.  'connect'
+and 'ready' are emitted from the transport's ``connection_made``, so no
+'data' can come before them.  A server accepts on its own non-blocking
+listening socket (``loop.add_reader``), so ``listen`` and ``close`` take
+effect at once, like Node's synchronous bind/close.
+"""
+from __future__ import annotations
+
+import asyncio
+import socket as _socket
+import struct
+import threading
+from typing import TYPE_CHECKING, Any, Callable, Deque, Dict, List, Optional, Sequence, Tuple, TypeVar
+
+from . import runtime as _runtime
+from .._base.errors import NodeError, NodeRangeError, NodeTypeError
+from .events import EventEmitter
+from .._base.validators import received as _received
+
+__all__ = ["Socket", "Stream", "connect", "createConnection", "isIP", "isIPv4", "isIPv6"]
+
+if TYPE_CHECKING:
+    from .net_server import Server
+
+_SocketT = TypeVar("_SocketT", bound="Socket")
+
+HIGH_WATER_MARK = 16 * 1024
+_READ_SIZE = 256 * 1024
+
+
+# (imported after the functions above; `X as X`: re-exported for tls._wrap and tls._legacy)
+from .._base.encoding import _decoder as _decoder, to_bytes as to_bytes  # noqa: E402
+from .stream import StreamMixin  # noqa: E402
+from .aio import AsyncSocketMixin  # noqa: E402  (read / async for / drain / endAsync / async with: tls._aio)
+from .._base.nodeargs import _call_cb as _call_cb  # noqa: E402
+from .._base.options import NET_CONNECT, NET_SOCKET, SOCKET_CONNECT, OptionTable, take_options  # noqa: E402
+from .._base.errors import _lookup_error, errno_error  # noqa: E402
+from .._base.addresses import isIP, isIPv4, isIPv6  # noqa: E402  (net's own functions)
+
+
+_thread_buffers = threading.local()
+
+
+def _read_buffer() -> memoryview:
+    view = getattr(_thread_buffers, "view", None)
+    if view is None:
+        view = _thread_buffers.view = memoryview(bytearray(_READ_SIZE))
+    return view
+
+
+class _SocketProtocol(asyncio.BufferedProtocol):
+    """Forwards transport events to ``owner``; reads land in a shared buffer.
+
+    asyncio calls ``buffer_updated`` right after ``recv_into`` with no other
+    code in between, so every connection of a thread (of its event loop) can
+    share a single read buffer.
+    """
+
+    __slots__ = ("owner", "_view")
+
+    def __init__(self, owner: "Socket") -> None:
+        self.owner = owner
+        self._view = _read_buffer()
+
+    def connection_made(self, transport: Any) -> None:
+        self.owner._on_transport(transport)
+
+    def get_buffer(self, sizehint: int) -> memoryview:
+        return self._view
+
+    def buffer_updated(self, nbytes: int) -> None:
+        # Socket._on_raw_read, inlined: this runs once per network read.
+        owner = self.owner
+        owner.bytesRead += nbytes
+        if owner._timeout_ms:
+            owner._touch()
+        owner._on_raw_data(self._view[:nbytes])
+
+    def eof_received(self) -> bool:
+        self.owner._on_raw_eof()
+        return True  # keep the transport for half-open; the Socket closes it
+
+    def connection_lost(self, exc: Optional[BaseException]) -> None:
+        self.owner._on_connection_lost(exc)
+
+    def pause_writing(self) -> None:
+        self.owner._write_paused = True
+
+    def resume_writing(self) -> None:
+        # asyncio calls this from inside its _write_ready and goes on using
+        # the transport afterwards: a 'drain' listener that closed the socket
+        # right here would have asyncio finish the connection twice (a crash
+        # in its callback).  Node's afterWrite also runs on a later tick.
+        owner = self.owner
+        owner._write_paused = False
+        owner._loop.call_soon(self._drained)
+
+    def _drained(self) -> None:
+        owner = self.owner
+        if not owner._write_paused:  # not paused again in the meantime
+            owner._on_write_drained()
+
+
+def _destroyed_error(what: str) -> NodeError:
+    return NodeError("Cannot call %s after a stream was destroyed" % what, "ERR_STREAM_DESTROYED")
+
+
+class Socket(StreamMixin, EventEmitter, AsyncSocketMixin):
+    """Node's net.Socket: a duplex stream over a TCP or Unix-domain connection."""
+
+    writableHighWaterMark = HIGH_WATER_MARK
+    readableHighWaterMark = HIGH_WATER_MARK
+
+    # Per-connection state starts as these class-level defaults (all
+    # immutable) and becomes an instance attribute only when it changes: a
+    # new socket costs a few stores, and an idle one carries only the state it
+    # has used.  The exception is what the per-read / per-write path reads
+    # (set in __init__ as well): CPython 3.11 cannot specialize
+    # reading a class attribute through an instance, which costs about three
+    # times an instance attribute read.
+    allowHalfOpen = False
+    _transport: Any = None
+    _protocol: Optional[_SocketProtocol] = None
+    _connect_task: Any = None
+    _connect_sock: Any = None       # the socket of a direct connect in progress (_connect_direct)
+    _was_connected = False          # a transport was ever attached
+    _detached = False               # its transport was handed to another Socket (a TLSSocket)
+    connecting = False
+    destroyed = False
+    bytesRead = 0
+    _bytes_written = 0
+    _bytes_dispatched = 0
+    # writable side
+    _ready = False                  # transport (or TLS session) ready for writes
+    _queue: Optional[Deque[Tuple[bytes, Any]]] = None   # writes before ready
+    _queued_bytes = 0
+    _write_paused = False           # the transport holds >= writableHighWaterMark
+    _drain_cbs: Optional[List[Any]] = None
+    _end_cbs: Optional[List[Any]] = None
+    _need_drain = False
+    _ending = False                 # end() called
+    _write_shut = False             # our side shut down (FIN / close_notify sent)
+    _finished = False
+    # readable side
+    _flowing: Optional[bool] = None
+    _rbuf: Optional[Deque[bytes]] = None
+    _rbuf_size = 0
+    _reading_paused = False         # we paused the transport's reading
+    _eof = False                    # peer ended
+    _ended_emitted = False
+    _decoder: Any = None
+    # misc
+    _timeout_ms: Optional[float] = None
+    _timer: Any = None
+    _last_active = 0.0
+    _had_error = False
+    _close_emitted = False
+    _close_before_connect: Any = None
+    _tcp_ready = False
+    _destroy_error: Optional[BaseException] = None
+    _refed = True
+    _server: Optional["Server"] = None  # the net.Server that accepted it (net_server.py)
+    _peer: Any = None
+    _sockname: Any = None
+    _family: Optional[int] = None
+    _no_delay: Optional[bool] = None
+    _keep_alive: Optional[Tuple[bool, float]] = None
+
+    def __init__(self, options: Optional[Dict[str, Any]] = None, **kwargs: Any) -> None:
+        super().__init__()
+        opts = take_options(options, kwargs, NET_SOCKET, "Socket")
+        # read on every write: an instance attribute (see above)
+        self.writableHighWaterMark = self.writableHighWaterMark
+        if opts:
+            if opts.get("allowHalfOpen"):
+                self.allowHalfOpen = True
+            hwm = opts.get("highWaterMark")
+            if hwm is not None:
+                hwm = _high_water_mark(hwm, "highWaterMark")
+            for name in ("writableHighWaterMark", "readableHighWaterMark"):
+                value = opts.get(name, hwm)
+                if value is not None:
+                    setattr(self, name, _high_water_mark(value, name))
+        self._loop = _runtime.get_loop()
+        # the state the data path reads, as instance attributes (see above)
+        self.destroyed = False
+        self.bytesRead = 0
+        self._bytes_written = 0
+        self._bytes_dispatched = 0
+        self._transport = None
+        self._ready = False
+        self._queued_bytes = 0
+        self._write_paused = False
+        self._need_drain = False
+        self._ending = False
+        self._flowing = None
+        self._rbuf = None
+        self._decoder = None
+        self._timeout_ms = None
+
+    # -- attaching a transport -------------------------------------------
+    def _on_transport(self, transport: Any) -> None:
+        """``connection_made``: an accepted or a freshly connected transport."""
+        if self.destroyed:
+            transport.abort()
+            return
+        self._attach_transport(transport)
+        if self._server is not None:
+            self._server._accepted(self)
+            return
+        self.connecting = False
+        self._on_connect()
+
+    def _attach_transport(self, transport: Any, addresses_known: bool = False) -> None:
+        self._transport = transport
+        self._was_connected = True
+        if not addresses_known:
+            self._read_addresses(transport)
+        transport.set_write_buffer_limits(high=max(self.writableHighWaterMark - 1, 0), low=0)
+        if self._reading_paused:
+            transport.pause_reading()
+        if self._no_delay is not None:
+            self.setNoDelay(self._no_delay)
+        if self._keep_alive is not None:
+            self.setKeepAlive(*self._keep_alive)
+        if self._refed:
+            _runtime.ref_handle(self, self._loop)
+
+    def _read_addresses(self, transport: Any) -> None:
+        """Family, peer and local address of a socket transport.
+
+        asyncio's socket transports already asked the kernel (``peername`` /
+        ``sockname`` extras), so no system call is made here.  Like a failed
+        ``getpeername()``, a missing peer name leaves both addresses unset.
+        """
+        sock = transport.get_extra_info("socket")
+        if sock is None:
+            return
+        sockname = transport.get_extra_info("sockname")
+        if type(sockname) is tuple and len(sockname) in (2, 4):
+            self._family = _socket.AF_INET6 if len(sockname) == 4 else _socket.AF_INET
+        else:
+            self._family = sock.family
+        peer = transport.get_extra_info("peername")
+        if peer is None:
+            try:
+                peer = sock.getpeername()
+                sockname = sock.getsockname()
+            except OSError:
+                return
+        elif sockname is None:
+            try:
+                sockname = sock.getsockname()
+            except OSError:
+                return
+        self._peer = peer
+        self._sockname = sockname
+
+    def _take_transport_from(self, other: "Socket") -> None:
+        """Adopt ``other``'s live connection (Node's handle transfer)."""
+        transport, protocol = other._transport, other._protocol
+        other._transport = other._protocol = None
+        other._detached = True
+        other._clear_timer()
+        _runtime.handle_closed(other)
+        self._protocol = protocol
+        assert protocol is not None, "a connected socket has its protocol"
+        protocol.owner = self
+        self._peer, self._sockname, self._family = other._peer, other._sockname, other._family
+        self._write_paused = other._write_paused
+        self._server = other._server
+        if other._server is not None:
+            other._server._swap_connection(other, self)
+        if other._reading_paused:
+            # other stopped reading for its own buffer; we start with none
+            transport.resume_reading()
+        self._attach_transport(transport, addresses_known=other._was_connected)
+
+    # -- connection ------------------------------------------------------
+    def connect(self: _SocketT, *args: Any, **kwargs: Any) -> _SocketT:
+        """connect(options[, cb]) | connect(port[, host][, cb]) | connect(path[, cb])."""
+        options, cb = _normalize_connect_args(args, kwargs, SOCKET_CONNECT, "connect")
+        path = options.get("path")
+        if path is None:
+            if options.get("port") is None:
+                raise NodeTypeError('The "options" or "port" or "path" argument must be specified',
+                                    "ERR_MISSING_ARGS")
+            options["port"] = _validate_port(options["port"])
+            host = options.get("host")
+            if host is not None and not isinstance(host, str):
+                raise NodeTypeError('The "options.host" property must be of type string. Received %r'
+                                    % (host,), "ERR_INVALID_ARG_TYPE")
+        elif not isinstance(path, str):
+            raise NodeTypeError('The "options.path" property must be of type string. Received %r' % (path,),
+                                "ERR_INVALID_ARG_TYPE")
+        if self.destroyed:
+            raise NodeError("Cannot connect a destroyed socket", "ERR_SOCKET_CLOSED")
+        _hints(options.get("hints"))
+        auto_select = options.get("autoSelectFamily")
+        if auto_select is not None and not isinstance(auto_select, bool):
+            raise NodeTypeError('The "options.autoSelectFamily" property must be of type boolean. %s'
+                                % _received(auto_select), "ERR_INVALID_ARG_TYPE")
+        if cb is not None:
+            self.once("connect", cb)
+        if options.get("noDelay"):
+            self._no_delay = True
+        if options.get("keepAlive"):
+            self._keep_alive = (True, options.get("keepAliveInitialDelay") or 0)
+        self.connecting = True
+        if self._refed:
+            _runtime.ref_handle(self)
+        if options.get("timeout"):
+            self.setTimeout(options["timeout"])
+        if not self._connect_direct(options):
+            self._connect_task = self._loop.create_task(self._connect(options))
+        return self
+
+    def _connect_direct(self, options: Dict[str, Any]) -> bool:
+        """Connect to a numeric address without a task (as libuv does).
+
+        Only on asyncio's selector loop, and only for an IP address with no
+        local address to bind: a non-blocking connect(), a writer callback
+        for its completion, then the same transport create_connection makes.
+        Everything else (names to resolve, Unix paths, uvloop) goes through
+        ``_connect``.  Returns whether it took the connection.
+        """
+        if options.get("path") is not None or options.get("localAddress") or options.get("localPort"):
+            return False
+        host = options.get("host") or "localhost"
+        kind = isIP(host)
+        if not kind or "%" in host:
+            return False
+        loop = self._loop
+        make = _transport_maker(loop)
+        if make is False:
+            return False
+        port = options["port"]
+        self._protocol = _SocketProtocol(self)
+        try:
+            sock = _socket.socket(_socket.AF_INET6 if kind == 6 else _socket.AF_INET, _socket.SOCK_STREAM)
+        except OSError as exc:
+            loop.call_soon(self._connect_failed, errno_error(exc, "connect", address=host, port=port))
+            return True
+        try:
+            sock.setblocking(False)
+            sock.connect((host, port))
+        except (BlockingIOError, InterruptedError):
+            self._connect_sock = sock
+            loop.add_writer(sock.fileno(), self._on_connect_writable, sock, make, host, port)
+            return True
+        except OSError as exc:
+            sock.close()
+            loop.call_soon(self._connect_failed, errno_error(exc, "connect", address=host, port=port))
+            return True
+        # connected at once: finish on the next iteration, as asyncio would
+        self._connect_sock = sock
+        loop.call_soon(self._on_connect_writable, sock, make, host, port, False)
+        return True
+
+    def _on_connect_writable(self, sock: Any, make: Any, host: str, port: int, registered: bool = True) -> None:
+        if registered:
+            try:
+                self._loop.remove_writer(sock.fileno())
+            except (ValueError, OSError):
+                pass
+        if self._connect_sock is not sock:
+            return  # destroyed meanwhile (destroy() closed it)
+        self._connect_sock = None
+        if self.destroyed:
+            sock.close()
+            return
+        err = sock.getsockopt(_socket.SOL_SOCKET, _socket.SO_ERROR)
+        try:
+            if err:
+                raise OSError(err, "Connect call failed %r" % ((host, port),))
+            make(sock, self._protocol)   # connection_made follows on the next iteration
+        except OSError as exc:
+            sock.close()
+            self._connect_failed(errno_error(exc, "connect", address=host, port=port))
+
+    def _connect_failed(self, error: BaseException) -> None:
+        if self.destroyed:
+            return
+        self.connecting = False
+        self.destroy(error)
+
+    async def _connect(self, options: Dict[str, Any]) -> None:
+        path = options.get("path")
+        self._protocol = _SocketProtocol(self)
+        factory = lambda: self._protocol  # noqa: E731
+        if path is not None:
+            try:
+                await self._loop.create_unix_connection(factory, path)
+            except (OSError, ValueError) as exc:
+                self.connecting = False
+                self.destroy(errno_error(exc, "connect", address=path))
+            return
+        host = options.get("host") or "localhost"
+        port = options["port"]
+        family = {4: _socket.AF_INET, 6: _socket.AF_INET6}.get(options.get("family") or 0, 0)
+        kind = isIP(host)
+        if kind:
+            addresses = [(_socket.AF_INET6 if kind == 6 else _socket.AF_INET, host)]
+        else:
+            try:
+                infos = await self._loop.getaddrinfo(host, port, family=family, type=_socket.SOCK_STREAM,
+                                                     flags=_hints(options.get("hints")))
+            except (_socket.gaierror, UnicodeError) as exc:
+                err = _lookup_error(exc, host)
+                if not self.destroyed:
+                    self.emit("lookup", err, None, None, host)
+                    self.connecting = False
+                    self.destroy(err)
+                return
+            addresses = []
+            for info in infos:
+                if (info[0], info[4][0]) not in addresses:
+                    addresses.append((info[0], info[4][0]))
+            if self.destroyed:
+                return
+            for af, address in addresses[:1]:
+                self.emit("lookup", None, address, 6 if af == _socket.AF_INET6 else 4, host)
+                if self.destroyed:
+                    return
+        local = None
+        if options.get("localAddress") or options.get("localPort"):
+            local = (options.get("localAddress") or ("::" if addresses[0][0] == _socket.AF_INET6 else "0.0.0.0"),
+                     int(options.get("localPort") or 0))
+        first_error: Optional[BaseException] = None
+        if options.get("autoSelectFamily") is False:
+            addresses = addresses[:1]   # Node: only the first address the lookup gave
+        for af, address in addresses:
+            try:
+                await self._loop.create_connection(factory, address, port, family=af, local_addr=local)
+                return
+            except OSError as exc:
+                if first_error is None:
+                    first_error = errno_error(exc, "connect", address=address, port=port)
+            except (ValueError, TypeError) as exc:
+                if first_error is None:
+                    first_error = exc
+            if self.destroyed:
+                return
+        self.connecting = False
+        if first_error is not None:
+            self.destroy(first_error)
+
+    def _adopt_connected(self, sock: _socket.socket) -> "Socket":
+        """Use a stream socket the caller connected (asyncio's ``sock=``); it is ours from now on."""
+        if sock.type != _socket.SOCK_STREAM:
+            raise NodeTypeError("The socket must be a connected stream socket. Received %r" % (sock,),
+                                "ERR_INVALID_ARG_TYPE")
+        self.connecting = True
+        if self._refed:
+            _runtime.ref_handle(self)
+        protocol = self._protocol = _SocketProtocol(self)
+        self._connect_task = self._loop.create_task(self._connect_adopted(sock, protocol))
+        return self
+
+    async def _connect_adopted(self, sock: _socket.socket, protocol: "_SocketProtocol") -> None:
+        try:
+            await self._loop.create_connection(lambda: protocol, sock=sock)
+        except (OSError, ValueError) as exc:
+            self.connecting = False
+            self.destroy(errno_error(exc, "connect"))
+
+    def _on_connect(self) -> None:
+        """Hook: TCP is up: 'connect' (queued writes are flushed by the listener
+        the first of them added), 'ready'.  TLSSocket starts its handshake instead."""
+        self._tcp_ready = True
+        self.emit("connect")
+        self.emit("ready")
+        if not self._ready and not self.destroyed:
+            self._set_ready()
+
+    def _flush_on_connect(self, *_: Any) -> None:
+        if self._tcp_ready and not self._ready and not self.destroyed:
+            self._set_ready()
+
+    # -- errors and closing ----------------------------------------------
+    def _on_connection_lost(self, exc: Optional[BaseException]) -> None:
+        """Hook: the transport is gone (error, or closed under us)."""
+        self._transport = None
+        if self.destroyed:
+            return
+        if exc is not None:
+            self.destroy(errno_error(exc, "read"))
+            return
+        # Closed without an error and without us asking: nothing more can be
+        # written; close once 'end' is out.
+        if not self._eof:
+            self._on_raw_eof()
+        if self.destroyed:
+            return
+        self._write_shut = True
+        self._finished = True
+        self._maybe_close()
+
+    def destroy(self: _SocketT, error: Optional[BaseException] = None) -> _SocketT:
+        """Close now; 'error' (if given) then 'close'(hadError) on later iterations."""
+        if self.destroyed:
+            return self
+        self.destroyed = True
+        self.connecting = False
+        self._clear_timer()
+        task, self._connect_task = self._connect_task, None
+        if task is not None and not task.done():
+            task.cancel()
+        sock, self._connect_sock = self._connect_sock, None
+        if sock is not None:   # a direct connect still in progress
+            try:
+                self._loop.remove_writer(sock.fileno())
+            except (ValueError, OSError):
+                pass
+            sock.close()
+        transport = self._transport
+        if transport is not None:
+            if error is not None:
+                transport.abort()
+            else:
+                transport.close()
+        if error is not None:
+            self._had_error = True
+            self._destroy_error = error
+        self._on_destroy()
+        self._loop.call_soon(self._emit_destroyed, error)
+        return self
+
+    def _on_destroy(self) -> None:
+        """Hook: release per-connection state (the TLS engine)."""
+
+    def _emit_destroyed(self, error: Optional[BaseException]) -> None:
+        # Node: pending callbacks and 'error' on the next tick, 'close' once
+        # the handle is closed (a loop iteration later); the server counts
+        # the connection gone before that (its 'close' can come first).
+        try:
+            self._fail_pending_callbacks(error)
+            if error is not None:
+                self.emit("error", error)
+        finally:
+            if self._server is not None:
+                self._server._connection_closed(self)
+            self._loop.call_soon(self._emit_close, error is not None)
+
+    def _emit_close(self, had_error: bool) -> None:
+        if not self._detached:  # a detached socket's handle went with its transport
+            _runtime.handle_closed(self)
+        self._close_emitted = True
+        self.emit("close", had_error)
+
+    def _on_close_before_connection(self, *_: Any) -> None:
+        self._close_before_connect = None
+        if self._was_connected:   # e.g. a TLS socket whose handshake never finished
+            err: BaseException = self._destroy_error or _destroyed_error("write")
+        else:
+            err = NodeError("Socket closed before the connection was established",
+                            "ERR_SOCKET_CLOSED_BEFORE_CONNECTION")
+        queue, self._queue = self._queue, None
+        end_cbs, self._end_cbs = self._end_cbs, None
+        first = True
+        for _chunk, cb in queue or ():
+            if cb is not None:
+                _call_cb(cb, err if first else (self._destroy_error or err))
+            first = False
+        for cb in end_cbs or ():
+            _call_cb(cb, self._destroy_error or err)
+
+    def _fail_pending_callbacks(self, error: Optional[BaseException]) -> None:
+        if self._close_before_connect is not None:
+            return  # the 'close' listener does it
+        queue, self._queue = self._queue, None
+        drain_cbs, self._drain_cbs = self._drain_cbs, None
+        end_cbs, self._end_cbs = self._end_cbs, None
+        if not (queue or drain_cbs or end_cbs):
+            return
+        if error is None:
+            if not self._was_connected:
+                error = NodeError("Socket closed before the connection was established",
+                                  "ERR_SOCKET_CLOSED_BEFORE_CONNECTION")
+        write_err = error or _destroyed_error("write")
+        for _, cb in queue or ():
+            if cb is not None:
+                _call_cb(cb, write_err)
+        for cb in drain_cbs or ():
+            _call_cb(cb, write_err)
+        for cb in end_cbs or ():
+            _call_cb(cb, error or _destroyed_error("end"))
+
+    def destroySoon(self) -> None:
+        if self.writable:
+            self.end()
+        if self._finished:
+            self.destroy()
+        else:
+            self.once("finish", lambda *a: self.destroy())
+
+    def resetAndDestroy(self: _SocketT) -> _SocketT:
+        """Close with a TCP RST (SO_LINGER 0), discarding what is not sent yet."""
+        transport = self._transport
+        sock = transport.get_extra_info("socket") if transport is not None else None
+        if sock is not None and sock.family in (_socket.AF_INET, _socket.AF_INET6):
+            try:
+                sock.setsockopt(_socket.SOL_SOCKET, _socket.SO_LINGER, struct.pack("ii", 1, 0))
+            except OSError:
+                pass
+            if not self.destroyed:
+                self._transport = None
+                transport.abort()
+        elif transport is None and self.connecting:
+            self.once("connect", lambda *a: self.resetAndDestroy())
+            return self
+        return self.destroy()
+
+    # -- timeouts --------------------------------------------------------
+    def setTimeout(self: _SocketT, timeout: float, callback: Optional[Callable[..., Any]] = None) -> _SocketT:
+        """Emit 'timeout' after ``timeout`` ms without reads or writes (0 disables)."""
+        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
+            raise NodeTypeError('The "msecs" argument must be of type number. Received %r' % (timeout,),
+                                "ERR_INVALID_ARG_TYPE")
+        if timeout < 0 or timeout != timeout:
+            raise NodeRangeError('The value of "msecs" is out of range. It must be a non-negative finite '
+                                 'number. Received %r' % (timeout,), "ERR_OUT_OF_RANGE")
+        self._timeout_ms = timeout
+        if callback is not None:
+            if not callable(callback):
+                raise NodeTypeError('The "callback" argument must be of type function. Received %r'
+                                    % (callback,), "ERR_INVALID_ARG_TYPE")
+            if timeout:
+                self.once("timeout", callback)
+            else:
+                self.removeListener("timeout", callback)
+        self._clear_timer()
+        if timeout and not self.destroyed:
+            self._touch()
+        return self
+
+    @property
+    def timeout(self) -> Optional[float]:
+        return self._timeout_ms
+
+    def _touch(self) -> None:
+        """Activity: restart the idle countdown (armed lazily)."""
+        if self._timeout_ms:
+            self._last_active = self._loop.time()
+            if self._timer is None and not self.destroyed:
+                self._timer = self._loop.call_later(self._timeout_ms / 1000.0, self._on_timer)
+
+    def _clear_timer(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def _on_timer(self) -> None:
+        self._timer = None
+        if self.destroyed or not self._timeout_ms:
+            return
+        remaining = self._last_active + self._timeout_ms / 1000.0 - self._loop.time()
+        if remaining > 0.001:
+            self._timer = self._loop.call_later(remaining, self._on_timer)
+            return
+        # Once per idle period, as Node: the next activity arms it again.
+        self.emit("timeout")
+
+    # -- socket options and refs -------------------------------------------
+    def _raw_socket(self) -> Any:
+        transport = self._transport
+        return transport.get_extra_info("socket") if transport is not None else None
+
+    def setNoDelay(self: _SocketT, noDelay: bool = True) -> _SocketT:
+        """TCP_NODELAY on (default) or off; remembered until connected."""
+        self._no_delay = bool(noDelay)
+        sock = self._raw_socket()
+        # (the family we know already: socket.family builds an enum each time)
+        if sock is not None and (self._family if self._family is not None else sock.family) \
+                in (_socket.AF_INET, _socket.AF_INET6):
+            try:
+                sock.setsockopt(_socket.IPPROTO_TCP, _socket.TCP_NODELAY, 1 if noDelay else 0)
+            except OSError:
+                pass
+        return self
+
+    def setKeepAlive(self: _SocketT, enable: bool = False, initialDelay: float = 0) -> _SocketT:
+        """SO_KEEPALIVE, with TCP_KEEPIDLE = initialDelay (ms, rounded to s) when given."""
+        self._keep_alive = (bool(enable), initialDelay or 0)
+        sock = self._raw_socket()
+        if sock is not None and sock.family in (_socket.AF_INET, _socket.AF_INET6):
+            try:
+                sock.setsockopt(_socket.SOL_SOCKET, _socket.SO_KEEPALIVE, 1 if enable else 0)
+                if enable and initialDelay and hasattr(_socket, "TCP_KEEPIDLE"):
+                    sock.setsockopt(_socket.IPPROTO_TCP, _socket.TCP_KEEPIDLE,
+                                    max(1, int(initialDelay // 1000)))
+            except OSError:
+                pass
+        return self
+
+    def ref(self: _SocketT) -> _SocketT:
+        """Keep ``tls.run`` alive while this socket is open (the default)."""
+        self._refed = True
+        if not self.destroyed and (self._transport is not None or self.connecting):
+            _runtime.ref_handle(self)
+        return self
+
+    def unref(self: _SocketT) -> _SocketT:
+        """Let ``tls.run`` end while this socket is still open."""
+        self._refed = False
+        _runtime.unref_handle(self)
+        return self
+
+    # -- addresses -------------------------------------------------------
+    def address(self) -> Dict[str, Any]:
+        return _address_dict(self._sockname, self._family) or {}
+
+    @property
+    def remoteAddress(self) -> Optional[str]:
+        return self._peer[0] if isinstance(self._peer, tuple) else None
+
+    @property
+    def remotePort(self) -> Optional[int]:
+        return self._peer[1] if isinstance(self._peer, tuple) else None
+
+    @property
+    def remoteFamily(self) -> Optional[str]:
+        return _family_name(self._family) if isinstance(self._peer, tuple) else None
+
+    @property
+    def localAddress(self) -> Optional[str]:
+        return self._sockname[0] if isinstance(self._sockname, tuple) else None
+
+    @property
+    def localPort(self) -> Optional[int]:
+        return self._sockname[1] if isinstance(self._sockname, tuple) else None
+
+    @property
+    def localFamily(self) -> Optional[str]:
+        return _family_name(self._family) if isinstance(self._sockname, tuple) else None
+
+    @property
+    def readyState(self) -> str:
+        if self.connecting:
+            return "opening"
+        if self.destroyed or self._transport is None:
+            return "closed"
+        readable = not self._eof
+        writable = not self._ending
+        if readable and writable:
+            return "open"
+        if readable:
+            return "readOnly"
+        if writable:
+            return "writeOnly"
+        return "closed"
+
+    @property
+    def pending(self) -> bool:
+        return self._transport is None or self.connecting
+
+
+Stream = Socket
+
+
+def _family_name(family: Optional[int]) -> Optional[str]:
+    if family == _socket.AF_INET6:
+        return "IPv6"
+    if family == _socket.AF_INET:
+        return "IPv4"
+    return None
+
+
+def _address_dict(sockname: Any, family: Optional[int]) -> Optional[Dict[str, Any]]:
+    if isinstance(sockname, tuple):
+        return {"address": sockname[0], "family": _family_name(family), "port": sockname[1]}
+    return None
+
+
+def _hints(hints: Any) -> int:
+    """Node's ``hints``: getaddrinfo flags (dns.ADDRCONFIG | dns.V4MAPPED ...), an integer."""
+    if hints is None:
+        return 0
+    if isinstance(hints, bool) or not isinstance(hints, int) or hints < 0:
+        raise NodeTypeError('The value "%r" is invalid for option "hints"' % (hints,), "ERR_INVALID_ARG_VALUE")
+    flags: int = hints
+    return flags
+
+
+def _high_water_mark(value: Any, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+        raise NodeTypeError('The value "%r" is invalid for option "%s"' % (value, name), "ERR_INVALID_ARG_VALUE")
+    return int(value)
+
+
+def _validate_port(port: Any, allow_zero: bool = True) -> int:
+    if isinstance(port, str) and port.strip().isdigit():
+        port = int(port)
+    elif isinstance(port, float) and port.is_integer():
+        port = int(port)
+    if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535 \
+            or (port == 0 and not allow_zero):
+        raise NodeRangeError("Port should be %s 0 and < 65536. %s."
+                             % (">=" if allow_zero else ">", _received(port)), "ERR_SOCKET_BAD_PORT")
+    valid: int = port
+    return valid
+
+
+def _is_pipe_name(value: Any) -> bool:
+    """Node's isPipeName: a string that is not a number."""
+    if not isinstance(value, str):
+        return False
+    try:
+        float(value)
+    except ValueError:
+        return True
+    return False
+
+
+def _normalize_connect_args(args: Sequence[Any], kwargs: Dict[str, Any], table: OptionTable, where: str
+                            ) -> Tuple[Dict[str, Any], Optional[Callable[..., Any]]]:
+    """Node's normalizeArgs: (options[, cb]) | (port[, host][, options][, cb]) | (path[, options][, cb]).
+
+    An options object after port/host is merged over them (tls.connect's form;
+    its host wins); keyword arguments are options too, taken by ``table``.
+    """
+    args = list(args)
+    cb = args.pop() if args and callable(args[-1]) else None
+    given: Any = None
+    positional: Dict[str, Any] = {}
+    if args and (args[0] is None or isinstance(args[0], dict)):
+        given = args[0]
+    elif args:
+        first = args.pop(0)
+        if _is_pipe_name(first):
+            positional["path"] = first
+        else:
+            positional["port"] = first
+        if args and isinstance(args[0], str):
+            positional["host"] = args.pop(0)
+        if args and isinstance(args[0], dict):
+            given = args.pop(0)
+    options = take_options(given, kwargs, table, where)
+    if positional:
+        options = {**positional, **options}
+    if cb is None and callable(options.get("callback")):
+        cb = options.pop("callback")
+    return options, cb
+
+
+def connect(*args: Any, **kwargs: Any) -> Socket:
+    """net.connect(options[, cb]) / (port[, host][, cb]) / (path[, cb])."""
+    options, cb = _normalize_connect_args(args, kwargs, NET_CONNECT, "connect")
+    sock = Socket(options)
+    return sock.connect(options, cb) if cb is not None else sock.connect(options)
+
+
+createConnection = connect
+
+
+_direct_loop_types: Dict[type, bool] = {}
+
+
+def _transport_maker(loop: Any) -> Any:
+    """The loop's private socket-transport factory when the loop is asyncio's
+    own selector loop (what ``connect_accepted_socket`` and
+    ``create_connection`` end up calling), else False: other loops (uvloop)
+    go through the public coroutines."""
+    kind = type(loop)
+    ok = _direct_loop_types.get(kind)
+    if ok is None:
+        try:
+            from asyncio import selector_events
+        except ImportError:  # pragma: no cover
+            ok = False
+        else:
+            ok = issubclass(kind, selector_events.BaseSelectorEventLoop) and \
+                kind.connect_accepted_socket is selector_events.BaseSelectorEventLoop.connect_accepted_socket and \
+                kind.create_connection is selector_events.BaseSelectorEventLoop.create_connection and \
+                getattr(kind, "_make_socket_transport", None) is not None
+        _direct_loop_types[kind] = ok
+    return loop._make_socket_transport if ok else False

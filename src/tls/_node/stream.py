@@ -1,0 +1,476 @@
+"""The Node stream rules of ``net.Socket``: its readable and writable halves.
+
+``StreamMixin`` is mixed into ``net.Socket`` (and so into ``tls.TLSSocket``)
+and works over the transport hooks and the state that ``net.Socket``
+initialises (``_transport``, ``_loop``, ``destroyed``, ``_touch``,
+``destroy``); it is split out only to keep each file about one job.
+
+Stream rules kept from Node 20:
+  * readable: 'data' flows once a 'data' listener is added or ``resume()`` is
+    called.  Otherwise chunks are buffered, and once the buffer holds
+    ``readableHighWaterMark`` (16 KiB) the transport stops reading, so TCP
+    backpressure reaches the peer.  'end' comes when the peer's FIN has been
+    seen and the buffer is empty (even with nobody reading, as in Node).
+    Without ``allowHalfOpen`` the socket ends its own side after 'end'.
+  * writable: ``write`` returns False once ``writableLength`` (bytes queued
+    before the connection is ready plus bytes the kernel has not taken yet)
+    reaches ``writableHighWaterMark`` (16 KiB); 'drain' follows when it is
+    back to 0.  Writes made before the connection (or, for TLS, before the
+    handshake) are queued and flushed in order by ``_set_ready``.  A write
+    callback runs once its bytes are handed to the kernel.  ``end`` ->
+    'finish' once everything, FIN included, is handed to the kernel.
+  * 'close' (hadError) comes last, once, after 'end' and 'finish' or after
+    'error'.  ``destroy(err)`` emits 'error' then 'close' (True) on later
+    loop iterations; pending write/end callbacks get the error first.
+  * callbacks (write, end, Server.close) follow Node's error-first shape: a
+    callback that accepts an argument gets the error or None, one that takes
+    no argument is called without (``lambda: ...`` works as in JavaScript).
+"""
+from __future__ import annotations
+
+from collections import deque
+from typing import TYPE_CHECKING, Any, Callable, Deque, Dict, List, Optional, Tuple, TypeVar
+
+from .._base.encoding import _decoder, to_bytes
+from .._base.nodeargs import _call_cb
+from .._base.errors import NodeError
+
+if TYPE_CHECKING:
+    import asyncio
+
+    from .._base.encoding import TextDecoder
+    from .events import EventEmitter
+
+    # for the type checker the mixin is an EventEmitter (as every class it is mixed into)
+    _StreamBase = EventEmitter
+else:
+    _StreamBase = object
+
+__all__ = ["StreamMixin"]
+
+_S = TypeVar("_S", bound="StreamMixin")
+_D = TypeVar("_D")
+
+
+def _destroyed_error(what: str) -> NodeError:
+    return NodeError("Cannot call %s after a stream was destroyed" % what, "ERR_STREAM_DESTROYED")
+
+
+class StreamMixin(_StreamBase):
+    """Readable + writable halves of a Node duplex stream (see the module docstring)."""
+
+    if TYPE_CHECKING:
+        # the state and hooks net.Socket provides (declared there, with its defaults)
+        _loop: asyncio.AbstractEventLoop
+        _transport: Any
+        allowHalfOpen: bool
+        connecting: bool
+        destroyed: bool
+        bytesRead: int
+        writableHighWaterMark: int
+        readableHighWaterMark: int
+        _bytes_written: int
+        _bytes_dispatched: int
+        _was_connected: bool
+        _ready: bool
+        _queue: Optional[Deque[Tuple[bytes, Optional[Callable[..., Any]]]]]
+        _queued_bytes: int
+        _write_paused: bool
+        _drain_cbs: Optional[List[Callable[..., Any]]]
+        _end_cbs: Optional[List[Callable[..., Any]]]
+        _need_drain: bool
+        _ending: bool
+        _write_shut: bool
+        _finished: bool
+        _flowing: Optional[bool]
+        _rbuf: Optional[Deque[bytes]]
+        _rbuf_size: int
+        _reading_paused: bool
+        _eof: bool
+        _ended_emitted: bool
+        _decoder: Optional[TextDecoder]
+        _timeout_ms: Optional[float]
+        _close_emitted: bool
+        _close_before_connect: Optional[Callable[..., Any]]
+
+        def _touch(self) -> None: ...
+        def destroy(self: _S, error: Optional[BaseException] = None) -> _S: ...
+        def _on_close_before_connection(self, *_: Any) -> None: ...
+        def _flush_on_connect(self, *_: Any) -> None: ...
+
+    # -- readable side ---------------------------------------------------
+    def _on_raw_read(self, view: memoryview) -> None:
+        """Raw bytes arrived (a view of a shared buffer: copy or consume now)."""
+        self.bytesRead += len(view)
+        if self._timeout_ms:
+            self._touch()
+        self._on_raw_data(view)
+
+    def _on_raw_data(self, data: Any) -> None:
+        """Hook: bytes from the transport (TLSSocket decrypts them)."""
+        self._push(bytes(data))
+
+    def _on_raw_eof(self) -> None:
+        """Hook: the transport saw the peer's FIN."""
+        self._push_eof()
+
+    def _push(self, chunk: bytes) -> None:
+        """Readable side input: emit at once when flowing, else buffer."""
+        if not chunk or self.destroyed:
+            return
+        if self._flowing and not self._rbuf:
+            # _emit_data, inlined: this is the per-read path
+            self._bytes_dispatched += len(chunk)
+            if self._decoder is None:
+                self.emit("data", chunk)
+            else:
+                text = self._decoder.decode(chunk)
+                if text:
+                    self.emit("data", text)
+            return
+        if self._rbuf is None:
+            self._rbuf = deque()
+        self._rbuf.append(chunk)
+        self._rbuf_size += len(chunk)
+        if self._rbuf_size >= self.readableHighWaterMark and not self._reading_paused:
+            self._reading_paused = True
+            if self._transport is not None:
+                self._transport.pause_reading()
+
+    def _emit_data(self, chunk: bytes) -> None:
+        self._bytes_dispatched += len(chunk)
+        if self._decoder is not None:
+            text = self._decoder.decode(chunk)
+            if text:
+                self.emit("data", text)
+        else:
+            self.emit("data", chunk)
+
+    def _push_eof(self) -> None:
+        """Readable side input: the peer ended (FIN or close_notify)."""
+        if self._eof or self.destroyed:
+            return
+        self._eof = True
+        self._maybe_emit_end()
+
+    def _maybe_emit_end(self) -> None:
+        # Node: 'end' comes once the buffer is empty, consumed or not.
+        if self._eof and not self._ended_emitted and not self._rbuf:
+            self._ended_emitted = True
+            self._loop.call_soon(self._emit_end)
+
+    def _emit_end(self) -> None:
+        if self.destroyed:
+            return
+        if self._decoder is not None:
+            tail = self._decoder.decode(b"", True)
+            if tail:
+                self.emit("data", tail)
+        self.emit("end")
+        if self.destroyed:
+            return
+        if not self.allowHalfOpen and not self._ending:
+            self.end()
+        self._maybe_close()
+
+    def _flush_read_buffer(self) -> None:
+        rbuf = self._rbuf
+        while rbuf and self._flowing and not self.destroyed:
+            chunk = rbuf.popleft()
+            self._rbuf_size -= len(chunk)
+            self._emit_data(chunk)
+        if self.destroyed:
+            return
+        if self._rbuf_size < self.readableHighWaterMark and self._reading_paused:
+            self._reading_paused = False
+            if self._transport is not None and not self._eof:
+                self._transport.resume_reading()
+        self._maybe_emit_end()
+
+    def pause(self: _S) -> _S:
+        """Stop 'data' events; reading stops once the buffer is full (TCP backpressure)."""
+        self._flowing = False
+        return self
+
+    def resume(self: _S) -> _S:
+        if not self._flowing:
+            self._flowing = True
+            # Nothing buffered, reading not paused, no end pending: the flush
+            # would do nothing (new chunks are emitted directly while flowing),
+            # so the usual first on('data') costs no loop callback.
+            if self._rbuf or self._reading_paused or self._eof:
+                self._loop.call_soon(self._flush_read_buffer)
+        return self
+
+    def isPaused(self) -> bool:
+        return self._flowing is False
+
+    def setEncoding(self: _S, encoding: Optional[str] = None) -> _S:
+        self._decoder = _decoder("utf8" if encoding is None else encoding)
+        return self
+
+    # EventEmitter calls _listener_added once a 'data' listener is in place.
+    _watched_events = frozenset({"data"})
+
+    def _listener_added(self, event: Any) -> None:
+        # Node: attaching a 'data' listener starts the flow unless paused explicitly.
+        if self._flowing is None:
+            self.resume()
+
+    def pipe(self, destination: _D, options: Optional[Dict[str, Any]] = None) -> _D:
+        """Node's readable.pipe: write every chunk, respect 'drain', end at 'end'."""
+        dest: Any = destination  # any writable with write / on / end (emit optional)
+        end = True if options is None else options.get("end", True)
+
+        def ondata(chunk: Any) -> None:
+            if dest.write(chunk) is False:
+                self.pause()
+
+        def ondrain(*_: Any) -> None:
+            if self._flowing is False:
+                self.resume()
+
+        dest.on("drain", ondrain)
+        self.on("data", ondata)
+        if end:
+            self.once("end", lambda *a: dest.end())
+        if hasattr(dest, "emit"):
+            dest.emit("pipe", self)
+        if not self._flowing:
+            self.resume()
+        return destination
+
+    # -- writable side ---------------------------------------------------
+    @property
+    def writableLength(self) -> int:
+        size = self._queued_bytes
+        transport = self._transport
+        if transport is not None and self._ready and not transport.is_closing():
+            size += transport.get_write_buffer_size()
+        return size
+
+    @property
+    def writableNeedDrain(self) -> bool:
+        return self._need_drain
+
+    @property
+    def readableLength(self) -> int:
+        return self._rbuf_size
+
+    @property
+    def readableFlowing(self) -> Optional[bool]:
+        return self._flowing
+
+    @property
+    def bytesWritten(self) -> int:
+        return self._bytes_written
+
+    @property
+    def writable(self) -> bool:
+        return not (self.destroyed or self._ending)
+
+    @property
+    def readable(self) -> bool:
+        return not (self.destroyed or self._ended_emitted)
+
+    @property
+    def writableEnded(self) -> bool:
+        return self._ending
+
+    @property
+    def writableFinished(self) -> bool:
+        return self._finished
+
+    @property
+    def readableEnded(self) -> bool:
+        return self._ended_emitted
+
+    @property
+    def closed(self) -> bool:
+        return self._close_emitted
+
+    def write(self, data: Any, encoding: Any = None, cb: Optional[Callable[..., Any]] = None) -> bool:
+        """Queue ``data``; False once ``writableLength`` reaches the high-water mark."""
+        if callable(encoding):
+            cb, encoding = encoding, None
+        if self._ending or self.destroyed:
+            if self.destroyed:
+                err = _destroyed_error("write")
+            elif self._ended_emitted and not self.allowHalfOpen:
+                err = NodeError("This socket has been ended by the other party", "EPIPE")
+            else:
+                err = NodeError("write after end", "ERR_STREAM_WRITE_AFTER_END")
+            if cb is not None:
+                self._loop.call_soon(_call_cb, cb, err)
+            if not self.destroyed:
+                self.destroy(err)
+            return False
+        chunk = data if type(data) is bytes else to_bytes(data, encoding)
+        self._bytes_written += len(chunk)
+        if self._timeout_ms:
+            self._touch()
+        if not self._ready:
+            if self._queue is None:
+                self._queue = deque()
+                if self.connecting and not self._was_connected:
+                    # Node: the first write waits with a 'connect' listener
+                    # that flushes the queue and a 'close' listener that fails
+                    # it (and, through it, the rest); their place among the
+                    # user's listeners decides the order of events.
+                    self._close_before_connect = self._on_close_before_connection
+                    self.once("close", self._close_before_connect)
+                    self.once("connect", self._flush_on_connect)
+            self._queue.append((chunk, cb))
+            self._queued_bytes += len(chunk)
+            self._on_queued_write()
+        else:
+            self._write_chunk(chunk, cb)
+            if not self._write_paused and not self._queued_bytes:
+                # the transport holds less than its high-water mark (it would
+                # have paused us), nothing is queued: the per-write fast path
+                return True
+        # writableLength, inlined (and the transport asked about closing only
+        # when it holds bytes)
+        size = self._queued_bytes
+        transport = self._transport
+        if transport is not None and self._ready:
+            pending = transport.get_write_buffer_size()
+            if pending and not transport.is_closing():
+                size += pending
+        if size >= self.writableHighWaterMark:
+            self._need_drain = True
+            return False
+        return True
+
+    def cork(self) -> None:
+        """Accepted for compatibility; writes are not held back."""
+
+    def uncork(self) -> None:
+        """Accepted for compatibility; writes are not held back."""
+
+    def _on_queued_write(self) -> None:
+        """Hook: a write was queued before the connection (or TLS session) was ready."""
+
+    def _write_chunk(self, chunk: bytes, cb: Optional[Callable[..., Any]]) -> None:
+        """Hook: hand one chunk to the transport (TLSSocket encrypts first)."""
+        self._transport_write(chunk)
+        self._after_write(cb)
+
+    def _transport_write(self, data: bytes) -> None:
+        transport = self._transport
+        if transport is not None and not transport.is_closing():
+            transport.write(data)
+
+    def _after_write(self, cb: Optional[Callable[..., Any]]) -> None:
+        """Call ``cb`` once the transport has taken the data off our hands."""
+        if cb is None:
+            return
+        if self._write_paused:
+            if self._drain_cbs is None:
+                self._drain_cbs = []
+            self._drain_cbs.append(cb)
+        else:
+            self._loop.call_soon(self._run_write_cb, cb)
+
+    def _run_write_cb(self, cb: Callable[..., Any]) -> None:
+        _call_cb(cb, None)
+
+    def _set_ready(self) -> None:
+        """The connection (or TLS session) can carry data: flush queued writes."""
+        self._ready = True
+        listener = self._close_before_connect
+        if listener is not None:
+            self._close_before_connect = None
+            self.removeListener("close", listener)
+            self.removeListener("connect", self._flush_on_connect)
+        queue, self._queue = self._queue, None
+        self._queued_bytes = 0
+        while queue:
+            if self.destroyed:
+                self._queue = queue
+                return
+            chunk, cb = queue.popleft()
+            self._write_chunk(chunk, cb)
+        if self.destroyed:
+            return
+        if self._ending and not self._write_shut:
+            self._do_shutdown()
+        elif self._need_drain and not self._write_paused:
+            self._on_write_drained()
+
+    def _on_write_drained(self) -> None:
+        """The transport's buffer is empty (asyncio ``resume_writing``)."""
+        self._write_paused = False
+        cbs, self._drain_cbs = self._drain_cbs, None
+        # Node's afterWrite: 'drain' (not once ending) first, then the
+        # callbacks of what was written.
+        if self._need_drain and not self._ending and not self.destroyed \
+                and self.writableLength < self.writableHighWaterMark:
+            self._need_drain = False
+            self.emit("drain")
+        for cb in cbs or ():
+            _call_cb(cb, None)
+        if self._write_shut and not self._finished and not self.destroyed:
+            self._emit_finish()
+
+    def end(self: _S, data: Any = None, encoding: Any = None, cb: Optional[Callable[..., Any]] = None) -> _S:
+        """Write ``data`` (if any), then send FIN; 'finish' once it is all handed to the kernel."""
+        if callable(data):
+            cb, data = data, None
+        elif callable(encoding):
+            cb, encoding = encoding, None
+        if data is not None and not self._ending:
+            self.write(data, encoding)
+        if cb is not None:
+            if self.destroyed:
+                self._loop.call_soon(_call_cb, cb, _destroyed_error("end"))
+            elif self._finished:
+                self._loop.call_soon(_call_cb, cb, None)
+            else:
+                if self._end_cbs is None:
+                    self._end_cbs = []
+                self._end_cbs.append(cb)
+        if self._ending or self.destroyed:
+            return self
+        self._ending = True
+        if self._ready:
+            self._do_shutdown()
+        return self
+
+    def _do_shutdown(self) -> None:
+        if self._write_shut:
+            return
+        self._write_shut = True
+        self._shutdown_write()
+        transport = self._transport
+        if transport is not None and not self._write_paused and not transport.is_closing() \
+                and transport.get_write_buffer_size() > 0:
+            # Be told when the kernel has taken the rest: pause at any size.
+            transport.set_write_buffer_limits(high=0, low=0)
+        if not self._write_paused:
+            self._loop.call_soon(self._emit_finish)
+
+    def _shutdown_write(self) -> None:
+        """Hook: send FIN (TLSSocket sends close_notify first)."""
+        transport = self._transport
+        if transport is not None and not transport.is_closing() and transport.can_write_eof():
+            try:
+                transport.write_eof()
+            except OSError:
+                pass
+
+    def _emit_finish(self) -> None:
+        if self._finished or self.destroyed:
+            return
+        self._finished = True
+        cbs, self._end_cbs = self._end_cbs, None
+        for cb in cbs or ():
+            _call_cb(cb, None)
+        if self.destroyed:
+            return
+        self.emit("finish")
+        self._maybe_close()
+
+    def _maybe_close(self) -> None:
+        if self._finished and (self._ended_emitted or self._transport is None) and not self.destroyed:
+            self.destroy()

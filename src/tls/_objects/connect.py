@@ -1,0 +1,92 @@
+"""tls.connect: Node's connect of lib/internal/tls/wrap.js.
+
+Normalises the arguments, applies Node's defaults (rejectUnauthorized from
+NODE_TLS_REJECT_UNAUTHORIZED, DEFAULT_CIPHERS, checkServerIdentity,
+minDHSize 1024), builds the client TLSSocket and connects it, or wraps the
+given ``socket``.  What a client socket does at 'secure' (verification, then
+'secureConnect') is in tlssocket.py.
+"""
+from __future__ import annotations
+
+import os
+import warnings
+from typing import Any
+
+from .._base.errors import NodeRangeError, NodeTypeError
+from .._base.options import TLS_CONNECT
+from .._base.validators import received as _received
+from .._engine.context import _live_default
+from .._node.socket import _normalize_connect_args
+from .._protocol import negotiation as _negotiation
+from . import x509 as _x509
+from .configure_context import createSecureContext
+from .tlssocket import _HIGH_WATER_MARKS, TLSSocket
+
+__all__ = ["connect"]
+
+_warned_reject_unauthorized = False
+
+
+def _allow_unauthorized() -> bool:
+    """Node's getAllowUnauthorized(): NODE_TLS_REJECT_UNAUTHORIZED=0 turns verification off."""
+    global _warned_reject_unauthorized
+    allow = os.environ.get("NODE_TLS_REJECT_UNAUTHORIZED") == "0"
+    if allow and not _warned_reject_unauthorized:
+        _warned_reject_unauthorized = True
+        warnings.warn("Setting the NODE_TLS_REJECT_UNAUTHORIZED environment variable to '0' makes TLS "
+                      "connections and HTTPS requests insecure by disabling certificate verification.",
+                      RuntimeWarning, stacklevel=3)
+    return allow
+
+
+def connect(*args: Any, **kwargs: Any) -> TLSSocket:
+    """tls.connect(options[, cb]) or tls.connect(port[, host][, options][, cb])."""
+    options, cb = _normalize_connect_args(args, kwargs, TLS_CONNECT, "connect")
+    # None stands for JavaScript's undefined: the defaults apply.
+    defaults = {"rejectUnauthorized": not _allow_unauthorized(), "ciphers": _live_default("DEFAULT_CIPHERS"),
+                "checkServerIdentity": _x509.checkServerIdentity, "minDHSize": 1024}
+    for key, value in defaults.items():
+        if options.get(key) is None:
+            options[key] = value
+    if not callable(options["checkServerIdentity"]):
+        raise NodeTypeError('The "options.checkServerIdentity" property must be of type function. %s'
+                            % _received(options["checkServerIdentity"]), "ERR_INVALID_ARG_TYPE")
+    min_dh = options["minDHSize"]
+    if not isinstance(min_dh, (int, float)) or isinstance(min_dh, bool):
+        raise NodeTypeError('The "options.minDHSize" property must be of type number. %s' % _received(min_dh),
+                            "ERR_INVALID_ARG_TYPE")
+    if not min_dh > 0:
+        raise NodeRangeError('The value of "options.minDHSize" is out of range. It must be > 0. Received %r'
+                             % (min_dh,), "ERR_OUT_OF_RANGE")
+
+    context = options.get("secureContext")
+    if context is None:
+        context = createSecureContext(options)
+    tlssock = TLSSocket(options.get("socket"), {
+        "allowHalfOpen": options.get("allowHalfOpen"),
+        **{name: options[name] for name in _HIGH_WATER_MARKS if name in options},
+        "secureContext": context,
+        "isServer": False,
+        "requestCert": True,
+        "rejectUnauthorized": options["rejectUnauthorized"] is not False,
+        "session": options.get("session"),
+        "ALPNProtocols": options.get("ALPNProtocols"),
+        "NPNProtocols": options.get("NPNProtocols"),
+        "requestOCSP": options.get("requestOCSP"),
+        "pskCallback": options.get("pskCallback"),
+    })
+    options["rejectUnauthorized"] = options["rejectUnauthorized"] is not False
+    tlssock._connect_options = options
+    if cb is not None:
+        tlssock.once("secureConnect", cb)
+    if not options.get("socket"):
+        # We create and connect the socket ourselves.
+        if options.get("timeout"):
+            tlssock.setTimeout(options["timeout"])
+        tlssock.connect(options)
+    tlssock._releaseControl()
+    _negotiation.connect_servername(tlssock, options)
+    if options.get("socket"):
+        tlssock._start()
+    tlssock.on("secure", tlssock._on_connect_secure)
+    return tlssock

@@ -1,0 +1,292 @@
+"""tls.Server and createServer: Node's Server of lib/internal/tls/wrap.js.
+
+A tls.Server is a net.Server whose connections become server TLSSockets
+(``_tls_connection_listener``, Node's tlsConnectionListener): the server
+holds the shared secure context (``setSecureContext``), the SNI contexts
+(``addContext``), the ticket keys and the server-wide options each new
+TLSSocket is given; the per-connection work is the socket's.  How errors
+reach 'tlsClientError' rather than 'error' is told in tlssocket.py.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+import sys
+from typing import TYPE_CHECKING, Any, Callable, Dict, Hashable, Mapping, Optional, TypeVar, overload
+
+if TYPE_CHECKING:
+    from typing import Literal
+
+from .._base.errors import NodeError, NodeTypeError
+from .._base.options import NET_SERVER, SECURE_CONTEXT, TLS_SERVER, take_options
+from .._base.validators import (
+    invalid_arg_type as _arg_type_error, received as _received, truthy as _truthy,
+    validate_function as _validate_function, validate_string as _validate_string,
+)
+from .._engine.context import SecureContext
+from .._node import net
+from .._protocol import sessions as _sessions
+from .._protocol.negotiation import SNICallback, _check_wire, _convert
+from .configure_context import createSecureContext
+from .tlssocket import TLSSocket
+
+__all__ = ["Server", "createServer", "DEFAULT_HANDSHAKE_TIMEOUT"]
+
+_ServerT = TypeVar("_ServerT", bound="Server")
+
+
+DEFAULT_HANDSHAKE_TIMEOUT = 120000
+
+
+def _conn_reset(message: str, **attrs: Any) -> NodeError:
+    return NodeError(message, "ECONNRESET", **attrs)
+
+
+class Server(net.Server):
+    """Node's tls.Server: a net.Server that wraps each connection in a TLSSocket."""
+
+    if TYPE_CHECKING:
+        # set by the helpers __init__ runs (tls._negotiation, tls._extras), as Node's properties
+        ALPNProtocols: Optional[bytes]
+        ALPNCallback: Any
+        NPNProtocols: Optional[bytes]
+        _shared_creds: SecureContext
+        _pskCallback: Any
+        _pskIdentityHint: Any
+        # setSecureContext's options, kept as given
+        pfx: Any
+        key: Any
+        passphrase: Any
+        cert: Any
+        clientCertEngine: Any
+        ca: Any
+        minVersion: Any
+        maxVersion: Any
+        secureProtocol: Any
+        crl: Any
+        ciphers: Any
+        dhparam: Any
+        sigalgs: Any
+        ecdhCurve: Any
+        honorCipherOrder: bool
+        secureOptions: Any
+        sessionIdContext: Any
+        sessionTimeout: Any
+        ticketKeys: Any
+        privateKeyIdentifier: Any
+        privateKeyEngine: Any
+
+        # The listener shapes of the usual events (see TLSSocket.on).
+        @overload
+        def on(self: _ServerT, event: Literal["secureConnection"], listener: Callable[[TLSSocket], Any]
+               ) -> _ServerT: ...
+        @overload
+        def on(self: _ServerT, event: Literal["tlsClientError"], listener: Callable[[BaseException, TLSSocket], Any]
+               ) -> _ServerT: ...
+        @overload
+        def on(self: _ServerT, event: Literal["newSession"],
+               listener: Callable[[bytes, bytes, Callable[..., None]], Any]) -> _ServerT: ...
+        @overload
+        def on(self: _ServerT, event: Literal["resumeSession"], listener: Callable[[bytes, Callable[..., None]], Any]
+               ) -> _ServerT: ...
+        @overload
+        def on(self: _ServerT, event: Literal["OCSPRequest"],
+               listener: Callable[[bytes, Optional[bytes], Callable[..., None]], Any]) -> _ServerT: ...
+        @overload
+        def on(self: _ServerT, event: Literal["keylog"], listener: Callable[[bytes, TLSSocket], Any]) -> _ServerT: ...
+        @overload
+        def on(self: _ServerT, event: Literal["connection"], listener: Callable[[net.Socket], Any]) -> _ServerT: ...
+        @overload
+        def on(self: _ServerT, event: Literal["listening", "close"], listener: Callable[[], Any]) -> _ServerT: ...
+        @overload
+        def on(self: _ServerT, event: Literal["error"], listener: Callable[[BaseException], Any]) -> _ServerT: ...
+        @overload
+        def on(self: _ServerT, event: Hashable, listener: Callable[..., Any]) -> _ServerT: ...
+        def on(self: _ServerT, event: Hashable, listener: Callable[..., Any]) -> _ServerT: ...
+
+        once = on
+        addListener = on
+        prependListener = on
+        prependOnceListener = on
+
+    def __init__(self, options: Any = None, secureConnectionListener: Optional[Callable[..., Any]] = None,
+                 **kwargs: Any) -> None:
+        if callable(options):
+            secureConnectionListener, options = options, None
+        opts = take_options(options, kwargs, TLS_SERVER, "Server")
+        super().__init__({name: opts[name] for name in NET_SERVER.options if name in opts},
+                         self._tls_connection_listener)
+        self._options = opts
+        self.requestCert = opts.get("requestCert") is True
+        self.rejectUnauthorized = opts.get("rejectUnauthorized") is not False
+        # Node: `options.handshakeTimeout || 120000`, then validateNumber.
+        timeout = opts.get("handshakeTimeout") or DEFAULT_HANDSHAKE_TIMEOUT
+        if not isinstance(timeout, (int, float)) or isinstance(timeout, bool):
+            raise NodeTypeError('The "options.handshakeTimeout" property must be of type number. %s'
+                                % _received(timeout), "ERR_INVALID_ARG_TYPE")
+        self._handshake_timeout = timeout
+        _init_negotiation(self, opts)  # ALPNProtocols, ALPNCallback, NPNProtocols, SNICallback
+        self.setSecureContext(opts)
+        _init_psk(self, opts)  # pskCallback / pskIdentityHint
+        if secureConnectionListener is not None:
+            self.on("secureConnection", secureConnectionListener)
+
+    def setSecureContext(self, options: Any = None, **kwargs: Any) -> None:
+        """Node's: new connections use a context made from ``options`` (see _extras)."""
+        _set_secure_context(self, options, kwargs)
+
+    def getTicketKeys(self) -> bytes:
+        """The 48 bytes (name | HMAC key | AES key) that encrypt session tickets."""
+        return _sessions.get_ticket_keys(self)
+
+    def setTicketKeys(self, keys: Any) -> None:
+        """Replace the ticket keys; new connections use them."""
+        _sessions.set_ticket_keys(self, keys)
+
+    def addContext(self, hostname: Any, context: Any) -> None:
+        """SNI: connections for ``hostname`` (``*`` wildcards) use ``context`` (see _negotiation)."""
+        _add_context(self, hostname, context)
+
+    def _tls_connection_listener(self, raw: net.Socket) -> None:
+        """Node's tlsConnectionListener."""
+        socket = TLSSocket(raw, {
+            "secureContext": self._shared_creds,
+            "isServer": True,
+            "server": self,
+            "requestCert": self.requestCert,
+            "rejectUnauthorized": self.rejectUnauthorized,
+            "handshakeTimeout": self._handshake_timeout,
+            "ALPNProtocols": self.ALPNProtocols,
+            **_negotiation_socket_options(self),
+            "pskCallback": self._pskCallback,
+            "pskIdentityHint": self._pskIdentityHint,
+        })
+        socket.on("secure", socket._on_server_socket_secure)
+        _forward_keylog(self, socket)  # 'keylog' forwarding
+        socket._error_emitted = False
+        socket.on("close", socket._on_server_socket_close)
+        socket.on("_tlsError", socket._on_server_socket_tls_error)
+        socket._start()
+
+
+def createServer(options: Any = None, secureConnectionListener: Optional[Callable[..., Any]] = None,
+                 **kwargs: Any) -> Server:
+    return Server(options, secureConnectionListener, **kwargs)
+
+
+# -- negotiation options and addContext -------------------------------------------------------
+
+
+def _init_negotiation(server: Any, opts: Dict[str, Any]) -> None:
+    """The negotiation options of ``tls.Server(options)`` (Node's Server constructor)."""
+    server._contexts = []
+    server.ALPNCallback = opts.get("ALPNCallback")
+    if _truthy(server.ALPNCallback) and _truthy(opts.get("ALPNProtocols")):
+        raise NodeTypeError("The ALPNCallback and ALPNProtocols TLS options are mutually exclusive",
+                            "ERR_TLS_ALPN_CALLBACK_WITH_PROTOCOLS")
+    for key in ("ALPNProtocols", "NPNProtocols"):
+        setattr(server, key, None)
+        if _truthy(opts.get(key)):
+            _convert(opts[key], server, key)
+            if isinstance(getattr(server, key), bytes):
+                _check_wire(getattr(server, key), "options." + key, opts[key])
+    server._SNICallback = opts.get("SNICallback")
+    if _truthy(server._SNICallback):
+        _validate_function(server._SNICallback, "options.SNICallback")
+
+
+def _negotiation_socket_options(server: Any) -> Dict[str, Any]:
+    """What tlsConnectionListener passes to each connection's TLSSocket."""
+    return {
+        "ALPNCallback": server.ALPNCallback,
+        "SNICallback": server._SNICallback or SNICallback,
+        "NPNProtocols": server.NPNProtocols,
+    }
+
+
+_ESCAPE = re.compile(r"([.^$+?\-\\\[\]{}])")
+
+
+def _add_context(server: Any, servername: Any, context: Any) -> None:
+    """``server.addContext(hostname, context)``: ``*`` matches ``[^.]*``,
+    case-sensitive (as Node 20), the context added last wins."""
+    if not _truthy(servername):
+        raise NodeError('"servername" is required parameter for Server.addContext',
+                        "ERR_TLS_REQUIRED_SERVER_NAME")
+    pattern = _ESCAPE.sub(r"\\\1", str(servername)).replace("*", "[^.]*")
+    regex = re.compile("^" + pattern + r"\Z")  # JS `$` without the m flag
+    secure_context = context if isinstance(context, SecureContext) else createSecureContext(context)
+    server._contexts.append((regex, secure_context.context))
+
+
+# -- PSK, keylog and setSecureContext -------------------------------------------------------
+
+
+def _init_psk(server: Any, options: Mapping[str, Any]) -> None:
+    """tls.Server construction: ``pskCallback`` / ``pskIdentityHint``."""
+    server._pskCallback = options.get("pskCallback")
+    server._pskIdentityHint = options.get("pskIdentityHint")
+    if _truthy(server._pskCallback):
+        _validate_function(server._pskCallback, "options.pskCallback", "property")
+    if _truthy(server._pskIdentityHint):
+        _validate_string(server._pskIdentityHint, "options.pskIdentityHint", "property")
+
+
+def _forward_keylog(server: Any, socket: Any) -> None:
+    """Node's tlsConnectionListener: forward the socket's 'keylog' while the server listens."""
+    if server.listenerCount("keylog") > 0:
+        socket.on("keylog", lambda line: server.emit("keylog", line, socket))
+
+
+_default_session_id_context: Optional[str] = None
+
+
+def _session_id_context() -> str:
+    """Node: sha1(process.argv.join(' ')) in hex, first 32 characters."""
+    global _default_session_id_context
+    if _default_session_id_context is None:
+        argv = " ".join([sys.executable] + list(sys.argv))
+        _default_session_id_context = hashlib.sha1(argv.encode("utf-8")).hexdigest()[:32]
+    return _default_session_id_context
+
+
+def _set_secure_context(server: Any, options: Any, kwargs: Optional[Dict[str, Any]] = None) -> None:
+    """Node's ``Server.prototype.setSecureContext``: the context for new connections
+    (keyword arguments are merged into ``options``)."""
+    if not isinstance(options, Mapping) and not (options is None and kwargs):
+        raise _arg_type_error("options", "of type object", options)
+    options = take_options(options, kwargs, SECURE_CONTEXT, "setSecureContext")
+    get = options.get
+
+    def keep_truthy(name: str) -> None:
+        value = get(name)
+        setattr(server, name, value if _truthy(value) else None)
+
+    for name in ("pfx", "key", "passphrase", "cert", "clientCertEngine", "ca", "minVersion", "maxVersion",
+                 "secureProtocol", "crl"):
+        keep_truthy(name)
+    server.sigalgs = get("sigalgs")
+    keep_truthy("ciphers")
+    server.ecdhCurve = get("ecdhCurve")
+    keep_truthy("dhparam")
+    honor = get("honorCipherOrder")
+    server.honorCipherOrder = True if honor is None else _truthy(honor)
+    secure_options = get("secureOptions") or 0
+    server.secureOptions = secure_options if _truthy(secure_options) else None
+    session_id_context = get("sessionIdContext")
+    server.sessionIdContext = session_id_context if _truthy(session_id_context) else _session_id_context()
+    # Sticky: kept from an earlier call when not given again.
+    if _truthy(get("sessionTimeout")):
+        server.sessionTimeout = get("sessionTimeout")
+    if _truthy(get("ticketKeys")):
+        server.ticketKeys = get("ticketKeys")
+    server.privateKeyIdentifier = get("privateKeyIdentifier")
+    server.privateKeyEngine = get("privateKeyEngine")
+
+    keep_truthy("allowPartialTrustChain")
+
+    # Every secure-context option, from the attributes set above (Node keeps
+    # them on the server, and lists them by hand: one left out of that list
+    # would be silently dropped).
+    server._shared_creds = createSecureContext({name: getattr(server, name, None)
+                                                for name in SECURE_CONTEXT.options})
