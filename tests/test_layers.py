@@ -191,3 +191,11 @@ def test_the_runtime_does_not_load_openssl():
             "print(sorted(m for m in sys.modules if m.startswith('tls._binding') or m == 'tls._openssl'))\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
     assert out.stdout.strip() == "[]", out.stdout
+
+
+def test_every_folder_is_a_package_the_wheel_ships():
+    """pyproject.toml finds tls and tls.* packages: a folder of modules without __init__.py would be left out."""
+    for folder, dirs, files in os.walk(PACKAGE):
+        dirs[:] = [d for d in dirs if d != "__pycache__"]
+        if any(name.endswith(".py") for name in files):
+            assert "__init__.py" in files, folder
