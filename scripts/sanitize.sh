@@ -4,10 +4,10 @@
 #   scripts/sanitize.sh                         # the whole suite
 #   scripts/sanitize.sh tests/test_engine.py    # a subset (any pytest arguments)
 #
-# Builds tls._openssl with -fsanitize=address,undefined from the tracked files
-# as they are now (a copy: the worktree's own build is left alone), installs
-# it into its own venv (SANITIZE_VENV, default .sanitize/venv) and runs pytest
-# there, with gcc's ASan and UBSan runtimes preloaded (CPython itself is not
+# Copies the tracked files as they are now into a temporary tree (the worktree's
+# own build is left alone), builds tls._openssl there with
+# -fsanitize=address,undefined (an editable install into its own venv,
+# SANITIZE_VENV, default .sanitize/venv) and runs pytest in that copy, with gcc's ASan and UBSan runtimes preloaded (CPython itself is not
 # instrumented), Python's allocator switched to malloc so that ASan sees
 # every buffer, leak detection off (CPython's interned objects would drown
 # it) and the first report fatal.  Fails when pytest fails or when the log
@@ -36,9 +36,9 @@ trap 'rm -rf "$src"' EXIT
 git ls-files -z | tar --null --ignore-failed-read -T - -cf - 2>/dev/null | tar -xf - -C "$src"
 flags="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined -g -O1"
 export CFLAGS="$flags" LDFLAGS="-fsanitize=address,undefined"
-python -m pip install -q "$src[test]"
-# rebuilt even when the venv already holds this version
-python -m pip install -q --no-cache-dir --force-reinstall --no-deps "$src"
+# editable: the sanitized extension is built inside the copy (src/tls/_openssl*.so), so the
+# tests and the Python processes they start (which import src/tls) all load it
+python -m pip install -q -e "$src[test]"
 unset CFLAGS LDFLAGS
 
 export LD_PRELOAD="$asan:$ubsan"
@@ -46,7 +46,7 @@ export ASAN_OPTIONS="detect_leaks=0:halt_on_error=1:abort_on_error=1:detect_odr_
 export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
 export PYTHONMALLOC=malloc
 
-module=$(cd / && python -c 'import tls._openssl as m; print(m.__file__)')
+module=$(cd "$src" && python -c 'import tls._openssl as m; print(m.__file__)')
 if ! ldd "$module" | grep -q libasan; then
     echo "sanitize.sh: $module is not linked with ASan" >&2
     exit 2
@@ -54,8 +54,8 @@ fi
 [ $# -gt 0 ] || set -- tests
 start=$(date +%s)
 status=0
-# pythonpath cleared: tests import the sanitized tls from the venv, not src/
-python -m pytest -q -p no:cacheprovider -o pythonpath= "$@" 2>&1 | tee "$log" || status=$?
+# run in the copy: its src/tls holds the sanitized build (test paths are the same there)
+(cd "$src" && python -m pytest -q -p no:cacheprovider "$@") 2>&1 | tee "$log" || status=$?
 echo "sanitize.sh: pytest exit $status in $(( $(date +%s) - start )) s ($module)"
 if grep -q -E "ERROR: AddressSanitizer|runtime error:|ERROR: LeakSanitizer" "$log"; then
     echo "sanitize.sh: sanitizer report in $log" >&2
