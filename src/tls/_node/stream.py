@@ -209,13 +209,14 @@ class StreamMixin(_StreamBase):
         self._decoder = _decoder("utf8" if encoding is None else encoding)
         return self
 
-    # EventEmitter calls _listener_added once a 'data' listener is in place.
-    _watched_events = frozenset({"data"})
-
-    def _listener_added(self, event: Any) -> None:
-        # Node: attaching a 'data' listener starts the flow unless paused explicitly.
+    def _start_flowing(self) -> None:
+        # Node: attaching a 'data' listener starts the flow unless paused
+        # explicitly.  Only the first one can find _flowing None (it never
+        # returns to None), so EventEmitter's first-listener hook suffices.
         if self._flowing is None:
             self.resume()
+
+    _first_listener_hooks = {"data": _start_flowing}
 
     def pipe(self, destination: _D, options: Optional[Dict[str, Any]] = None) -> _D:
         """Node's readable.pipe: write every chunk, respect 'drain', end at 'end'."""

@@ -159,11 +159,12 @@ class CryptoStream(EventEmitter):
         return self._close_emitted
 
     # -- readable side -------------------------------------------------------
-    def _add(self, event: Any, listener: Callable[..., Any], prepend: bool) -> "CryptoStream":
-        super()._add(event, listener, prepend)
-        if event == "data" and self._flowing is None:
+    def _start_flowing(self) -> None:
+        # Node: the first 'data' listener starts the flow unless paused explicitly.
+        if self._flowing is None:
             self.resume()
-        return self
+
+    _first_listener_hooks = {"data": _start_flowing}
 
     def _push(self, chunk: bytes) -> None:
         if self.destroyed or self._eof:

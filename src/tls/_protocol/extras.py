@@ -33,7 +33,7 @@ OpenSSL has returned.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable, List, Mapping, Optional
+from typing import TYPE_CHECKING, Any, List, Mapping, Optional
 
 
 from .._binding import ffi, lib
@@ -79,13 +79,15 @@ class TLSSocketExtras(_ExtrasBase):
         _engine: Optional[TLSEngine]
         _secureEstablished: bool
 
-    def _add(self, event: Any, listener: Callable[..., Any], prepend: bool) -> Any:
-        result = super()._add(event, listener, prepend)
-        # Node's keylogNewListener: the callback is installed by the first
-        # 'keylog' listener.
-        if event == "keylog" and getattr(self, "_keylog_lines", None) is None:
-            _enable_keylog(self)
-        return result
+    # Key log lines made by OpenSSL, waiting to be emitted; None until a
+    # 'keylog' listener asked for them.
+    _keylog_lines: Optional[List[bytes]] = None
+
+    def _keylog_listened(self) -> None:
+        # Node's keylogNewListener: the first 'keylog' listener installs the callback.
+        _enable_keylog(self)
+
+    _first_listener_hooks = {"keylog": _keylog_listened}
 
     def exportKeyingMaterial(self, length: Any, label: Any, context: Any = None) -> bytes:
         """Keying material from the TLS exporter (RFC 5705 / RFC 8446 7.5).
@@ -171,7 +173,7 @@ def _sign_name(nid: int) -> str:
 def _enable_keylog(sock: Any) -> None:
     """Install OpenSSL's keylog callback for this socket (Node's enableKeylogCallback)."""
     engine = sock._engine
-    if engine is None:  # destroyed: nothing more can be logged
+    if engine is None or sock._keylog_lines is not None:  # destroyed, or enabled already
         return
     sock._keylog_lines = []
     ctx = lib.SSL_get_SSL_CTX(engine.ssl)
