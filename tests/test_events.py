@@ -591,3 +591,48 @@ def test_events_once_helper():
         assert e.eventNames() == []
 
     asyncio.run(main())
+
+
+def test_first_listener_hooks_run_when_an_event_gets_its_first_listener():
+    """The one rule for "enable it when someone listens" (Node's newListener
+    hooks for 'keylog' / 'session', a stream's first 'data' listener)."""
+    calls = []
+
+    class Mixin:  # a mixin that is no EventEmitter itself, as tls.TLSSocketExtras
+        def _hook_a(self):
+            calls.append(("a", self))
+
+        _first_listener_hooks = {"a": _hook_a}
+
+    class Base(EventEmitter):
+        def _hook_b(self):
+            calls.append(("b", self))
+
+        _first_listener_hooks = {"b": _hook_b}
+
+    class Both(Mixin, Base):
+        pass
+
+    e = Both()
+    e.on("a", lambda: None)
+    assert calls == [("a", e)]
+    e.on("a", lambda: None)          # not the first: nothing
+    e.once("b", lambda: None)
+    assert calls == [("a", e), ("b", e)]
+    e.emit("b")                      # the once listener is gone ...
+    e.prependListener("b", lambda: None)
+    assert calls == [("a", e), ("b", e), ("b", e)]   # ... so this one is the first again
+    # hooks are not listeners: nothing to see, no 'newListener' listener
+    assert e.eventNames() == ["a", "b"] and e.listenerCount("newListener") == 0
+    assert EventEmitter._listen_hooks == {} and Base._listen_hooks.keys() == {"b"}
+
+    # one instance: its own hook, at once when the event has a listener already
+    other = Both()
+    other.on("c", lambda: None)
+    other._on_first_listener("c", lambda em: calls.append(("c", em)))
+    other._on_first_listener("d", lambda em: calls.append(("d", em)))
+    assert calls[-1] == ("c", other)
+    other.on("d", lambda: None)
+    assert calls[-1] == ("d", other)
+    Both().on("d", lambda: None)     # other instances are not concerned
+    assert calls[-1] == ("d", other) and Both._listen_hooks.keys() == {"a", "b"}

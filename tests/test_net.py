@@ -1021,6 +1021,44 @@ def test_pipe_echo_and_proxy(node):
     arun(body, limit=40)
 
 
+def test_unpipe_stops_the_copy_and_the_flow():
+    """Node's readable.unpipe (the stream rules shared with CryptoStream): the
+    destination hears 'unpipe' and gets nothing more; the source stops flowing
+    (a new 'data' listener alone does not restart it) until resumed."""
+    async def body():
+        server = net.createServer()
+        server.listen(0, "127.0.0.1")
+        await wait(when(server, "listening"))
+        accepted = when(server, "connection")
+        client = net.connect(server.address()["port"], "127.0.0.1")
+        [peer] = await wait(accepted)
+        sink = tls.events.EventEmitter()
+        got: List[Any] = []
+        first = asyncio.get_running_loop().create_future()
+        sink.write = lambda chunk: (got.append(bytes(chunk)), first.done() or first.set_result(None))
+        sink.end = lambda: got.append("end")
+        unpiped = when(sink, "unpipe")
+        client.pipe(sink)
+        peer.write(b"one")
+        await wait(first)
+        client.unpipe(sink)
+        assert (await wait(unpiped))[0] is client and client.readableFlowing is False
+        later: List[Any] = []
+        client.on("data", later.append)
+        assert client.readableFlowing is False
+        ended = when(client, "end")
+        peer.end(b"two")
+        client.resume()
+        await wait(ended)
+        assert got == [b"one"] and later == [b"two"]
+        client.destroy()
+        peer.destroy()
+        server.close()
+        await wait(when(server, "close"))
+
+    arun(body)
+
+
 def test_destroy_in_a_drain_listener():
     """A 'drain' listener that destroys the socket: one clean close (asyncio's
     transport must not be asked to finish the connection twice)."""

@@ -14,6 +14,9 @@ import asyncio
 import pytest
 
 import tls
+import tls._protocol.extras  # noqa: F401  (registers the PSK hooks, as a TLSSocket does)
+from tls._binding import ffi, lib
+from tls._engine.engine import TLSEngine
 
 from extras_support import NodeProcess, OPENSSL, async_test, listen, once
 from extras_support import calls, node_run  # noqa: F401  (fixtures)
@@ -469,3 +472,38 @@ async def test_psk_client_against_openssl_s_server(tls_flag, version):
     finally:
         proc.kill()
         await proc.wait()
+
+
+def test_psk_hooks_go_through_the_callback_guard():
+    """The PSK hooks' errors take the guard's user-code path (tls._binding.callbacks):
+    the socket is destroyed with the error while the hook still counts as running
+    (so the engine only detaches), nothing is stored for later, OpenSSL gets 0."""
+    class Owner:
+        destroyed = False
+
+        def __init__(self, engine_box):
+            self.box = engine_box
+            self.seen = []
+
+        def _psk_callback(self, *args):
+            raise Boom("from the user")
+
+        def destroy(self, err):
+            self.seen.append((err, self.box[0].in_callback))
+            self.destroyed = True
+
+    box = []
+    owner = Owner(box)
+    engine = TLSEngine(tls.createSecureContext()._ctx, True, owner)
+    box.append(engine)
+    try:
+        psk = ffi.new("unsigned char[]", 64)
+        assert lib._tls_psk_server_cb(engine.ssl, b"me", psk, 64) == 0
+        [(err, depth)] = owner.seen
+        assert isinstance(err, Boom) and depth == 1
+        assert engine.in_callback == 0 and engine.callback_error is None
+        # a socket already destroyed: nothing more happens
+        assert lib._tls_psk_server_cb(engine.ssl, b"me", psk, 64) == 0
+        assert len(owner.seen) == 1 and engine.callback_error is None
+    finally:
+        engine.free()

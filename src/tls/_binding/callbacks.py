@@ -14,6 +14,22 @@ socket) then cannot free the ``SSL*`` or call OpenSSL on it again while
 OpenSSL is still running; the engine does both once OpenSSL has returned
 (see "Re-entry" in tls/_engine.py).
 
+Two policies for an exception from a hook body:
+
+* stored (the default): the hook answers ``fatal``, OpenSSL fails the call
+  its own way (an alert), and the engine raises the exception once OpenSSL
+  returned, to the socket's usual error path;
+* ``user_code=True``, for hooks that run a user callback synchronously
+  because OpenSSL needs its answer now (pskCallback: the key): the exception
+  is the user's error for that socket, and the guard hands it to Node's
+  ``owner.destroy(err)`` right there, while the hook still counts as running.
+  The engine therefore only detaches (no alert is ever sent, the ``SSL*`` is
+  freed once OpenSSL returned), as in Node, where the error destroys the
+  socket from inside the callback; storing it instead would let OpenSSL go on
+  (a TLS 1.3 server falls back to a certificate handshake) and send what it
+  made before the error surfaced.  On a socket already destroyed the error
+  has nowhere to go, as with Node's ``destroy`` on a destroyed socket.
+
 The feature modules (_negotiation, _sessions, _ocsp, ...) declare their hooks
 with this decorator; the names are declared in src/_tls_cffi/callbacks.py.
 """
@@ -39,8 +55,13 @@ def owner_of(ssl: Any) -> Any:
     return ffi.from_handle(handle)
 
 
-def openssl_callback(name: str, fatal: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Register ``fn(engine, ssl, *args)`` as the extern "Python" function ``name``."""
+def openssl_callback(name: str, fatal: Any, *,
+                     user_code: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register ``fn(engine, ssl, *args)`` as the extern "Python" function ``name``.
+
+    ``user_code``: the body's exceptions are a user callback's errors and
+    destroy the engine's owner at once (see the module docstring).
+    """
 
     def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
         def hook(ssl: Any, *args: Any) -> Any:
@@ -53,8 +74,10 @@ def openssl_callback(name: str, fatal: Any) -> Callable[[Callable[..., Any]], Ca
             engine.in_callback += 1
             try:
                 return fn(engine, ssl, *args)
-            except BaseException as exc:  # stored, raised after OpenSSL returns
-                if engine.callback_error is None:
+            except BaseException as exc:
+                if user_code:
+                    _destroy_owner(engine, exc)
+                elif engine.callback_error is None:  # stored, raised after OpenSSL returns
                     engine.callback_error = exc
                 return fatal
             finally:
@@ -66,3 +89,13 @@ def openssl_callback(name: str, fatal: Any) -> Callable[[Callable[..., Any]], Ca
     return decorate
 
 
+def _destroy_owner(engine: Any, exc: BaseException) -> None:
+    """Node's ``owner.destroy(err)`` from inside a hook (``in_callback`` still counts)."""
+    owner = engine.owner
+    if owner is None or owner.destroyed:
+        return
+    try:
+        owner.destroy(exc)
+    except BaseException as error:  # never through OpenSSL: raised once it returned
+        if engine.callback_error is None:
+            engine.callback_error = error

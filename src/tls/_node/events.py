@@ -28,7 +28,10 @@ from __future__ import annotations
 import functools
 import math
 import warnings
-from typing import TYPE_CHECKING, Any, Callable, Dict, Hashable, List, Mapping, Optional, Set, Tuple, TypeVar
+from types import MappingProxyType
+from typing import (
+    TYPE_CHECKING, Any, Callable, ClassVar, Dict, Hashable, List, Mapping, Optional, Set, Tuple, TypeVar,
+)
 
 from .._base.errors import NodeError, NodeRangeError, NodeTypeError
 from .._base.aliases import SnakeCaseAliases, module_getattr as _module_getattr
@@ -40,7 +43,10 @@ __all__ = [
 ]
 
 Listener = Callable[..., Any]
+#: What runs when an event gets its first listener: ``hook(emitter)`` (see EventEmitter).
+Hook = Callable[[Any], object]
 _E = TypeVar("_E", bound="EventEmitter")
+_NO_HOOKS: Mapping[Hashable, Hook] = MappingProxyType({})
 
 
 class _Symbol:
@@ -159,13 +165,45 @@ class EventEmitter(SnakeCaseAliases):  # snake_case aliases (tls._aliases)
     _maxListeners: Any = None
     _warned: Optional[Set[Hashable]] = None
     _captureRejections: Optional[bool] = None
-    #: Events whose listener additions a subclass wants to hear about: after
-    #: each one is added, ``_listener_added(event)`` runs (a stream starts
-    #: flowing with its first 'data' listener).  Cheaper than overriding _add.
-    _watched_events: "frozenset[Hashable]" = frozenset()
 
-    def _listener_added(self, event: Hashable) -> None:
-        """Hook for ``_watched_events``; see there."""
+    # -- the one rule for "enable it when someone listens" --------------------------------
+    # Node switches costly machinery on only once somebody listens: a TLS
+    # socket asks OpenSSL for key log lines or new sessions after a 'keylog'
+    # or 'session' listener is added (lib/internal/tls/wrap.js does it with a
+    # 'newListener' listener that removes itself), a readable stream starts
+    # flowing with its first 'data' listener.  Here that is one mechanism:
+    # when an event that had no listener gets one, its hook ``hook(emitter)``
+    # runs, right after the listener is in place.  A hook may run again if
+    # the event loses all its listeners and gets a new one, so hooks are
+    # idempotent.  A class declares hooks for all its instances in
+    # ``_first_listener_hooks`` (merged along the class hierarchy, mixins
+    # included, by __init_subclass__); :meth:`_on_first_listener` adds one to
+    # a single instance.  Unlike Node's 'newListener' listeners, hooks are not
+    # listeners: no 'newListener' emit on every add, and ``listeners()`` /
+    # ``eventNames()`` do not show them.  The cost is one lookup when an event
+    # gets its first listener, nothing on emit.
+
+    #: event -> hook, declared by one class (not inherited: see _listen_hooks)
+    _first_listener_hooks: ClassVar[Mapping[Hashable, Hook]] = {}
+    #: the hooks in effect: the class's merged table, or an instance's own copy
+    _listen_hooks: Mapping[Hashable, Hook] = _NO_HOOKS
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        hooks: Dict[Hashable, Hook] = {}
+        for klass in reversed(cls.__mro__):  # the most derived class wins
+            hooks.update(klass.__dict__.get("_first_listener_hooks", {}))
+        cls._listen_hooks = MappingProxyType(hooks) if hooks else _NO_HOOKS
+
+    def _on_first_listener(self, event: Hashable, hook: Hook) -> None:
+        """Run ``hook(self)`` when ``event`` gets a listener, on this emitter only
+        (at once when it has one already); see "the one rule" above."""
+        hooks = dict(self._listen_hooks)
+        hooks[event] = hook
+        self._listen_hooks = hooks
+        events = self._events
+        if events is not None and event in events:
+            hook(self)
 
     def __init__(self, options: Optional[Mapping[str, Any]] = None, *,
                  captureRejections: Optional[bool] = None) -> None:
@@ -196,13 +234,12 @@ class EventEmitter(SnakeCaseAliases):  # snake_case aliases (tls._aliases)
         existing = events.get(event)
         if existing is None:
             events[event] = (listener,)
-            if event in type(self)._watched_events:
-                self._listener_added(event)
+            hook = self._listen_hooks.get(event)
+            if hook is not None:  # the first listener: "enable it when someone listens"
+                hook(self)
             return self
         existing = (listener,) + existing if prepend else existing + (listener,)
         events[event] = existing
-        if event in type(self)._watched_events:
-            self._listener_added(event)
         m = self._maxListeners
         if m is None:
             m = type(self).defaultMaxListeners

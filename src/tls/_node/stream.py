@@ -209,13 +209,17 @@ class StreamMixin(_StreamBase):
         self._decoder = _decoder("utf8" if encoding is None else encoding)
         return self
 
-    # EventEmitter calls _listener_added once a 'data' listener is in place.
-    _watched_events = frozenset({"data"})
-
-    def _listener_added(self, event: Any) -> None:
-        # Node: attaching a 'data' listener starts the flow unless paused explicitly.
+    def _start_flowing(self) -> None:
+        # Node: attaching a 'data' listener starts the flow unless paused
+        # explicitly.  Only the first one can find _flowing None (it never
+        # returns to None), so EventEmitter's first-listener hook suffices.
         if self._flowing is None:
             self.resume()
+
+    _first_listener_hooks = {"data": _start_flowing}
+
+    # (destination, ondata, ondrain, onend) of each pipe(), for unpipe()
+    _pipes: Optional[List[Tuple[Any, Callable[..., Any], Callable[..., Any], Callable[..., Any]]]] = None
 
     def pipe(self, destination: _D, options: Optional[Dict[str, Any]] = None) -> _D:
         """Node's readable.pipe: write every chunk, respect 'drain', end at 'end'."""
@@ -230,15 +234,40 @@ class StreamMixin(_StreamBase):
             if self._flowing is False:
                 self.resume()
 
+        def onend(*_: Any) -> None:
+            dest.end()
+
         dest.on("drain", ondrain)
         self.on("data", ondata)
         if end:
-            self.once("end", lambda *a: dest.end())
+            self.once("end", onend)
+        if self._pipes is None:
+            self._pipes = []
+        self._pipes.append((dest, ondata, ondrain, onend))
         if hasattr(dest, "emit"):
             dest.emit("pipe", self)
         if not self._flowing:
             self.resume()
         return destination
+
+    def unpipe(self: _S, destination: Any = None) -> _S:
+        """Node's readable.unpipe: undo pipe() to ``destination`` (all when None);
+        'unpipe' on each; the flow stops when nothing reads any more."""
+        keep = []
+        for entry in self._pipes or ():
+            dest, ondata, ondrain, onend = entry
+            if destination is None or dest is destination:
+                self.removeListener("data", ondata)
+                self.removeListener("end", onend)
+                dest.removeListener("drain", ondrain)
+                if hasattr(dest, "emit"):
+                    dest.emit("unpipe", self)
+            else:
+                keep.append(entry)
+        self._pipes = keep or None
+        if not keep and not self.listenerCount("data"):
+            self._flowing = False
+        return self
 
     # -- writable side ---------------------------------------------------
     @property

@@ -7,7 +7,10 @@ by a ``TLSSocket``, which is ``pair.cleartext``.  This module does the same:
 :class:`CryptoStream` is one end of such a pair and ``TLSSocket`` already
 wraps any Node-style duplex stream (``_wrap.TLSSocket._wrap_stream``).
 
-Stream rules of a :class:`CryptoStream` (Node's ``DuplexSocket``):
+Stream rules of a :class:`CryptoStream` (Node's ``DuplexSocket``): those of
+``net.Socket`` (the shared StreamMixin of tls/_node/stream.py: flowing and
+paused modes, pipe, setEncoding, write/end errors, 'close' last), with the
+other end of the pair as the transport, so that:
 
 * what one end writes is read on the other end; a write returns False once
   the other end holds ``writableHighWaterMark`` (16 KiB) that nobody has
@@ -47,11 +50,10 @@ from collections import deque
 from typing import Any, Callable, Deque, Dict, List, Optional, Tuple
 
 from .._node import runtime as _runtime
-from .._base.encoding import to_bytes
-from .._base.encoding import _decoder
 from .._base.nodeargs import _call_cb
 from .._base.errors import NodeError
 from .._node.events import EventEmitter
+from .._node.stream import StreamMixin
 from .._base.options import TLS_SOCKET, take_options
 from .configure_context import createSecureContext
 from .tlssocket import TLSSocket
@@ -75,290 +77,143 @@ def _deprecation_warning() -> None:
     warnings.warn(warning, stacklevel=3)
 
 
-class CryptoStream(EventEmitter):
+class _OtherEnd:
+    """What the shared stream rules (tls/_node/stream.py) see as a
+    CryptoStream's transport: the other end of the pair.
+
+    Node's DuplexSocket ``_write`` pushes the chunk to the other end and calls
+    back once that end reads (``_read``); ``_final`` waits for its 'end'.  In
+    transport terms: writing is "paused" while the other end holds unread
+    bytes, so StreamMixin keeps the write callbacks until the other end
+    emitted them (CryptoStream._flush_read_buffer resumes the writer), and
+    the bytes it holds are the writer's ``writableLength``.
+    """
+
+    __slots__ = ("_writer",)
+
+    def __init__(self, writer: "CryptoStream") -> None:
+        self._writer = writer
+
+    def write(self, data: bytes) -> None:
+        writer = self._writer
+        other = writer._other
+        if other is None or other.destroyed:
+            return  # nobody reads any more: dropped, as Node's destroyed stream does
+        other._push(data)
+        if other._rbuf_size:
+            writer._write_paused = True
+
+    def get_write_buffer_size(self) -> int:
+        other = self._writer._other
+        return other._rbuf_size if other is not None else 0
+
+    def is_closing(self) -> bool:
+        return False
+
+    def set_write_buffer_limits(self, high: int = 0, low: int = 0) -> None:
+        pass
+
+
+class CryptoStream(StreamMixin, EventEmitter):
     """One end of a connected pair of in-memory duplex streams.
 
     ``pair.encrypted`` is a CryptoStream: write the ciphertext that arrives
     from the network into it, and send what it emits ('data') to the network
     (``encrypted.pipe(socket); socket.pipe(encrypted)``).
+
+    The stream rules are net.Socket's (StreamMixin); what differs is where
+    bytes go (the other end, see :class:`_OtherEnd`), when they arrive (on a
+    later loop iteration), when 'finish' comes (after the other end's 'end')
+    and what ``bytesWritten`` counts.
     """
 
     writableHighWaterMark = HIGH_WATER_MARK
     readableHighWaterMark = HIGH_WATER_MARK
     allowHalfOpen = True
+    # the state StreamMixin works on, net.Socket's defaults for a connected socket
+    connecting = False
+    destroyed = False
+    bytesRead = 0
+    _bytes_written = 0
+    _bytes_dispatched = 0
+    _was_connected = True
+    _ready = True
+    _queue: Optional[Deque[Tuple[bytes, Any]]] = None
+    _queued_bytes = 0
+    _write_paused = False
+    _drain_cbs: Optional[List[Any]] = None
+    _end_cbs: Optional[List[Any]] = None
+    _need_drain = False
+    _ending = False
+    _write_shut = False
+    _finished = False
+    _flowing: Optional[bool] = None
+    _rbuf: Optional[Deque[bytes]] = None
+    _rbuf_size = 0
+    _reading_paused = False
+    _eof = False
+    _ended_emitted = False
+    _decoder: Any = None
+    _timeout_ms: Optional[float] = None
+    _close_emitted = False
+    _close_before_connect: Any = None
+    _flush_scheduled = False
 
     def __init__(self) -> None:
         super().__init__()
         self._loop = _runtime.get_loop()
         self._other: Optional["CryptoStream"] = None
-        self.destroyed = False
-        # readable side
-        self._rbuf: Deque[bytes] = deque()
-        self._rlen = 0
-        self._flowing: Optional[bool] = None
-        self._eof = False                 # the other end ended (or went away)
-        self._ended_emitted = False
-        self._flow_scheduled = False
-        self._decoder: Any = None
-        self._bytes_out = 0
-        self._pipes: List[Any] = []
-        # writable side
-        self._ending = False
-        self._finished = False
-        self._need_drain = False
-        self._write_cbs: List[Callable[..., Any]] = []
-        self._end_cbs: List[Callable[..., Any]] = []
-        self._close_emitted = False
+        self._transport = _OtherEnd(self)
 
-    # -- properties ------------------------------------------------------
     @property
     def bytesWritten(self) -> int:
         """Bytes this end has emitted: all that went to the socket it is piped to,
         TLS records included (the documented ``cryptoStream.bytesWritten``)."""
-        return self._bytes_out
+        return self._bytes_dispatched
 
-    @property
-    def writableLength(self) -> int:
-        other = self._other
-        return other._rlen if other is not None else 0
-
-    @property
-    def writableNeedDrain(self) -> bool:
-        return self._need_drain
-
-    @property
-    def readableLength(self) -> int:
-        return self._rlen
-
-    @property
-    def readableFlowing(self) -> Optional[bool]:
-        return self._flowing
-
-    @property
-    def writable(self) -> bool:
-        return not (self.destroyed or self._ending)
-
-    @property
-    def readable(self) -> bool:
-        return not (self.destroyed or self._ended_emitted)
-
-    @property
-    def writableEnded(self) -> bool:
-        return self._ending
-
-    @property
-    def writableFinished(self) -> bool:
-        return self._finished
-
-    @property
-    def readableEnded(self) -> bool:
-        return self._ended_emitted
-
-    @property
-    def closed(self) -> bool:
-        return self._close_emitted
-
-    # -- readable side -------------------------------------------------------
-    def _add(self, event: Any, listener: Callable[..., Any], prepend: bool) -> "CryptoStream":
-        super()._add(event, listener, prepend)
-        if event == "data" and self._flowing is None:
-            self.resume()
-        return self
-
+    # -- readable side: what the other end wrote -------------------------------------------
     def _push(self, chunk: bytes) -> None:
-        if self.destroyed or self._eof:
+        # Always buffered and emitted on a later loop iteration, never from
+        # inside the writer's call: a TLS engine is never re-entered by its
+        # own output.
+        if not chunk or self.destroyed or self._eof:
             return
+        if self._rbuf is None:
+            self._rbuf = deque()
         self._rbuf.append(chunk)
-        self._rlen += len(chunk)
-        if self._flowing:
-            self._schedule_flow()
+        self._rbuf_size += len(chunk)
+        if self._flowing and not self._flush_scheduled:
+            self._flush_scheduled = True
+            self._loop.call_soon(self._flush_read_buffer)
 
-    def _push_eof(self) -> None:
-        if self._eof:
-            return
-        self._eof = True
-        self._schedule_flow()
-
-    def _schedule_flow(self) -> None:
-        if not self._flow_scheduled and not self.destroyed:
-            self._flow_scheduled = True
-            self._loop.call_soon(self._flow)
-
-    def _flow(self) -> None:
-        self._flow_scheduled = False
-        rbuf = self._rbuf
-        while rbuf and self._flowing and not self.destroyed:
-            chunk = rbuf.popleft()
-            self._rlen -= len(chunk)
-            self._bytes_out += len(chunk)
-            if self._decoder is not None:
-                text = self._decoder.decode(chunk)
-                if text:
-                    self.emit("data", text)
-            else:
-                self.emit("data", chunk)
-        if self.destroyed:
-            return
+    def _flush_read_buffer(self) -> None:
+        self._flush_scheduled = False
+        super()._flush_read_buffer()
         writer = self._other
-        if writer is not None and self._rlen < self.readableHighWaterMark:
-            writer._taken()
-        if self._eof and not rbuf and not self._ended_emitted:
-            self._ended_emitted = True
-            if self._decoder is not None:
-                tail = self._decoder.decode(b"", True)
-                if tail:
-                    self.emit("data", tail)
-            self.emit("end")
-            if writer is not None:
-                writer._other_ended()
-            self._maybe_auto_destroy()
+        if writer is not None and not self.destroyed and self._rbuf_size < self.readableHighWaterMark:
+            writer._on_write_drained()  # read: 'drain', then the write callbacks
 
-    def pause(self) -> "CryptoStream":
-        self._flowing = False
-        return self
-
-    def resume(self) -> "CryptoStream":
-        if not self._flowing:
-            self._flowing = True
-            self._schedule_flow()
-        return self
-
-    def isPaused(self) -> bool:
-        return self._flowing is False
-
-    def setEncoding(self, encoding: Optional[str] = None) -> "CryptoStream":
-        self._decoder = _decoder("utf8" if encoding is None else encoding)
-        return self
-
-    def pipe(self, destination: Any, options: Optional[Dict[str, Any]] = None) -> Any:
-        """Node's readable.pipe: write every chunk, respect 'drain', end at 'end'."""
-        end = True if options is None else options.get("end", True)
-
-        def ondata(chunk: Any) -> None:
-            if destination.write(chunk) is False:
-                self.pause()
-
-        def ondrain(*_: Any) -> None:
-            if self._flowing is False:
-                self.resume()
-
-        def onend(*_: Any) -> None:
-            destination.end()
-
-        destination.on("drain", ondrain)
-        self.on("data", ondata)
-        if end:
-            self.once("end", onend)
-        self._pipes.append((destination, ondata, ondrain, onend))
-        if hasattr(destination, "emit"):
-            destination.emit("pipe", self)
-        if not self._flowing:
-            self.resume()
-        return destination
-
-    def unpipe(self, destination: Any = None) -> "CryptoStream":
-        keep = []
-        for entry in self._pipes:
-            dest, ondata, ondrain, onend = entry
-            if destination is None or dest is destination:
-                self.removeListener("data", ondata)
-                self.removeListener("end", onend)
-                dest.removeListener("drain", ondrain)
-                if hasattr(dest, "emit"):
-                    dest.emit("unpipe", self)
-            else:
-                keep.append(entry)
-        self._pipes = keep
-        if not keep and not self.listenerCount("data"):
-            self._flowing = False
-        return self
-
-    # -- writable side -------------------------------------------------------
-    def write(self, data: Any, encoding: Any = None, cb: Optional[Callable[..., Any]] = None) -> bool:
-        if callable(encoding):
-            cb, encoding = encoding, None
-        if self.destroyed or self._ending:
-            if self.destroyed:
-                err = NodeError("Cannot call write after a stream was destroyed", "ERR_STREAM_DESTROYED")
-            else:
-                err = NodeError("write after end", "ERR_STREAM_WRITE_AFTER_END")
-            if cb is not None:
-                self._loop.call_soon(_call_cb, cb, err)
-            if not self.destroyed:
-                self.destroy(err)
-            return False
-        chunk = to_bytes(data, encoding)
-        other = self._other
-        if chunk and other is not None:
-            other._push(chunk)
-        if cb is not None:
-            if other is None or other._rlen == 0 or other.destroyed:
-                self._loop.call_soon(_call_cb, cb, None)
-            else:
-                self._write_cbs.append(cb)
-        if other is not None and other._rlen >= self.writableHighWaterMark:
-            self._need_drain = True
-            return False
-        return True
-
-    def _taken(self) -> None:
-        """The other end emitted what we wrote: 'drain', then the write callbacks."""
+    def _emit_end(self) -> None:
         if self.destroyed:
             return
-        if self._need_drain:
-            self._need_drain = False
-            self.emit("drain")
-        cbs, self._write_cbs = self._write_cbs, []
-        for cb in cbs:
-            _call_cb(cb, None)
+        super()._emit_end()
+        writer = self._other
+        if writer is not None and writer._ending:
+            # Node's _final: the writer's 'finish' follows this 'end' (a later
+            # iteration, so the writer's own pending 'end' still comes first).
+            self._loop.call_soon(writer._emit_finish)
 
-    def end(self, data: Any = None, encoding: Any = None, cb: Optional[Callable[..., Any]] = None) -> "CryptoStream":
-        if callable(data):
-            cb, data = data, None
-        elif callable(encoding):
-            cb, encoding = encoding, None
-        if data is not None and not self._ending and not self.destroyed:
-            self.write(data, encoding)
-        if cb is not None:
-            if self._finished:
-                self._loop.call_soon(_call_cb, cb, None)
-            elif self.destroyed:
-                self._loop.call_soon(_call_cb, cb,
-                                     NodeError("Cannot call end after a stream was destroyed",
-                                               "ERR_STREAM_DESTROYED"))
-            else:
-                self._end_cbs.append(cb)
-        if self._ending or self.destroyed:
-            return self
-        self._ending = True
+    # -- writable side -------------------------------------------------------------------
+    def _do_shutdown(self) -> None:
+        # end(): the other end's readable side ends; 'finish' waits for its
+        # 'end' (see _emit_end), not for a kernel to take the bytes (so
+        # _write_shut stays False: StreamMixin's "finish once the transport
+        # drained" never applies).
         other = self._other
         if other is not None and not other.destroyed:
             other._push_eof()
         else:
-            self._loop.call_soon(self._other_ended)
-        return self
-
-    def _other_ended(self) -> None:
-        """Node's _final: 'finish' once the other end emitted 'end'."""
-        if self._finished or self.destroyed or not self._ending:
-            return
-        self._finished = True
-        cbs, self._end_cbs = self._end_cbs, []
-        for cb in cbs:
-            _call_cb(cb, None)
-        self.emit("finish")
-        self._maybe_auto_destroy()
-
-    def _maybe_auto_destroy(self) -> None:
-        # Node's autoDestroy: a duplex whose both sides are done closes.
-        if self._finished and self._ended_emitted and not self.destroyed:
-            self.destroy()
-
-    def cork(self) -> None:
-        """Accepted for compatibility; writes are not held back."""
-
-    def uncork(self) -> None:
-        """Accepted for compatibility; writes are not held back."""
+            self._loop.call_soon(self._emit_finish)
 
     # -- lifetime ------------------------------------------------------------
     def destroy(self, error: Optional[BaseException] = None) -> "CryptoStream":
@@ -367,13 +222,13 @@ class CryptoStream(EventEmitter):
         if self.destroyed:
             return self
         self.destroyed = True
-        self._rbuf.clear()
-        self._rlen = 0
+        self._rbuf = None
+        self._rbuf_size = 0
         other = self._other
-        if other is not None and not other._eof:
+        if other is not None:
             other._push_eof()
-        cbs = self._write_cbs + self._end_cbs
-        self._write_cbs, self._end_cbs = [], []
+        cbs = (self._drain_cbs or []) + (self._end_cbs or [])
+        self._drain_cbs = self._end_cbs = None
         self._loop.call_soon(self._emit_destroyed, error, cbs)
         return self
 

@@ -27,13 +27,14 @@
 
 A user callback that raises (or returns something invalid) inside OpenSSL
 (the PSK callbacks) ends the socket with that error, as Node's
-``owner.destroy(err)`` does: the engine is detached from the socket first, so
-nothing more (no alert) is sent and OpenSSL's ``SSL*`` is freed only once
-OpenSSL has returned.
+``owner.destroy(err)`` does: the callback guard's ``user_code`` policy
+(tls/_binding/callbacks.py) destroys the socket while the hook still runs, so
+the engine only detaches, nothing more (no alert) is sent, and OpenSSL's
+``SSL*`` is freed once OpenSSL has returned.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable, List, Mapping, Optional
+from typing import TYPE_CHECKING, Any, List, Mapping, Optional
 
 
 from .._binding import ffi, lib
@@ -79,13 +80,15 @@ class TLSSocketExtras(_ExtrasBase):
         _engine: Optional[TLSEngine]
         _secureEstablished: bool
 
-    def _add(self, event: Any, listener: Callable[..., Any], prepend: bool) -> Any:
-        result = super()._add(event, listener, prepend)
-        # Node's keylogNewListener: the callback is installed by the first
-        # 'keylog' listener.
-        if event == "keylog" and getattr(self, "_keylog_lines", None) is None:
-            _enable_keylog(self)
-        return result
+    # Key log lines made by OpenSSL, waiting to be emitted; None until a
+    # 'keylog' listener asked for them.
+    _keylog_lines: Optional[List[bytes]] = None
+
+    def _keylog_listened(self) -> None:
+        # Node's keylogNewListener: the first 'keylog' listener installs the callback.
+        _enable_keylog(self)
+
+    _first_listener_hooks = {"keylog": _keylog_listened}
 
     def exportKeyingMaterial(self, length: Any, label: Any, context: Any = None) -> bytes:
         """Keying material from the TLS exporter (RFC 5705 / RFC 8446 7.5).
@@ -171,7 +174,7 @@ def _sign_name(nid: int) -> str:
 def _enable_keylog(sock: Any) -> None:
     """Install OpenSSL's keylog callback for this socket (Node's enableKeylogCallback)."""
     engine = sock._engine
-    if engine is None:  # destroyed: nothing more can be logged
+    if engine is None or sock._keylog_lines is not None:  # destroyed, or enabled already
         return
     sock._keylog_lines = []
     ctx = lib.SSL_get_SSL_CTX(engine.ssl)
@@ -226,25 +229,17 @@ def init_socket(sock: Any, options: Mapping[str, Any]) -> None:
         sock._next_tick(sock._on_ssl_error, err)
 
 
-def _fail_from_callback(owner: Any, engine: Any, err: BaseException) -> None:
-    """Node's ``owner.destroy(err)`` from inside an OpenSSL callback.
-
-    A plain destroy: the engine, told by the callback guard that OpenSSL is
-    on the stack, leaves the socket at once and frees its ``SSL*`` once
-    OpenSSL returned (tls/_engine.py, "Re-entry"); whatever OpenSSL produces
-    from here on (an alert) is never sent.
-    """
-    if owner is None or owner.destroyed:
-        return
-    owner.destroy(err)
-
-
 def _psk_length_error(what: str, value: Any, message: str) -> NodeTypeError:
     return NodeTypeError("The argument '%s' %s. Received %s" % (what, message, _short(value)),
                          "ERR_INVALID_ARG_VALUE")
 
 
-@openssl_callback("_tls_psk_server_cb", 0)
+# The PSK hooks run the user's pskCallback inside OpenSSL (it needs the key
+# now); what it raises, and the validation errors of its result, destroy the
+# socket from there: the guard's ``user_code`` policy (tls._binding.callbacks).
+
+
+@openssl_callback("_tls_psk_server_cb", 0, user_code=True)
 def _psk_server_cb(engine: Any, ssl: Any, identity: Any, psk: Any, max_psk_len: int) -> int:
     owner = engine.owner
     callback = getattr(owner, "_psk_callback", None)
@@ -252,29 +247,25 @@ def _psk_server_cb(engine: Any, ssl: Any, identity: Any, psk: Any, max_psk_len: 
         return 0
     try:
         ident = ffi.string(identity).decode("utf-8")
-    except UnicodeDecodeError:
+    except UnicodeDecodeError:  # not an identity Node could pass on: unknown
         return 0
-    try:
-        ret = callback(owner, ident)
-        if ret is None:
-            return 0
-        if isinstance(ret, _BUFFER_TYPES):
-            key = bytes(ret)
-        else:
-            if isinstance(ret, (str, int, float, bool)):
-                raise _arg_type_error("ret", "an instance of Buffer, TypedArray, DataView, or Object", ret)
-            value = ret.get("psk") if isinstance(ret, Mapping) else getattr(ret, "psk", None)
-            key = _validate_buffer(value, "psk")
-        if len(key) > max_psk_len:
-            raise _psk_length_error("psk", key, "Pre-shared key exceeds %d bytes" % max_psk_len)
-    except BaseException as err:  # Node: owner.destroy(err)
-        _fail_from_callback(owner, engine, err)
+    ret = callback(owner, ident)
+    if ret is None:
         return 0
+    if isinstance(ret, _BUFFER_TYPES):
+        key = bytes(ret)
+    else:
+        if isinstance(ret, (str, int, float, bool)):
+            raise _arg_type_error("ret", "an instance of Buffer, TypedArray, DataView, or Object", ret)
+        value = ret.get("psk") if isinstance(ret, Mapping) else getattr(ret, "psk", None)
+        key = _validate_buffer(value, "psk")
+    if len(key) > max_psk_len:
+        raise _psk_length_error("psk", key, "Pre-shared key exceeds %d bytes" % max_psk_len)
     ffi.memmove(psk, key, len(key))
     return len(key)
 
 
-@openssl_callback("_tls_psk_client_cb", 0)
+@openssl_callback("_tls_psk_client_cb", 0, user_code=True)
 def _psk_client_cb(engine: Any, ssl: Any, hint: Any, identity: Any, max_identity_len: int,
                    psk: Any, max_psk_len: int) -> int:
     owner = engine.owner
@@ -287,25 +278,21 @@ def _psk_client_cb(engine: Any, ssl: Any, hint: Any, identity: Any, max_identity
             hint_str = ffi.string(hint).decode("utf-8")
         except UnicodeDecodeError:
             return 0
-    try:
-        ret = callback(hint_str)
-        if ret is None:
-            return 0
-        if not isinstance(ret, Mapping):
-            if isinstance(ret, (str, int, float, bool, bytes, bytearray, memoryview)) or callable(ret):
-                raise _arg_type_error("ret", "of type object", ret)
-            ret = {"psk": getattr(ret, "psk", None), "identity": getattr(ret, "identity", None)}
-        key = _validate_buffer(ret.get("psk"), "psk")
-        if len(key) > max_psk_len:
-            raise _psk_length_error("psk", key, "Pre-shared key exceeds %d bytes" % max_psk_len)
-        ident = ret.get("identity")
-        _validate_string(ident, "identity")
-        raw_ident = ident.encode("utf-8")
-        if len(raw_ident) > max_identity_len:
-            raise _psk_length_error("identity", ident, "PSK identity exceeds %d bytes" % max_identity_len)
-    except BaseException as err:  # Node: owner.destroy(err)
-        _fail_from_callback(owner, engine, err)
+    ret = callback(hint_str)
+    if ret is None:
         return 0
+    if not isinstance(ret, Mapping):
+        if isinstance(ret, (str, int, float, bool, bytes, bytearray, memoryview)) or callable(ret):
+            raise _arg_type_error("ret", "of type object", ret)
+        ret = {"psk": getattr(ret, "psk", None), "identity": getattr(ret, "identity", None)}
+    key = _validate_buffer(ret.get("psk"), "psk")
+    if len(key) > max_psk_len:
+        raise _psk_length_error("psk", key, "Pre-shared key exceeds %d bytes" % max_psk_len)
+    ident = ret.get("identity")
+    _validate_string(ident, "identity")
+    raw_ident = ident.encode("utf-8")
+    if len(raw_ident) > max_identity_len:
+        raise _psk_length_error("identity", ident, "PSK identity exceeds %d bytes" % max_identity_len)
     # OpenSSL's identity buffer holds max_identity_len + 1 bytes (zeroed).
     ffi.memmove(identity, raw_ident + b"\0", len(raw_ident) + 1)
     ffi.memmove(psk, key, len(key))

@@ -161,15 +161,10 @@ def init_socket(sock: Any, opts: Any) -> None:
     session = opts.get("session")
     if _truthy(session):
         _set_session(sock, session)
-
-    def on_new_listener(event: Any, listener: Any) -> None:
-        # Only call into Python for new sessions once there is a 'session' listener.
-        if event != "session" or sock._engine is None:
-            return
-        _enable(sock)
-        sock.removeListener("newListener", on_new_listener)
-
-    sock.on("newListener", on_new_listener)
+    # Only call into Python for new sessions once there is a 'session'
+    # listener (Node's newListener hook; _enable is idempotent and does
+    # nothing on a destroyed socket).
+    sock._on_first_listener("session", _enable)
 
 
 def dispatch(sock: Any) -> bool:
