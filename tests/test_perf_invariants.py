@@ -187,7 +187,7 @@ def test_socket_receive_of_1mib_makes_few_engine_calls_and_no_per_read_allocatio
         monkeypatch, server_options, ca_pem):
     feeds = _Counting(monkeypatch, TLSEngine, "feed")
     reads = _Counting(monkeypatch, TLSEngine, "read")
-    buffers = _Counting(monkeypatch, tls._node.socket._SocketProtocol, "get_buffer")
+    buffers = _Counting(monkeypatch, tls._node.socket_protocol._SocketProtocol, "get_buffer")
     proxy = _FfiProxy(_engine.ffi)
     monkeypatch.setattr(_engine, "ffi", proxy)
     bytearrays = {"n": 0}

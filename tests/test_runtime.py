@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from tls._node import runtime as _runtime
+from tls._node import loopstate as _loopstate, runtime as _runtime, timers as _timers
 from tls._node.runtime import (
     clearImmediate, clearInterval, clearTimeout, nextTick, queueMicrotask, setImmediate,
     setInterval, setTimeout,
@@ -452,16 +452,16 @@ def test_clear_timeout_by_numeric_id():
 
 
 def test_ms_coercion_like_node():
-    assert _runtime._coerce_ms(0) == 1
-    assert _runtime._coerce_ms(-5) == 1
-    assert _runtime._coerce_ms(None) == 1
-    assert _runtime._coerce_ms("abc") == 1
-    assert _runtime._coerce_ms("100") == 100
-    assert _runtime._coerce_ms(float("nan")) == 1
-    assert _runtime._coerce_ms(2.5) == 2.5
-    assert _runtime._coerce_ms(_runtime.TIMEOUT_MAX) == _runtime.TIMEOUT_MAX
+    assert _timers._coerce_ms(0) == 1
+    assert _timers._coerce_ms(-5) == 1
+    assert _timers._coerce_ms(None) == 1
+    assert _timers._coerce_ms("abc") == 1
+    assert _timers._coerce_ms("100") == 100
+    assert _timers._coerce_ms(float("nan")) == 1
+    assert _timers._coerce_ms(2.5) == 2.5
+    assert _timers._coerce_ms(_runtime.TIMEOUT_MAX) == _runtime.TIMEOUT_MAX
     with pytest.warns(_runtime.TimeoutOverflowWarning, match="does not fit into a 32-bit"):
-        assert _runtime._coerce_ms(2 ** 31) == 1
+        assert _timers._coerce_ms(2 ** 31) == 1
 
 
 def test_timer_callbacks_must_be_callable():
@@ -626,7 +626,7 @@ def test_abandoned_loop_with_a_pending_timer_is_garbage_collected():
 def test_loops_that_refuse_attributes_are_tracked_too():
     class NoAttrLoop(asyncio.SelectorEventLoop):
         def __setattr__(self, name, value):
-            if name == _runtime._STATE_ATTR:
+            if name == _loopstate._STATE_ATTR:
                 raise AttributeError(name)
             super().__setattr__(name, value)
 
@@ -648,5 +648,5 @@ def test_loops_that_refuse_attributes_are_tracked_too():
         assert not _runtime.has_ref(handle)
     finally:
         loop.close()
-        _runtime._forget(loop)
+        _loopstate._forget(loop)
     assert log == ["t"]

@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from tls._base import constants as _constants
 from tls._engine import root_certificates as _root_certificates
 from tls._engine import context as _secure_context
+from tls._engine import credentials as _credentials
 from tls._binding import drain_errors, ffi, lib
 from tls._engine.context import SecureContext, SecurityWarning
 from tls._objects.configure_context import createSecureContext, getCiphers
@@ -540,7 +541,7 @@ def test_pfx_handshake_and_ca_joins_trust_store(f, s):
     for i in range(lib.sk_X509_OBJECT_num(objects)):
         cert = lib.X509_OBJECT_get0_X509(lib.sk_X509_OBJECT_value(objects, i))
         if cert != ffi.NULL:
-            ders.add(_secure_context._der(cert))
+            ders.add(_credentials._der(cert))
     assert _der_of_pem(f("ca.pem")) in ders
     assert server.getIssuer() == _der_of_pem(f("ca.pem"))
     assert lib.sk_X509_NAME_num(lib.SSL_get_client_CA_list(_ssl(server))) == 1

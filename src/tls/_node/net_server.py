@@ -20,9 +20,10 @@ from .._base.errors import NodeError, NodeTypeError, _lookup_error, errno_error
 from .events import EventEmitter
 from .._base.validators import received as _received
 from .aio import AsyncServerMixin  # await server.listen(...) / closeAsync / async with (tls._aio)
-from .socket import (
-    Socket, _SocketProtocol, _address_dict, _high_water_mark, _is_pipe_name, _transport_maker, _validate_port, isIP,
-)
+from .._base.addresses import isIP
+from .netargs import _address_dict, _high_water_mark, _is_pipe_name, _validate_port
+from .socket import Socket
+from .socket_protocol import _SocketProtocol, _transport_maker
 
 __all__ = ["Server", "createServer"]
 

@@ -1,36 +1,43 @@
 """Node's ``net.Socket`` on asyncio, and ``net.connect`` (the module: net.py; the server: net_server.py).
 
 A ``Socket`` is a Node duplex stream over an asyncio transport.  The asyncio
-protocol object is a thin forwarder (``_SocketProtocol``) whose ``owner`` is
-the Socket; ``tls.TLSSocket`` subclasses Socket and overrides the raw hooks
-(``_on_raw_data``, ``_on_raw_eof``, ``_write_chunk``, ``_shutdown_write``,
-``_on_connect``, ``_on_connection_lost``, ``_on_destroy``) to put its engine
-between the transport and the stream.  Taking over a connected Socket (what
-``new TLSSocket(socket)`` and the TLS server do) is just re-pointing the
-protocol's ``owner`` (``_take_transport_from``).
+protocol object is a thin forwarder (``_SocketProtocol``, socket_protocol.py)
+whose ``owner`` is the Socket; ``tls.TLSSocket`` subclasses Socket and
+overrides the raw hooks (``_on_raw_data``, ``_on_raw_eof``, ``_write_chunk``,
+``_shutdown_write``, ``_on_connect``, ``_on_connection_lost``,
+``_on_destroy``) to put its engine between the transport and the stream.
+Taking over a connected Socket (what ``new TLSSocket(socket)`` and the TLS
+server do) is just re-pointing the protocol's ``owner``
+(``_take_transport_from``).
 
 The stream rules kept from Node 20 (flowing, backpressure, 'end'/'finish'/'close'
-order, error-first callbacks) are stated and implemented in ``_stream.py``.
+order, error-first callbacks) are stated and implemented in ``stream.py``.
 
-Connecting: a host name is resolved first ('lookup' event, Node's
-ENOTFOUND/EAI_AGAIN errors), then the addresses are tried in order.  'connect'
-and 'ready' are emitted from the transport's ``connection_made``, so no
-'data' can come before them.  A server accepts on its own non-blocking
-listening socket (``loop.add_reader``), so ``listen`` and ``close`` take
-effect at once, like Node's synchronous bind/close.
+Connecting (``connect()``, the lookup and the address list) is the mixin
+``ConnectingMixin`` of connecting.py; the argument forms, ports and address
+dicts are netargs.py.  'connect' and 'ready' are emitted from the
+transport's ``connection_made`` (``_on_transport`` here), so no 'data' can
+come before them.  A server accepts on its own non-blocking listening socket
+(``loop.add_reader``, net_server.py), so ``listen`` and ``close`` take effect
+at once, like Node's synchronous bind/close.
 """
 from __future__ import annotations
 
-import asyncio
 import socket as _socket
 import struct
-import threading
-from typing import TYPE_CHECKING, Any, Callable, Deque, Dict, List, Optional, Sequence, Tuple, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Deque, Dict, List, Optional, Tuple, TypeVar
 
 from . import runtime as _runtime
-from .._base.errors import NodeError, NodeRangeError, NodeTypeError
+from .._base.addresses import isIP, isIPv4, isIPv6  # net's own functions
+from .._base.errors import NodeError, NodeRangeError, NodeTypeError, errno_error
+from .._base.nodeargs import _call_cb
+from .._base.options import NET_CONNECT, NET_SOCKET, take_options
+from .aio import AsyncSocketMixin  # read / async for / drain / endAsync / async with (aio.py)
+from .connecting import ConnectingMixin
 from .events import EventEmitter
-from .._base.validators import received as _received
+from .netargs import _address_dict, _family_name, _high_water_mark, _normalize_connect_args
+from .socket_protocol import _SocketProtocol
+from .stream import StreamMixin, _destroyed_error
 
 __all__ = ["Socket", "Stream", "connect", "createConnection", "isIP", "isIPv4", "isIPv6"]
 
@@ -40,87 +47,9 @@ if TYPE_CHECKING:
 _SocketT = TypeVar("_SocketT", bound="Socket")
 
 HIGH_WATER_MARK = 16 * 1024
-_READ_SIZE = 256 * 1024
 
 
-# (imported after the functions above; `X as X`: re-exported for tls._wrap and tls._legacy)
-from .._base.encoding import _decoder as _decoder, to_bytes as to_bytes  # noqa: E402
-from .stream import StreamMixin  # noqa: E402
-from .aio import AsyncSocketMixin  # noqa: E402  (read / async for / drain / endAsync / async with: tls._aio)
-from .._base.nodeargs import _call_cb as _call_cb  # noqa: E402
-from .._base.options import NET_CONNECT, NET_SOCKET, SOCKET_CONNECT, OptionTable, take_options  # noqa: E402
-from .._base.errors import _lookup_error, errno_error  # noqa: E402
-from .._base.addresses import isIP, isIPv4, isIPv6  # noqa: E402  (net's own functions)
-
-
-_thread_buffers = threading.local()
-
-
-def _read_buffer() -> memoryview:
-    view = getattr(_thread_buffers, "view", None)
-    if view is None:
-        view = _thread_buffers.view = memoryview(bytearray(_READ_SIZE))
-    return view
-
-
-class _SocketProtocol(asyncio.BufferedProtocol):
-    """Forwards transport events to ``owner``; reads land in a shared buffer.
-
-    asyncio calls ``buffer_updated`` right after ``recv_into`` with no other
-    code in between, so every connection of a thread (of its event loop) can
-    share a single read buffer.
-    """
-
-    __slots__ = ("owner", "_view")
-
-    def __init__(self, owner: "Socket") -> None:
-        self.owner = owner
-        self._view = _read_buffer()
-
-    def connection_made(self, transport: Any) -> None:
-        self.owner._on_transport(transport)
-
-    def get_buffer(self, sizehint: int) -> memoryview:
-        return self._view
-
-    def buffer_updated(self, nbytes: int) -> None:
-        # Socket._on_raw_read, inlined: this runs once per network read.
-        owner = self.owner
-        owner.bytesRead += nbytes
-        if owner._timeout_ms:
-            owner._touch()
-        owner._on_raw_data(self._view[:nbytes])
-
-    def eof_received(self) -> bool:
-        self.owner._on_raw_eof()
-        return True  # keep the transport for half-open; the Socket closes it
-
-    def connection_lost(self, exc: Optional[BaseException]) -> None:
-        self.owner._on_connection_lost(exc)
-
-    def pause_writing(self) -> None:
-        self.owner._write_paused = True
-
-    def resume_writing(self) -> None:
-        # asyncio calls this from inside its _write_ready and goes on using
-        # the transport afterwards: a 'drain' listener that closed the socket
-        # right here would have asyncio finish the connection twice (a crash
-        # in its callback).  Node's afterWrite also runs on a later tick.
-        owner = self.owner
-        owner._write_paused = False
-        owner._loop.call_soon(self._drained)
-
-    def _drained(self) -> None:
-        owner = self.owner
-        if not owner._write_paused:  # not paused again in the meantime
-            owner._on_write_drained()
-
-
-def _destroyed_error(what: str) -> NodeError:
-    return NodeError("Cannot call %s after a stream was destroyed" % what, "ERR_STREAM_DESTROYED")
-
-
-class Socket(StreamMixin, EventEmitter, AsyncSocketMixin):
+class Socket(ConnectingMixin, StreamMixin, EventEmitter, AsyncSocketMixin):
     """Node's net.Socket: a duplex stream over a TCP or Unix-domain connection."""
 
     writableHighWaterMark = HIGH_WATER_MARK
@@ -290,194 +219,6 @@ class Socket(StreamMixin, EventEmitter, AsyncSocketMixin):
             # other stopped reading for its own buffer; we start with none
             transport.resume_reading()
         self._attach_transport(transport, addresses_known=other._was_connected)
-
-    # -- connection ------------------------------------------------------
-    def connect(self: _SocketT, *args: Any, **kwargs: Any) -> _SocketT:
-        """connect(options[, cb]) | connect(port[, host][, cb]) | connect(path[, cb])."""
-        options, cb = _normalize_connect_args(args, kwargs, SOCKET_CONNECT, "connect")
-        path = options.get("path")
-        if path is None:
-            if options.get("port") is None:
-                raise NodeTypeError('The "options" or "port" or "path" argument must be specified',
-                                    "ERR_MISSING_ARGS")
-            options["port"] = _validate_port(options["port"])
-            host = options.get("host")
-            if host is not None and not isinstance(host, str):
-                raise NodeTypeError('The "options.host" property must be of type string. Received %r'
-                                    % (host,), "ERR_INVALID_ARG_TYPE")
-        elif not isinstance(path, str):
-            raise NodeTypeError('The "options.path" property must be of type string. Received %r' % (path,),
-                                "ERR_INVALID_ARG_TYPE")
-        if self.destroyed:
-            raise NodeError("Cannot connect a destroyed socket", "ERR_SOCKET_CLOSED")
-        _hints(options.get("hints"))
-        auto_select = options.get("autoSelectFamily")
-        if auto_select is not None and not isinstance(auto_select, bool):
-            raise NodeTypeError('The "options.autoSelectFamily" property must be of type boolean. %s'
-                                % _received(auto_select), "ERR_INVALID_ARG_TYPE")
-        if cb is not None:
-            self.once("connect", cb)
-        if options.get("noDelay"):
-            self._no_delay = True
-        if options.get("keepAlive"):
-            self._keep_alive = (True, options.get("keepAliveInitialDelay") or 0)
-        self.connecting = True
-        if self._refed:
-            _runtime.ref_handle(self)
-        if options.get("timeout"):
-            self.setTimeout(options["timeout"])
-        if not self._connect_direct(options):
-            self._connect_task = self._loop.create_task(self._connect(options))
-        return self
-
-    def _connect_direct(self, options: Dict[str, Any]) -> bool:
-        """Connect to a numeric address without a task (as libuv does).
-
-        Only on asyncio's selector loop, and only for an IP address with no
-        local address to bind: a non-blocking connect(), a writer callback
-        for its completion, then the same transport create_connection makes.
-        Everything else (names to resolve, Unix paths, uvloop) goes through
-        ``_connect``.  Returns whether it took the connection.
-        """
-        if options.get("path") is not None or options.get("localAddress") or options.get("localPort"):
-            return False
-        host = options.get("host") or "localhost"
-        kind = isIP(host)
-        if not kind or "%" in host:
-            return False
-        loop = self._loop
-        make = _transport_maker(loop)
-        if make is False:
-            return False
-        port = options["port"]
-        self._protocol = _SocketProtocol(self)
-        try:
-            sock = _socket.socket(_socket.AF_INET6 if kind == 6 else _socket.AF_INET, _socket.SOCK_STREAM)
-        except OSError as exc:
-            loop.call_soon(self._connect_failed, errno_error(exc, "connect", address=host, port=port))
-            return True
-        try:
-            sock.setblocking(False)
-            sock.connect((host, port))
-        except (BlockingIOError, InterruptedError):
-            self._connect_sock = sock
-            loop.add_writer(sock.fileno(), self._on_connect_writable, sock, make, host, port)
-            return True
-        except OSError as exc:
-            sock.close()
-            loop.call_soon(self._connect_failed, errno_error(exc, "connect", address=host, port=port))
-            return True
-        # connected at once: finish on the next iteration, as asyncio would
-        self._connect_sock = sock
-        loop.call_soon(self._on_connect_writable, sock, make, host, port, False)
-        return True
-
-    def _on_connect_writable(self, sock: Any, make: Any, host: str, port: int, registered: bool = True) -> None:
-        if registered:
-            try:
-                self._loop.remove_writer(sock.fileno())
-            except (ValueError, OSError):
-                pass
-        if self._connect_sock is not sock:
-            return  # destroyed meanwhile (destroy() closed it)
-        self._connect_sock = None
-        if self.destroyed:
-            sock.close()
-            return
-        err = sock.getsockopt(_socket.SOL_SOCKET, _socket.SO_ERROR)
-        try:
-            if err:
-                raise OSError(err, "Connect call failed %r" % ((host, port),))
-            make(sock, self._protocol)   # connection_made follows on the next iteration
-        except OSError as exc:
-            sock.close()
-            self._connect_failed(errno_error(exc, "connect", address=host, port=port))
-
-    def _connect_failed(self, error: BaseException) -> None:
-        if self.destroyed:
-            return
-        self.connecting = False
-        self.destroy(error)
-
-    async def _connect(self, options: Dict[str, Any]) -> None:
-        path = options.get("path")
-        self._protocol = _SocketProtocol(self)
-        factory = lambda: self._protocol  # noqa: E731
-        if path is not None:
-            try:
-                await self._loop.create_unix_connection(factory, path)
-            except (OSError, ValueError) as exc:
-                self.connecting = False
-                self.destroy(errno_error(exc, "connect", address=path))
-            return
-        host = options.get("host") or "localhost"
-        port = options["port"]
-        family = {4: _socket.AF_INET, 6: _socket.AF_INET6}.get(options.get("family") or 0, 0)
-        kind = isIP(host)
-        if kind:
-            addresses = [(_socket.AF_INET6 if kind == 6 else _socket.AF_INET, host)]
-        else:
-            try:
-                infos = await self._loop.getaddrinfo(host, port, family=family, type=_socket.SOCK_STREAM,
-                                                     flags=_hints(options.get("hints")))
-            except (_socket.gaierror, UnicodeError) as exc:
-                err = _lookup_error(exc, host)
-                if not self.destroyed:
-                    self.emit("lookup", err, None, None, host)
-                    self.connecting = False
-                    self.destroy(err)
-                return
-            addresses = []
-            for info in infos:
-                if (info[0], info[4][0]) not in addresses:
-                    addresses.append((info[0], info[4][0]))
-            if self.destroyed:
-                return
-            for af, address in addresses[:1]:
-                self.emit("lookup", None, address, 6 if af == _socket.AF_INET6 else 4, host)
-                if self.destroyed:
-                    return
-        local = None
-        if options.get("localAddress") or options.get("localPort"):
-            local = (options.get("localAddress") or ("::" if addresses[0][0] == _socket.AF_INET6 else "0.0.0.0"),
-                     int(options.get("localPort") or 0))
-        first_error: Optional[BaseException] = None
-        if options.get("autoSelectFamily") is False:
-            addresses = addresses[:1]   # Node: only the first address the lookup gave
-        for af, address in addresses:
-            try:
-                await self._loop.create_connection(factory, address, port, family=af, local_addr=local)
-                return
-            except OSError as exc:
-                if first_error is None:
-                    first_error = errno_error(exc, "connect", address=address, port=port)
-            except (ValueError, TypeError) as exc:
-                if first_error is None:
-                    first_error = exc
-            if self.destroyed:
-                return
-        self.connecting = False
-        if first_error is not None:
-            self.destroy(first_error)
-
-    def _adopt_connected(self, sock: _socket.socket) -> "Socket":
-        """Use a stream socket the caller connected (asyncio's ``sock=``); it is ours from now on."""
-        if sock.type != _socket.SOCK_STREAM:
-            raise NodeTypeError("The socket must be a connected stream socket. Received %r" % (sock,),
-                                "ERR_INVALID_ARG_TYPE")
-        self.connecting = True
-        if self._refed:
-            _runtime.ref_handle(self)
-        protocol = self._protocol = _SocketProtocol(self)
-        self._connect_task = self._loop.create_task(self._connect_adopted(sock, protocol))
-        return self
-
-    async def _connect_adopted(self, sock: _socket.socket, protocol: "_SocketProtocol") -> None:
-        try:
-            await self._loop.create_connection(lambda: protocol, sock=sock)
-        except (OSError, ValueError) as exc:
-            self.connecting = False
-            self.destroy(errno_error(exc, "connect"))
 
     def _on_connect(self) -> None:
         """Hook: TCP is up: 'connect' (queued writes are flushed by the listener
@@ -773,91 +514,6 @@ class Socket(StreamMixin, EventEmitter, AsyncSocketMixin):
 Stream = Socket
 
 
-def _family_name(family: Optional[int]) -> Optional[str]:
-    if family == _socket.AF_INET6:
-        return "IPv6"
-    if family == _socket.AF_INET:
-        return "IPv4"
-    return None
-
-
-def _address_dict(sockname: Any, family: Optional[int]) -> Optional[Dict[str, Any]]:
-    if isinstance(sockname, tuple):
-        return {"address": sockname[0], "family": _family_name(family), "port": sockname[1]}
-    return None
-
-
-def _hints(hints: Any) -> int:
-    """Node's ``hints``: getaddrinfo flags (dns.ADDRCONFIG | dns.V4MAPPED ...), an integer."""
-    if hints is None:
-        return 0
-    if isinstance(hints, bool) or not isinstance(hints, int) or hints < 0:
-        raise NodeTypeError('The value "%r" is invalid for option "hints"' % (hints,), "ERR_INVALID_ARG_VALUE")
-    flags: int = hints
-    return flags
-
-
-def _high_water_mark(value: Any, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-        raise NodeTypeError('The value "%r" is invalid for option "%s"' % (value, name), "ERR_INVALID_ARG_VALUE")
-    return int(value)
-
-
-def _validate_port(port: Any, allow_zero: bool = True) -> int:
-    if isinstance(port, str) and port.strip().isdigit():
-        port = int(port)
-    elif isinstance(port, float) and port.is_integer():
-        port = int(port)
-    if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535 \
-            or (port == 0 and not allow_zero):
-        raise NodeRangeError("Port should be %s 0 and < 65536. %s."
-                             % (">=" if allow_zero else ">", _received(port)), "ERR_SOCKET_BAD_PORT")
-    valid: int = port
-    return valid
-
-
-def _is_pipe_name(value: Any) -> bool:
-    """Node's isPipeName: a string that is not a number."""
-    if not isinstance(value, str):
-        return False
-    try:
-        float(value)
-    except ValueError:
-        return True
-    return False
-
-
-def _normalize_connect_args(args: Sequence[Any], kwargs: Dict[str, Any], table: OptionTable, where: str
-                            ) -> Tuple[Dict[str, Any], Optional[Callable[..., Any]]]:
-    """Node's normalizeArgs: (options[, cb]) | (port[, host][, options][, cb]) | (path[, options][, cb]).
-
-    An options object after port/host is merged over them (tls.connect's form;
-    its host wins); keyword arguments are options too, taken by ``table``.
-    """
-    args = list(args)
-    cb = args.pop() if args and callable(args[-1]) else None
-    given: Any = None
-    positional: Dict[str, Any] = {}
-    if args and (args[0] is None or isinstance(args[0], dict)):
-        given = args[0]
-    elif args:
-        first = args.pop(0)
-        if _is_pipe_name(first):
-            positional["path"] = first
-        else:
-            positional["port"] = first
-        if args and isinstance(args[0], str):
-            positional["host"] = args.pop(0)
-        if args and isinstance(args[0], dict):
-            given = args.pop(0)
-    options = take_options(given, kwargs, table, where)
-    if positional:
-        options = {**positional, **options}
-    if cb is None and callable(options.get("callback")):
-        cb = options.pop("callback")
-    return options, cb
-
-
 def connect(*args: Any, **kwargs: Any) -> Socket:
     """net.connect(options[, cb]) / (port[, host][, cb]) / (path[, cb])."""
     options, cb = _normalize_connect_args(args, kwargs, NET_CONNECT, "connect")
@@ -868,25 +524,3 @@ def connect(*args: Any, **kwargs: Any) -> Socket:
 createConnection = connect
 
 
-_direct_loop_types: Dict[type, bool] = {}
-
-
-def _transport_maker(loop: Any) -> Any:
-    """The loop's private socket-transport factory when the loop is asyncio's
-    own selector loop (what ``connect_accepted_socket`` and
-    ``create_connection`` end up calling), else False: other loops (uvloop)
-    go through the public coroutines."""
-    kind = type(loop)
-    ok = _direct_loop_types.get(kind)
-    if ok is None:
-        try:
-            from asyncio import selector_events
-        except ImportError:  # pragma: no cover
-            ok = False
-        else:
-            ok = issubclass(kind, selector_events.BaseSelectorEventLoop) and \
-                kind.connect_accepted_socket is selector_events.BaseSelectorEventLoop.connect_accepted_socket and \
-                kind.create_connection is selector_events.BaseSelectorEventLoop.create_connection and \
-                getattr(kind, "_make_socket_transport", None) is not None
-        _direct_loop_types[kind] = ok
-    return loop._make_socket_transport if ok else False

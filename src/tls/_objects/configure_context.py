@@ -16,9 +16,10 @@ from .._base.validators import (
     truthy as _truthy, validate_integer as _validate_integer, validate_string as _validate_string,
 )
 from .._engine.context import (
-    _ARRAY_TYPES, _EMPTY, _TLS13_CIPHERS, SecureContext, SecurityWarning, _crypto_error, _live_default,
-    _no_engine_support, _to_int32, _validate_key_or_cert,
+    _ARRAY_TYPES, _EMPTY, _TLS13_CIPHERS, SecureContext, SecurityWarning, _live_default, _to_int32,
+    _validate_key_or_cert,
 )
+from .._engine.credentials import _crypto_error, _no_engine_support
 
 __all__ = ["createSecureContext", "getCiphers"]
 

@@ -16,7 +16,7 @@ from .._base.errors import NodeRangeError, NodeTypeError
 from .._base.options import TLS_CONNECT
 from .._base.validators import received as _received
 from .._engine.context import _live_default
-from .._node.socket import _normalize_connect_args
+from .._node.netargs import _normalize_connect_args
 from .._protocol import negotiation as _negotiation
 from . import x509 as _x509
 from .configure_context import createSecureContext

@@ -1,0 +1,258 @@
+"""How a ``net.Socket`` gets connected: Node's ``socket.connect()`` and its lookup, as a mixin of Socket.
+
+``connect(options | port[, host] | path[, cb])`` validates its arguments as
+Node's ``Socket.prototype.connect`` does, then takes one of three roads:
+
+* a numeric IP address on asyncio's own selector loop: a non-blocking
+  ``connect()`` and a writer callback, no task (``_connect_direct``, what
+  libuv does; most connections of a server's tests and benchmarks);
+* anything else: a task (``_connect``) that resolves the name ('lookup'
+  event, ENOTFOUND/EAI_AGAIN as Node words them), then tries the addresses
+  in order (only the first with ``autoSelectFamily: false``), binding
+  ``localAddress``/``localPort`` when given; a Unix path goes to
+  ``create_unix_connection``;
+* a stream socket the caller connected itself (asyncio's ``sock=``,
+  ``_adopt_connected``).
+
+All three end in the protocol's ``connection_made`` (socket.py), which emits
+'connect' and 'ready'; a failure destroys the socket with Node's errno error.
+
+Apart from socket.py because it is one job with its own failure paths (a
+destroy() can come at any await), while socket.py keeps the connected
+socket's life: the transport, closing, timeouts and addresses.  The mixin
+never imports socket.py: it works on the state Socket declares (listed
+below for the type checker) and is mixed into Socket alone.
+"""
+from __future__ import annotations
+
+import socket as _socket
+from typing import TYPE_CHECKING, Any, Callable, Dict, Optional, Tuple, TypeVar, cast
+
+from . import runtime as _runtime
+from .._base.addresses import isIP
+from .._base.errors import NodeError, NodeTypeError, _lookup_error, errno_error
+from .._base.options import SOCKET_CONNECT
+from .._base.validators import received as _received
+from .netargs import _hints, _normalize_connect_args, _validate_port
+from .socket_protocol import _SocketProtocol, _transport_maker
+
+if TYPE_CHECKING:
+    import asyncio
+
+    from .events import EventEmitter
+    from .socket import Socket
+
+    # for the type checker the mixin is an EventEmitter (as the Socket it is mixed into)
+    _ConnectingBase = EventEmitter
+else:
+    _ConnectingBase = object
+
+__all__ = ["ConnectingMixin"]
+
+_C = TypeVar("_C", bound="ConnectingMixin")
+
+
+class ConnectingMixin(_ConnectingBase):
+    """``connect()`` and the three ways it reaches ``connection_made`` (see the module docstring)."""
+
+    if TYPE_CHECKING:
+        # the state and hooks net.Socket provides (declared there, with its defaults)
+        _loop: asyncio.AbstractEventLoop
+        _protocol: Optional[_SocketProtocol]
+        _connect_task: Any
+        _connect_sock: Any
+        _refed: bool
+        _no_delay: Optional[bool]
+        _keep_alive: Optional[Tuple[bool, float]]
+        connecting: bool
+        destroyed: bool
+
+        def destroy(self: _C, error: Optional[BaseException] = None) -> _C: ...
+        def setTimeout(self: _C, timeout: float, callback: Optional[Callable[..., Any]] = None) -> _C: ...
+
+    def connect(self: _C, *args: Any, **kwargs: Any) -> _C:
+        """connect(options[, cb]) | connect(port[, host][, cb]) | connect(path[, cb])."""
+        options, cb = _normalize_connect_args(args, kwargs, SOCKET_CONNECT, "connect")
+        path = options.get("path")
+        if path is None:
+            if options.get("port") is None:
+                raise NodeTypeError('The "options" or "port" or "path" argument must be specified',
+                                    "ERR_MISSING_ARGS")
+            options["port"] = _validate_port(options["port"])
+            host = options.get("host")
+            if host is not None and not isinstance(host, str):
+                raise NodeTypeError('The "options.host" property must be of type string. Received %r'
+                                    % (host,), "ERR_INVALID_ARG_TYPE")
+        elif not isinstance(path, str):
+            raise NodeTypeError('The "options.path" property must be of type string. Received %r' % (path,),
+                                "ERR_INVALID_ARG_TYPE")
+        if self.destroyed:
+            raise NodeError("Cannot connect a destroyed socket", "ERR_SOCKET_CLOSED")
+        _hints(options.get("hints"))
+        auto_select = options.get("autoSelectFamily")
+        if auto_select is not None and not isinstance(auto_select, bool):
+            raise NodeTypeError('The "options.autoSelectFamily" property must be of type boolean. %s'
+                                % _received(auto_select), "ERR_INVALID_ARG_TYPE")
+        if cb is not None:
+            self.once("connect", cb)
+        if options.get("noDelay"):
+            self._no_delay = True
+        if options.get("keepAlive"):
+            self._keep_alive = (True, options.get("keepAliveInitialDelay") or 0)
+        self.connecting = True
+        if self._refed:
+            _runtime.ref_handle(self)
+        if options.get("timeout"):
+            self.setTimeout(options["timeout"])
+        if not self._connect_direct(options):
+            self._connect_task = self._loop.create_task(self._connect(options))
+        return self
+
+    def _connect_direct(self, options: Dict[str, Any]) -> bool:
+        """Connect to a numeric address without a task (as libuv does).
+
+        Only on asyncio's selector loop, and only for an IP address with no
+        local address to bind: a non-blocking connect(), a writer callback
+        for its completion, then the same transport create_connection makes.
+        Everything else (names to resolve, Unix paths, uvloop) goes through
+        ``_connect``.  Returns whether it took the connection.
+        """
+        if options.get("path") is not None or options.get("localAddress") or options.get("localPort"):
+            return False
+        host = options.get("host") or "localhost"
+        kind = isIP(host)
+        if not kind or "%" in host:
+            return False
+        loop = self._loop
+        make = _transport_maker(loop)
+        if make is False:
+            return False
+        port = options["port"]
+        self._protocol = _SocketProtocol(cast("Socket", self))  # mixed into Socket alone
+        try:
+            sock = _socket.socket(_socket.AF_INET6 if kind == 6 else _socket.AF_INET, _socket.SOCK_STREAM)
+        except OSError as exc:
+            loop.call_soon(self._connect_failed, errno_error(exc, "connect", address=host, port=port))
+            return True
+        try:
+            sock.setblocking(False)
+            sock.connect((host, port))
+        except (BlockingIOError, InterruptedError):
+            self._connect_sock = sock
+            loop.add_writer(sock.fileno(), self._on_connect_writable, sock, make, host, port)
+            return True
+        except OSError as exc:
+            sock.close()
+            loop.call_soon(self._connect_failed, errno_error(exc, "connect", address=host, port=port))
+            return True
+        # connected at once: finish on the next iteration, as asyncio would
+        self._connect_sock = sock
+        loop.call_soon(self._on_connect_writable, sock, make, host, port, False)
+        return True
+
+    def _on_connect_writable(self, sock: Any, make: Any, host: str, port: int, registered: bool = True) -> None:
+        if registered:
+            try:
+                self._loop.remove_writer(sock.fileno())
+            except (ValueError, OSError):
+                pass
+        if self._connect_sock is not sock:
+            return  # destroyed meanwhile (destroy() closed it)
+        self._connect_sock = None
+        if self.destroyed:
+            sock.close()
+            return
+        err = sock.getsockopt(_socket.SOL_SOCKET, _socket.SO_ERROR)
+        try:
+            if err:
+                raise OSError(err, "Connect call failed %r" % ((host, port),))
+            make(sock, self._protocol)   # connection_made follows on the next iteration
+        except OSError as exc:
+            sock.close()
+            self._connect_failed(errno_error(exc, "connect", address=host, port=port))
+
+    def _connect_failed(self, error: BaseException) -> None:
+        if self.destroyed:
+            return
+        self.connecting = False
+        self.destroy(error)
+
+    async def _connect(self, options: Dict[str, Any]) -> None:
+        path = options.get("path")
+        self._protocol = _SocketProtocol(cast("Socket", self))  # mixed into Socket alone
+        factory = lambda: self._protocol  # noqa: E731
+        if path is not None:
+            try:
+                await self._loop.create_unix_connection(factory, path)
+            except (OSError, ValueError) as exc:
+                self.connecting = False
+                self.destroy(errno_error(exc, "connect", address=path))
+            return
+        host = options.get("host") or "localhost"
+        port = options["port"]
+        family = {4: _socket.AF_INET, 6: _socket.AF_INET6}.get(options.get("family") or 0, 0)
+        kind = isIP(host)
+        if kind:
+            addresses = [(_socket.AF_INET6 if kind == 6 else _socket.AF_INET, host)]
+        else:
+            try:
+                infos = await self._loop.getaddrinfo(host, port, family=family, type=_socket.SOCK_STREAM,
+                                                     flags=_hints(options.get("hints")))
+            except (_socket.gaierror, UnicodeError) as exc:
+                err = _lookup_error(exc, host)
+                if not self.destroyed:
+                    self.emit("lookup", err, None, None, host)
+                    self.connecting = False
+                    self.destroy(err)
+                return
+            addresses = []
+            for info in infos:
+                if (info[0], info[4][0]) not in addresses:
+                    addresses.append((info[0], info[4][0]))
+            if self.destroyed:
+                return
+            for af, address in addresses[:1]:
+                self.emit("lookup", None, address, 6 if af == _socket.AF_INET6 else 4, host)
+                if self.destroyed:
+                    return
+        local = None
+        if options.get("localAddress") or options.get("localPort"):
+            local = (options.get("localAddress") or ("::" if addresses[0][0] == _socket.AF_INET6 else "0.0.0.0"),
+                     int(options.get("localPort") or 0))
+        first_error: Optional[BaseException] = None
+        if options.get("autoSelectFamily") is False:
+            addresses = addresses[:1]   # Node: only the first address the lookup gave
+        for af, address in addresses:
+            try:
+                await self._loop.create_connection(factory, address, port, family=af, local_addr=local)
+                return
+            except OSError as exc:
+                if first_error is None:
+                    first_error = errno_error(exc, "connect", address=address, port=port)
+            except (ValueError, TypeError) as exc:
+                if first_error is None:
+                    first_error = exc
+            if self.destroyed:
+                return
+        self.connecting = False
+        if first_error is not None:
+            self.destroy(first_error)
+
+    def _adopt_connected(self: _C, sock: _socket.socket) -> _C:
+        """Use a stream socket the caller connected (asyncio's ``sock=``); it is ours from now on."""
+        if sock.type != _socket.SOCK_STREAM:
+            raise NodeTypeError("The socket must be a connected stream socket. Received %r" % (sock,),
+                                "ERR_INVALID_ARG_TYPE")
+        self.connecting = True
+        if self._refed:
+            _runtime.ref_handle(self)
+        protocol = self._protocol = _SocketProtocol(cast("Socket", self))  # mixed into Socket alone
+        self._connect_task = self._loop.create_task(self._connect_adopted(sock, protocol))
+        return self
+
+    async def _connect_adopted(self, sock: _socket.socket, protocol: "_SocketProtocol") -> None:
+        try:
+            await self._loop.create_connection(lambda: protocol, sock=sock)
+        except (OSError, ValueError) as exc:
+            self.connecting = False
+            self.destroy(errno_error(exc, "connect"))

@@ -1,0 +1,334 @@
+"""The per-loop state of the Node runtime: referenced handles, nextTick and microtask queues, tasks.
+
+Node keeps a process alive while it has *referenced active handles* (a
+listening server, an open socket, a pending timer, each unless
+``unref()``-ed) and runs ``process.nextTick`` callbacks and microtasks
+before anything else.  This module keeps, per event loop, what that needs:
+
+* :func:`get_loop` -- the running loop, or a NodeError telling the user where
+  Node-style code must run.
+* :func:`ref_handle` / :func:`unref_handle` / :func:`handle_closed` -- the
+  per-loop set of referenced handles.  A referenced object is held strongly
+  (Node keeps an active socket alive even when user code drops it).
+* ``nextTick`` and ``queueMicrotask``, drained in Node's order
+  (``_run_ticks``), and ``_invoke``, which calls a Node callback and reports
+  what escapes it to the loop's exception handler.
+* :func:`spawn` -- run a coroutine (an async listener or timer callback) as a
+  task that, like a promise in Node, does not by itself keep ``run`` alive.
+
+Apart from the timers (timers.py) and ``tls.run`` (runtime.py) because both
+build on it: the timers put their handles and ticks here, and ``run`` reads
+the state to know when the program is over.  It imports neither (their
+types only for the type checker); runtime.py shows all three as one module.
+Handle tracking works on any running loop; only ``run`` acts on it.
+"""
+from __future__ import annotations
+
+import asyncio
+import functools
+import threading
+import weakref
+from collections import deque
+from typing import TYPE_CHECKING, Any, Callable, Deque, Dict, List, Optional, Set, Tuple
+
+from .._base.errors import NodeError, NodeTypeError
+from .._base.validators import received as _received
+
+if TYPE_CHECKING:
+    from .runtime import _Runner
+    from .timers import Immediate
+
+__all__ = [
+    "get_loop", "ref_handle", "unref_handle", "handle_closed", "has_ref", "active_handles",
+    "spawn", "queueMicrotask", "nextTick",
+]
+
+
+def get_loop() -> asyncio.AbstractEventLoop:
+    """The running event loop.
+
+    Everything that does I/O or sets a timer needs one; outside of it Node's
+    API cannot work, so say where to call from instead of letting asyncio's
+    terse RuntimeError surface.
+    """
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        raise NodeError(
+            "No running event loop: Node-style code (sockets, servers, timers) must run "
+            "inside an event loop; call it from inside asyncio.run(...) or tls.run(fn)",
+            "ERR_NO_EVENT_LOOP") from None
+
+
+# -- per-loop state ------------------------------------------------------------------------
+
+class _LoopState:
+    """What this module keeps per loop.
+
+    Holds no reference to the loop itself, so the weak mapping from loop to
+    state does not keep the loop alive.
+    """
+
+    __slots__ = ("refs", "ticks", "microtasks", "drain_scheduled", "immediates",
+                 "immediates_scheduled", "tasks", "runner", "dead", "__weakref__")
+
+    def __init__(self) -> None:
+        # id(obj) -> obj: a strong reference while referenced, and no demand
+        # that handles be hashable.
+        self.refs: Dict[int, Any] = {}
+        self.ticks: Deque[Tuple[Callable[..., Any], Tuple[Any, ...]]] = deque()
+        self.microtasks: Deque[Callable[[], Any]] = deque()
+        self.drain_scheduled = False
+        self.immediates: Deque["Immediate"] = deque()
+        self.immediates_scheduled = False
+        self.tasks: Set["asyncio.Future[Any]"] = set()
+        self.runner: Optional["_Runner"] = None
+        # Set once the program has ended (uncaught error or normal exit):
+        # our callbacks no longer run, as nothing runs after a Node process exits.
+        self.dead = False
+
+
+# The state lives on the loop object itself when the loop allows it: then
+# loop -> state -> referenced handle -> loop is an ordinary cycle that the
+# garbage collector frees with an abandoned loop (a module-level mapping from
+# loop to state would keep such a loop alive forever).  Loops that take no
+# attributes use a weak mapping instead.  ``_registry`` finds the states of
+# all live loops when a handle is released outside of its loop.
+_STATE_ATTR = "_tls_runtime_state"
+_fallback: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopState]" = weakref.WeakKeyDictionary()
+_strong_fallback: Dict[asyncio.AbstractEventLoop, _LoopState] = {}  # loops refusing weak references too
+_registry: "weakref.WeakSet[_LoopState]" = weakref.WeakSet()
+_states_lock = threading.Lock()
+
+
+def _lookup(loop: asyncio.AbstractEventLoop) -> Optional[_LoopState]:
+    st = getattr(loop, _STATE_ATTR, None)
+    if st is not None or not (_fallback or _strong_fallback):
+        return st
+    try:
+        return _fallback.get(loop)
+    except TypeError:
+        return _strong_fallback.get(loop)
+
+
+def _state(loop: asyncio.AbstractEventLoop) -> _LoopState:
+    st = _lookup(loop)
+    if st is None:
+        with _states_lock:
+            st = _lookup(loop)
+            if st is None:
+                st = _LoopState()
+                try:
+                    setattr(loop, _STATE_ATTR, st)
+                except (AttributeError, TypeError):
+                    try:
+                        _fallback[loop] = st
+                    except TypeError:
+                        _strong_fallback[loop] = st
+                _registry.add(st)
+    return st
+
+
+def _forget(loop: asyncio.AbstractEventLoop) -> None:
+    with _states_lock:
+        st = getattr(loop, _STATE_ATTR, None)
+        if st is not None:
+            try:
+                delattr(loop, _STATE_ATTR)
+            except (AttributeError, TypeError):
+                pass
+        else:
+            try:
+                st = _fallback.pop(loop, None)
+            except TypeError:
+                st = _strong_fallback.pop(loop, None)
+        if st is not None:
+            _registry.discard(st)
+
+
+def _all_states() -> List[_LoopState]:
+    with _states_lock:
+        return list(_registry)
+
+
+# -- handles -------------------------------------------------------------------------------
+
+def ref_handle(obj: Any, loop: Optional[asyncio.AbstractEventLoop] = None) -> None:
+    """Mark ``obj`` as a referenced active handle of ``loop`` (default: the
+    running loop): :func:`run` will not end while it is.
+
+    Call it when the object becomes active (server listening, socket
+    created/connecting) and from its ``ref()``.  Idempotent.  Holds ``obj``
+    strongly until :func:`unref_handle` or :func:`handle_closed`.  Raises
+    NodeError ERR_NO_EVENT_LOOP when no loop is given or running.
+    """
+    if loop is None:
+        loop = get_loop()
+    refs = _state(loop).refs
+    if id(obj) not in refs:
+        refs[id(obj)] = obj
+
+
+def _release(obj: Any) -> None:
+    key = id(obj)
+    try:
+        running = asyncio.get_running_loop()
+    except RuntimeError:
+        running = None
+    first = _lookup(running) if running is not None else None
+    candidates = [first] if first is not None and first.refs.get(key) is obj else _all_states()
+    for st in candidates:
+        if st.refs.get(key) is obj:
+            del st.refs[key]
+            if not st.refs and st.runner is not None:
+                st.runner.schedule_check()
+
+
+def unref_handle(obj: Any) -> None:
+    """``obj.unref()``: it stays active but no longer keeps :func:`run` alive.
+    Idempotent; never raises."""
+    _release(obj)
+
+
+def handle_closed(obj: Any) -> None:
+    """``obj`` is closed/destroyed for good: drop it (and our reference to
+    it).  Idempotent; never raises.  Its owner must not call
+    :func:`ref_handle` for it again."""
+    _release(obj)
+
+
+def has_ref(obj: Any) -> bool:
+    """Whether ``obj`` currently keeps its loop's program alive."""
+    key = id(obj)
+    return any(st.refs.get(key) is obj for st in _all_states())
+
+
+def active_handles(loop: Optional[asyncio.AbstractEventLoop] = None) -> List[Any]:
+    """The referenced handles of ``loop`` (default: the running loop), like
+    Node's ``process._getActiveHandles()`` minus the unref'd ones."""
+    if loop is None:
+        loop = get_loop()
+    st = _lookup(loop)
+    return list(st.refs.values()) if st is not None else []
+
+
+# -- callbacks, ticks and tasks ---------------------------------------------------------------
+
+def _check_callback(callback: Any, name: str = "callback") -> None:
+    if not callable(callback):
+        raise NodeTypeError(
+            'The "%s" argument must be of type function. %s' % (name, _received(callback)),
+            "ERR_INVALID_ARG_TYPE")
+
+
+def _invoke(loop: asyncio.AbstractEventLoop, callback: Callable[..., Any], args: Tuple[Any, ...],
+            what: str) -> None:
+    """Call a Node callback; an exception is reported to the loop's exception
+    handler (which ends :func:`run`) instead of breaking the queue it came from."""
+    try:
+        result = callback(*args)
+    except Exception as exc:
+        loop.call_exception_handler({
+            "message": "Uncaught exception in %s %r" % (what, callback),
+            "exception": exc,
+        })
+        return
+    if result is not None and asyncio.iscoroutine(result):
+        spawn(result, loop=loop)
+
+
+def _run_ticks(loop: asyncio.AbstractEventLoop, st: _LoopState) -> None:
+    """Node's ``processTicksAndRejections``: all nextTicks, then all
+    microtasks, again until both queues are empty."""
+    ticks, micro = st.ticks, st.microtasks
+    while ticks or micro:
+        while ticks:
+            if st.dead:
+                ticks.clear()
+                micro.clear()
+                return
+            callback, args = ticks.popleft()
+            _invoke(loop, callback, args, "process.nextTick callback")
+        while micro:
+            if st.dead:
+                ticks.clear()
+                micro.clear()
+                return
+            _invoke(loop, micro.popleft(), (), "queueMicrotask callback")
+
+
+def _drain(loop: asyncio.AbstractEventLoop, st: _LoopState) -> None:
+    st.drain_scheduled = False
+    _run_ticks(loop, st)
+
+
+def _schedule_drain(loop: asyncio.AbstractEventLoop, st: _LoopState) -> None:
+    if not st.drain_scheduled:
+        st.drain_scheduled = True
+        loop.call_soon(_drain, loop, st)
+
+
+def nextTick(callback: Callable[..., Any], *args: Any) -> None:
+    """``process.nextTick``: run ``callback(*args)`` soon, before timers and
+    immediates that were queued earlier.
+
+    All queued ticks run in one batch (ticks queued by ticks included), and
+    our timer and immediate callbacks run pending ticks first and after
+    themselves, as Node does; relative to other asyncio callbacks (I/O) they
+    are ordinary ``call_soon`` callbacks.
+    """
+    _check_callback(callback)
+    loop = get_loop()
+    st = _state(loop)
+    st.ticks.append((callback, args))
+    _schedule_drain(loop, st)
+
+
+def queueMicrotask(callback: Callable[[], Any]) -> None:
+    """``queueMicrotask``: run after the current batch of nextTicks."""
+    _check_callback(callback)
+    loop = get_loop()
+    st = _state(loop)
+    st.microtasks.append(callback)
+    _schedule_drain(loop, st)
+
+
+def spawn(awaitable: Any, on_error: Optional[Callable[[BaseException], Any]] = None,
+          loop: Optional[asyncio.AbstractEventLoop] = None) -> "asyncio.Future[Any]":
+    """Run ``awaitable`` as a task, the way Node runs an async callback's promise.
+
+    The task does not keep :func:`run` alive (a pending promise does not keep
+    Node alive); tasks still pending when the program ends are cancelled.
+    Its exception goes to ``on_error`` if given, else to the loop's exception
+    handler, i.e. it is an uncaught error that ends :func:`run`.
+    """
+    if loop is None:
+        try:
+            loop = get_loop()
+        except NodeError:
+            if asyncio.iscoroutine(awaitable):
+                awaitable.close()
+            raise
+    task: asyncio.Future[Any] = asyncio.ensure_future(awaitable, loop=loop)
+    st = _state(loop)
+    st.tasks.add(task)
+    task.add_done_callback(functools.partial(_task_done, st, on_error))
+    return task
+
+
+def _task_done(st: _LoopState, on_error: Optional[Callable[[BaseException], Any]],
+               task: "asyncio.Future[Any]") -> None:
+    st.tasks.discard(task)
+    if task.cancelled():
+        return
+    exc = task.exception()
+    if exc is None:
+        return
+    if on_error is not None:
+        on_error(exc)
+    else:
+        task.get_loop().call_exception_handler({
+            "message": "Uncaught exception in coroutine %r" % (task,),
+            "exception": exc,
+            "task": task,
+        })
