@@ -76,7 +76,8 @@ class TLSSocketExtras(_ExtrasBase):
 
     if TYPE_CHECKING:
         # what tls.TLSSocket provides
-        _engine: Optional[TLSEngine]
+        @property
+        def _engine(self) -> Optional[TLSEngine]: ...
         _secureEstablished: bool
 
     def _add(self, event: Any, listener: Callable[..., Any], prepend: bool) -> Any:
