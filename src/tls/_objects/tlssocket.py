@@ -54,6 +54,7 @@ from .._protocol import extras as _extras
 from .._protocol import sessions as _sessions
 from .._protocol import negotiation as _negotiation
 from .._protocol.connection import TLSConnection
+from .life import SECURED, UNSTARTED, Life, Route, check as _check
 from .._base.options import NET_SOCKET, RENEGOTIATE, TLS_SOCKET, take_options
 
 __all__ = ["TLSSocket"]
@@ -150,12 +151,10 @@ class TLSSocket(_extras.TLSSocketExtras, net.Socket):
         self._tls_options = opts
         self._is_server = bool(opts.get("isServer"))
         self.server: Optional["Server"] = opts.get("server")
-        self._controlReleased = False
-        self._secureEstablished = False
-        self._tls_had_error = False        # Node's _hadError (onerror / onConnectEnd)
-        self._error_emitted = False        # Node's kErrorEmitted (server side)
-        self._handshake_started = False
-        self._pending_start = False
+        # Node's _secureEstablished, _hadError, a started / pending handshake (tls._objects.life)
+        self._life = Life.NEW
+        # Node's _controlReleased and kErrorEmitted: where TLS errors go (tls._objects.life)
+        self._route = Route.HELD
         self._handshake_timer: Any = None
         self._connect_options: Optional[Dict[str, Any]] = None   # kConnectOptions (tls.connect)
         # Clients always request the certificate; servers only when asked.
@@ -170,7 +169,7 @@ class TLSSocket(_extras.TLSSocketExtras, net.Socket):
         conn = self._conn = TLSConnection(context, self._is_server, self)
         # the per-read and per-write entry points, bound once: net.Socket
         # calls the connection directly (no forwarding call on the hot path)
-        self._on_raw_data = conn.on_raw_data  # type: ignore[method-assign]
+        # (_on_raw_data once the handshake started, see _set_life)
         self._write_chunk = conn.write_chunk  # type: ignore[method-assign]
         self._configure_engine(opts)
         _extras.init_socket(self, opts)  # pskCallback / pskIdentityHint
@@ -184,6 +183,25 @@ class TLSSocket(_extras.TLSSocketExtras, net.Socket):
         self._parent: Any = None
         if socket is not None:
             self._wrap(socket)
+
+    def _set_life(self, life: Life) -> None:
+        self._life = _check(self._life, life)
+        if life is Life.HANDSHAKING:
+            # from now on bytes from the transport go straight to the connection
+            self._on_raw_data = self._conn.on_raw_data  # type: ignore[method-assign]
+
+    def _set_route(self, route: Route) -> None:
+        self._route = _check(self._route, route)
+
+    @property
+    def _controlReleased(self) -> bool:
+        """Node's field: errors reach the socket's own 'error' listeners."""
+        return self._route is Route.RELEASED
+
+    @property
+    def _secureEstablished(self) -> bool:
+        """Node's field: the (first) handshake is done."""
+        return self._life in SECURED
 
     def _next_tick(self, callback: Callable[..., Any], *args: Any) -> None:
         """For the protocol features (tls._protocol): run ``callback(*args)`` on Node's next tick."""
@@ -258,22 +276,25 @@ class TLSSocket(_extras.TLSSocketExtras, net.Socket):
             self.emit("error", e)
 
     def _releaseControl(self) -> bool:
-        if self._controlReleased:
+        if self._route is Route.RELEASED:
             return False
-        self._controlReleased = True
+        self._set_route(Route.RELEASED)
         self.removeListener("error", self._tls_error_listener)
         return True
 
     def _on_ssl_error(self, err: BaseException) -> None:
         """Node's ssl.onerror: a fatal TLS error from the engine."""
-        if self._tls_had_error or self.destroyed:
+        life = self._life
+        if life is Life.FAILED or life is Life.ERRORED or self.destroyed:
             return
-        self._tls_had_error = True
-        if not self._secureEstablished:
+        if life is not Life.SECURE:
+            self._set_life(Life.FAILED)
             # Before the handshake is done: destroy with the error; an
             # unreleased socket hands it to '_tlsError' (-> tlsClientError).
             self.destroy(err)
-        elif self._is_server and self._rejectUnauthorized and \
+            return
+        self._set_life(Life.ERRORED)
+        if self._is_server and self._rejectUnauthorized and \
                 "peer did not return a certificate" in str(err):
             self.destroy()
         else:
@@ -315,8 +336,7 @@ class TLSSocket(_extras.TLSSocketExtras, net.Socket):
                         return
                     self._take_transport_from(socket)
                     self.emit("connect")
-                    if self._pending_start or (not self._is_server and self._queue):
-                        self._pending_start = False
+                    if self._life is Life.WAITING or (not self._is_server and self._queue):
                         self._start()
 
                 socket.once("connect", on_connect)
@@ -349,25 +369,31 @@ class TLSSocket(_extras.TLSSocketExtras, net.Socket):
 
     def _start(self) -> None:
         """Begin the handshake (a client sends its ClientHello)."""
-        if self._handshake_started or self.destroyed:
+        if self._life not in UNSTARTED or self.destroyed:
             return
         if self._transport is None:
             # a wrapped socket still connecting: start once it is connected
-            self._pending_start = True
+            if self._life is Life.NEW:
+                self._set_life(Life.WAITING)
             return
-        self._handshake_started = True
+        self._set_life(Life.HANDSHAKING)
         if not self._is_server:
             self._cycle()
 
     def _on_queued_write(self) -> None:
         # A standalone client socket starts its handshake with the first write (as in Node).
-        if not self._handshake_started and not self._is_server and self._transport is not None \
+        if self._life in UNSTARTED and not self._is_server and self._transport is not None \
                 and not self.destroyed:
             self._start()
 
     # -- the engine loop (tls._protocol.connection) -------------------------
-    def _on_raw_data(self, data: Any) -> None:  # replaced per instance by the connection's
-        self._conn.on_raw_data(data)
+    def _on_raw_data(self, data: Any) -> None:
+        # Only until the handshake started (then the connection's own method
+        # takes this name, see _set_life): the first bytes start it.
+        conn = self._conn
+        if conn.engine is not None and conn.hello_parser is None and self._life in UNSTARTED:
+            self._set_life(Life.HANDSHAKING)
+        conn.on_raw_data(data)
 
     def _on_raw_eof(self) -> None:
         if not self._conn.on_raw_eof():
@@ -394,9 +420,9 @@ class TLSSocket(_extras.TLSSocketExtras, net.Socket):
 
     def _on_connect_end(self) -> None:
         """Node's onConnectEnd (tls.connect): EOF before 'secureConnect'."""
-        if self._tls_had_error:
+        if self._life is Life.FAILED or self._life is Life.ERRORED:
             return
-        self._tls_had_error = True
+        self._set_life(Life.FAILED)
         opts = self._connect_options or {}
         self.destroy(_conn_reset(
             "Client network socket disconnected before secure TLS connection was established",
@@ -424,7 +450,7 @@ class TLSSocket(_extras.TLSSocketExtras, net.Socket):
         _negotiation.finish_init(self, engine)  # alpnProtocol, npnProtocol
         if self.servername is None:
             self.servername = engine.servername() or False
-        self._secureEstablished = True
+        self._set_life(Life.SECURE)
         self._cancel_handshake_timer()
         self.emit("secure")
         if not self.destroyed and self._engine is not None:
@@ -458,8 +484,8 @@ class TLSSocket(_extras.TLSSocketExtras, net.Socket):
             server.emit("secureConnection", self)
 
     def _on_server_socket_tls_error(self, err: BaseException) -> None:
-        if not self._controlReleased and not self._error_emitted:
-            self._error_emitted = True
+        if self._route is Route.HELD:
+            self._set_route(Route.REPORTED)
             server = self.server
             assert server is not None, "a listener of server sockets only"
             server.emit("tlsClientError", err, self)
@@ -467,8 +493,8 @@ class TLSSocket(_extras.TLSSocketExtras, net.Socket):
     def _on_server_socket_close(self, had_error: Any = False) -> None:
         if had_error:
             return  # already reported through '_tlsError'
-        if not self._controlReleased and not self._error_emitted:
-            self._error_emitted = True
+        if self._route is Route.HELD:
+            self._set_route(Route.REPORTED)
             server = self.server
             assert server is not None, "a listener of server sockets only"
             server.emit("tlsClientError", _conn_reset("socket hang up"), self)

@@ -78,7 +78,8 @@ class TLSSocketExtras(_ExtrasBase):
         # what tls.TLSSocket provides
         @property
         def _engine(self) -> Optional[TLSEngine]: ...
-        _secureEstablished: bool
+        @property
+        def _secureEstablished(self) -> bool: ...
 
     def _add(self, event: Any, listener: Callable[..., Any], prepend: bool) -> Any:
         result = super()._add(event, listener, prepend)
