@@ -299,13 +299,14 @@ class TLSConnection:
         view: Any = chunk
         try:
             while view:
+                n, pending = engine.encrypt(view)
                 if self.sessions is None:
                     # nothing held for 'newSession': the records wait in the
                     # write BIO for the next flush (see the cork)
-                    n, pending = engine.encrypt(view)
                     self.cork(pending)
                 else:
-                    n = engine.write(view)
+                    # sessions wired: flush now, which sends nothing while
+                    # 'newSession' holds the output (done() sends it)
                     self.flush()
                 if n == 0:
                     break
