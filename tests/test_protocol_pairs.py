@@ -130,7 +130,7 @@ class ConnPair:
 
 
 def test_owner_satisfies_the_interface():
-    owner: ConnectionOwner = Owner(_Loop())  # checked by mypy's reading of this file, too
+    owner: ConnectionOwner = Owner(_Loop())  # what a type checker would check: every method is there
     assert all(hasattr(owner, name) for name in ConnectionOwner.__dict__ if name.startswith("_")
                and not name.startswith("__") and callable(getattr(ConnectionOwner, name)))
 

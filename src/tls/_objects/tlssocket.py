@@ -54,6 +54,7 @@ from .._protocol import extras as _extras
 from .._protocol import sessions as _sessions
 from .._protocol import negotiation as _negotiation
 from .._protocol.connection import TLSConnection
+from .stream_transport import StreamTransport
 from .life import SECURED, UNSTARTED, Life, Route, check as _check
 from .._base.options import NET_SOCKET, RENEGOTIATE, TLS_SOCKET, take_options
 
@@ -167,9 +168,9 @@ class TLSSocket(_extras.TLSSocketExtras, net.Socket):
             raise NodeTypeError("context must be a SecureContext", "ERR_TLS_INVALID_CONTEXT")
         self._secure_context = context
         conn = self._conn = TLSConnection(context, self._is_server, self)
-        # the per-read and per-write entry points, bound once: net.Socket
-        # calls the connection directly (no forwarding call on the hot path)
-        # (_on_raw_data once the handshake started, see _set_life)
+        # The per-write entry point is the connection's own method, bound
+        # once: net.Socket calls it directly (no forwarding call on the hot
+        # path); the per-read one follows once the handshake started (_set_life).
         self._write_chunk = conn.write_chunk  # type: ignore[method-assign]
         self._configure_engine(opts)
         _extras.init_socket(self, opts)  # pskCallback / pskIdentityHint
@@ -352,7 +353,7 @@ class TLSSocket(_extras.TLSSocketExtras, net.Socket):
 
     def _wrap_stream(self, stream: Any) -> None:
         """Any Node-style duplex stream carries the ciphertext (Node's JSStreamSocket)."""
-        self._transport = _StreamTransport(self, stream)
+        self._transport = StreamTransport(self, stream)
         _runtime.ref_handle(self)
         stream.on("data", lambda chunk: self._on_raw_read(memoryview(to_bytes(chunk))))
         stream.on("end", lambda *a: self._on_raw_eof())
@@ -499,44 +500,6 @@ class TLSSocket(_extras.TLSSocketExtras, net.Socket):
             assert server is not None, "a listener of server sockets only"
             server.emit("tlsClientError", _conn_reset("socket hang up"), self)
 
-    def _on_connect_secure(self) -> None:
-        """Node's onConnectSecure (a 'secure' listener set by tls.connect)."""
-        options = self._connect_options or {}
-        if _keyexchange.check_min_dh_size(self, options):
-            return  # ERR_TLS_DH_PARAM_SIZE emitted, socket destroyed
-        err: Any = self._verify_error()
-        if err is None and not self.isSessionReused():
-            parent = self._parent
-            hostname = options.get("servername") or options.get("host") or \
-                getattr(parent, "_host", None) or "localhost"
-            check = options.get("checkServerIdentity")
-            if check is None or check is _x509.checkServerIdentity:
-                # Node's default check reads only the subject and altnames: build
-                # the whole detailed certificate only for an error's .cert
-                identity = _x509.peer_identity(self._engine.ssl) if self._engine is not None else None
-                err = _x509.checkServerIdentity(hostname, identity if identity is not None
-                                                else self.getPeerCertificate(True))
-                if err is not None and identity is not None:
-                    err.cert = self.getPeerCertificate(True)
-            else:
-                err = check(hostname, self.getPeerCertificate(True))
-        if err:
-            self.authorized = False
-            self.authorizationError = getattr(err, "code", None) or getattr(err, "message", None) or str(err)
-            if options.get("rejectUnauthorized") is not False:
-                self.destroy(err)
-                return
-        else:
-            self.authorized = True
-        self.secureConnecting = False
-        # Verified: writable now, as in Node, where a write in a 'secureConnect'
-        # listener goes out at once (with the last handshake flight), so
-        # write() + destroy() there still delivers the data.  (Writes queued
-        # before the handshake go first; they never reach a rejected server.)
-        if not self.destroyed and self._engine is not None:
-            self._set_ready()
-        self.emit("secureConnect")
-
     # -- writing (tls._protocol.connection) -----------------------------------
     def _write_chunk(self, chunk: bytes, cb: Optional[Callable[..., Any]]) -> None:
         self._conn.write_chunk(chunk, cb)  # replaced per instance by the connection's
@@ -620,54 +583,3 @@ class TLSSocket(_extras.TLSSocketExtras, net.Socket):
         if self._sockname is None and isinstance(self._parent, net.Socket):
             return self._parent.address()
         return super().address()
-
-
-class _StreamTransport:
-    """The asyncio-transport surface net.Socket uses, over a Node-style stream."""
-
-    def __init__(self, owner: TLSSocket, stream: Any) -> None:
-        self._owner = owner
-        self._stream = stream
-        self._closing = False
-
-    def write(self, data: bytes) -> None:
-        if self._stream.write(data) is False:
-            self._owner._write_paused = True
-            self._stream.once("drain", lambda *a: self._owner._on_write_drained())
-
-    def is_closing(self) -> bool:
-        return self._closing
-
-    def get_write_buffer_size(self) -> int:
-        return int(getattr(self._stream, "writableLength", 0) or 0)
-
-    def can_write_eof(self) -> bool:
-        return True
-
-    def write_eof(self) -> None:
-        self._stream.end()
-
-    def pause_reading(self) -> None:
-        if hasattr(self._stream, "pause"):
-            self._stream.pause()
-
-    def resume_reading(self) -> None:
-        if hasattr(self._stream, "resume"):
-            self._stream.resume()
-
-    def set_write_buffer_limits(self, high: int = 0, low: int = 0) -> None:
-        pass
-
-    def get_extra_info(self, name: str, default: Any = None) -> Any:
-        return default
-
-    def close(self) -> None:
-        if not self._closing:
-            self._closing = True
-            self._stream.end()
-
-    def abort(self) -> None:
-        if not self._closing:
-            self._closing = True
-            if hasattr(self._stream, "destroy"):
-                self._stream.destroy()
