@@ -434,10 +434,10 @@ async def send_after_close_notify(port):
             assert chunk, "server closed during the handshake"
             engine.feed(chunk)
         writer.write(engine.outgoing())
-        engine.write(b"before")
+        engine.encrypt(b"before")
         engine.shutdown()
         lib.SSL_set_shutdown(engine.ssl, 0)
-        assert engine.write(b"after") == 5
+        assert engine.encrypt(b"after")[0] == 5
         writer.write(engine.outgoing())
         await writer.drain()
         # wait for the server to finish with us
@@ -507,7 +507,7 @@ async def client_then_corrupt(port):
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     try:
         await engine_handshake(engine, reader, writer)
-        engine.write(b"good")
+        engine.encrypt(b"good")
         writer.write(engine.outgoing() + CORRUPT_RECORD)
         await writer.drain()
     finally:
@@ -553,7 +553,7 @@ async def serve_then_corrupt(pems, port_future):
             chunk = await reader.read(65536)
             engine.feed(chunk)
             await engine_handshake(engine, reader, writer)
-            engine.write(b"good")
+            engine.encrypt(b"good")
             writer.write(engine.outgoing() + CORRUPT_RECORD)
             await writer.drain()
             try:

@@ -199,3 +199,20 @@ def test_every_folder_is_a_package_the_wheel_ships():
         dirs[:] = [d for d in dirs if d != "__pycache__"]
         if any(name.endswith(".py") for name in files):
             assert "__init__.py" in files, folder
+
+
+def test_the_node_objects_do_not_touch_openssl():
+    """TLSSocket and Server speak to OpenSSL only through the engine and the protocol layer
+    (tls._protocol.connection): neither imports ``ffi``/``lib`` nor anything of the binding."""
+    modules = module_names()
+    known = set(modules) | set(PUBLIC)
+    for name in ("tls._objects.tlssocket", "tls._objects.server"):
+        path = modules[name]
+        binding = [(target, line) for target, line in imports_of(name, path, known)
+                   if target == "tls._openssl" or target == "tls._binding" or target.startswith("tls._binding.")]
+        assert binding == [], (name, binding)
+        with open(path, encoding="utf-8") as f:
+            tree = ast.parse(f.read(), path)
+        names = [alias.asname or alias.name for node in ast.walk(tree)
+                 if isinstance(node, (ast.Import, ast.ImportFrom)) for alias in node.names]
+        assert "ffi" not in names and "lib" not in names, (name, names)

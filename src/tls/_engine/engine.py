@@ -6,7 +6,7 @@ Theory of operation
 The engine knows nothing about sockets or asyncio.  The owner (a TLSSocket)
 hands it the ciphertext that arrived from the network with :meth:`feed` and
 pulls out what OpenSSL wants to send with :meth:`outgoing`; plaintext goes the
-other way through :meth:`write` and :meth:`read`.  Every call runs OpenSSL to
+other way through :meth:`encrypt` and :meth:`read`.  Every call runs OpenSSL to
 the point where it needs more input, then returns.
 
 Why memory BIOs instead of letting OpenSSL own the file descriptor: the same
@@ -16,7 +16,7 @@ peer in a test, and all waiting is done by the event loop, never by OpenSSL.
 The cost model that shapes the API (see csrc/datapath.c): Python makes a
 constant number of calls per network read or user write, never one per TLS
 record.  :meth:`read` decrypts every complete record into one reusable
-per-thread buffer and copies the result out once; :meth:`write` encrypts a
+per-thread buffer and copies the result out once; :meth:`encrypt` encrypts a
 whole user write in C; :meth:`outgoing` collects all pending records in one
 call.  Idle engines own no buffers (``SSL_MODE_RELEASE_BUFFERS``) and only a
 handful of Python attributes.
@@ -303,35 +303,16 @@ class TLSEngine:
             if self._deferred is not None:
                 self._run_deferred()
 
-    def write(self, data: Any) -> int:
-        """Encrypt from ``data``; returns how many bytes were consumed.
-
-        Stops early when a lot of ciphertext is waiting: drain outgoing() and
-        call again with the rest.
-        """
-        if not isinstance(data, bytes):
-            data = ffi.from_buffer(data)
-        scratch = _scratch
-        try:
-            n: int = lib.tls_write(self._ssl, data, len(data), _OUT_LIMIT, scratch.status)
-            status = scratch.status[0]
-            if status != lib.SSL_ERROR_NONE and n < len(data):
-                if status in (lib.SSL_ERROR_WANT_READ, lib.SSL_ERROR_WANT_WRITE, lib.SSL_ERROR_WANT_X509_LOOKUP,
-                              lib.SSL_ERROR_WANT_CLIENT_HELLO_CB):
-                    return n  # also: a renegotiation in progress (or paused by a callback)
-                self._raise_callback_error()
-                raise error_from_queue("TLS write failed")
-            return n
-        finally:
-            if self._deferred is not None:
-                self._run_deferred()
-
     def encrypt(self, data: Any) -> Tuple[int, int]:
-        """:meth:`write` that also tells how much ciphertext now waits.
+        """Encrypt from ``data``: (plaintext bytes consumed, ciphertext bytes now pending).
 
-        Returns (plaintext bytes consumed, ciphertext bytes pending in the
-        write BIO), in one C call; for an owner that sends the records later
-        (a corked TLSSocket).
+        The one write path (in one C call).  The records stay in the write BIO
+        for :meth:`outgoing`, so the owner decides when they are sent: at once,
+        corked until the end of the loop iteration, or held (Node holds a
+        TLS 1.2 server's output for 'newSession').  Stops early when a lot of
+        ciphertext is waiting (drain outgoing() and call again with the rest),
+        and consumes less than ``data`` without an error while a
+        renegotiation is in progress or paused by a callback.
         """
         if not isinstance(data, bytes):
             data = ffi.from_buffer(data)

@@ -3,8 +3,8 @@
 Normalises the arguments, applies Node's defaults (rejectUnauthorized from
 NODE_TLS_REJECT_UNAUTHORIZED, DEFAULT_CIPHERS, checkServerIdentity,
 minDHSize 1024), builds the client TLSSocket and connects it, or wraps the
-given ``socket``.  What a client socket does at 'secure' (verification, then
-'secureConnect') is in tlssocket.py.
+given ``socket``; at 'secure' the client verifies the server (chain, then
+checkServerIdentity) and emits 'secureConnect' (Node's onConnectSecure).
 """
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from .._base.options import TLS_CONNECT
 from .._base.validators import received as _received
 from .._engine.context import _live_default
 from .._node.netargs import _normalize_connect_args
+from .._protocol import keyexchange as _keyexchange
 from .._protocol import negotiation as _negotiation
 from . import x509 as _x509
 from .configure_context import createSecureContext
@@ -88,5 +89,45 @@ def connect(*args: Any, **kwargs: Any) -> TLSSocket:
     _negotiation.connect_servername(tlssock, options)
     if options.get("socket"):
         tlssock._start()
-    tlssock.on("secure", tlssock._on_connect_secure)
+    tlssock.on("secure", lambda: _on_connect_secure(tlssock))
     return tlssock
+
+
+def _on_connect_secure(sock: TLSSocket) -> None:
+    """Node's onConnectSecure (a 'secure' listener set by tls.connect)."""
+    options = sock._connect_options or {}
+    if _keyexchange.check_min_dh_size(sock, options):
+        return  # ERR_TLS_DH_PARAM_SIZE emitted, socket destroyed
+    err: Any = sock._verify_error()
+    if err is None and not sock.isSessionReused():
+        parent = sock._parent
+        hostname = options.get("servername") or options.get("host") or \
+            getattr(parent, "_host", None) or "localhost"
+        check = options.get("checkServerIdentity")
+        if check is None or check is _x509.checkServerIdentity:
+            # Node's default check reads only the subject and altnames: build
+            # the whole detailed certificate only for an error's .cert
+            identity = _x509.peer_identity(sock._engine.ssl) if sock._engine is not None else None
+            err = _x509.checkServerIdentity(hostname, identity if identity is not None
+                                            else sock.getPeerCertificate(True))
+            if err is not None and identity is not None:
+                err.cert = sock.getPeerCertificate(True)
+        else:
+            err = check(hostname, sock.getPeerCertificate(True))
+    if err:
+        sock.authorized = False
+        sock.authorizationError = getattr(err, "code", None) or getattr(err, "message", None) or str(err)
+        if options.get("rejectUnauthorized") is not False:
+            sock.destroy(err)
+            return
+    else:
+        sock.authorized = True
+    sock.secureConnecting = False
+    # Verified: writable now, as in Node, where a write in a 'secureConnect'
+    # listener goes out at once (with the last handshake flight), so
+    # write() + destroy() there still delivers the data.  (Writes queued
+    # before the handshake go first; they never reach a rejected server.)
+    if not sock.destroyed and sock._engine is not None:
+        sock._set_ready()
+    sock.emit("secureConnect")
+

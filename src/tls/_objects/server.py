@@ -163,7 +163,6 @@ class Server(net.Server):
         })
         socket.on("secure", socket._on_server_socket_secure)
         _forward_keylog(self, socket)  # 'keylog' forwarding
-        socket._error_emitted = False
         socket.on("close", socket._on_server_socket_close)
         socket.on("_tlsError", socket._on_server_socket_tls_error)
         socket._start()

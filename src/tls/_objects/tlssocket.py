@@ -41,10 +41,8 @@ if TYPE_CHECKING:
 from .._node import runtime as _runtime
 from .._node import net
 from .._base.encoding import to_bytes
-from .._binding import ffi, lib
-from .._engine.engine import READ_CLOSED, READ_EOF, READ_MORE, READ_WANT, TLSEngine
+from .._engine.engine import TLSEngine
 from .._base.errors import NodeError, NodeTypeError
-from .._binding.errors import verify_error
 from .._base.validators import received as _received
 from .._engine.context import SecureContext
 from .configure_context import createSecureContext
@@ -55,6 +53,9 @@ from .._protocol import renegotiation as _renegotiation
 from .._protocol import extras as _extras
 from .._protocol import sessions as _sessions
 from .._protocol import negotiation as _negotiation
+from .._protocol.connection import TLSConnection
+from .stream_transport import StreamTransport
+from .life import SECURED, UNSTARTED, Life, Route, check as _check
 from .._base.options import NET_SOCKET, RENEGOTIATE, TLS_SOCKET, take_options
 
 __all__ = ["TLSSocket"]
@@ -67,7 +68,17 @@ def _conn_reset(message: str, **attrs: Any) -> NodeError:
     return NodeError(message, "ECONNRESET", **attrs)
 
 
-_CORK_LIMIT = 64 * 1024
+def _conn_view(name: str) -> Any:
+    """A TLSSocket attribute that is the TLSConnection's ``name`` (read and write)."""
+    def get(self: "TLSSocket") -> Any:
+        return getattr(self._conn, name)
+
+    def put(self: "TLSSocket", value: Any) -> None:
+        setattr(self._conn, name, value)
+
+    return property(get, put, doc="TLSConnection.%s" % name)
+
+
 _HIGH_WATER_MARKS = tuple(name for name in NET_SOCKET.options if name.endswith("ighWaterMark"))
 
 
@@ -83,11 +94,20 @@ class TLSSocket(_extras.TLSSocketExtras, net.Socket):
     one 'tlsClientError'.
     """
 
-    _sessions: Any = None       # tls._sessions state, only when session events are wired
-    _hello_parser: Any = None   # tls._sessions._HelloParser while 'resumeSession' may pause
-    _held_writes: Any = None    # tls._renegotiation: writes SSL_write refused during a renegotiation
-    _reneg_events: Any = None   # tls._renegotiation: renegotiation starts/dones recorded by OpenSSL
-    _ocsp: Any = None           # tls._ocsp: set when OCSP is wired on this socket
+    _conn: TLSConnection
+
+    # The connection owns the engine and the per-connection feature state; the
+    # feature hooks (tls._protocol.*) get this socket from OpenSSL and reach
+    # that state through these views.
+    @property
+    def _engine(self) -> Optional[TLSEngine]:
+        return self._conn.engine
+
+    _sessions = _conn_view("sessions")          # sessions state, when session events are wired
+    _hello_parser = _conn_view("hello_parser")  # ClientHello parser while 'resumeSession' may pause
+    _held_writes = _conn_view("held_writes")    # writes SSL_write refused during a renegotiation
+    _reneg_events = _conn_view("reneg_events")  # renegotiation starts/dones recorded by OpenSSL
+    _ocsp = _conn_view("ocsp")                  # set when OCSP is wired on this socket
 
     if TYPE_CHECKING:
         # The listener shapes of the usual events, for type checkers and editors only (at run
@@ -132,12 +152,10 @@ class TLSSocket(_extras.TLSSocketExtras, net.Socket):
         self._tls_options = opts
         self._is_server = bool(opts.get("isServer"))
         self.server: Optional["Server"] = opts.get("server")
-        self._controlReleased = False
-        self._secureEstablished = False
-        self._tls_had_error = False        # Node's _hadError (onerror / onConnectEnd)
-        self._error_emitted = False        # Node's kErrorEmitted (server side)
-        self._handshake_started = False
-        self._pending_start = False
+        # Node's _secureEstablished, _hadError, a started / pending handshake (tls._objects.life)
+        self._life = Life.NEW
+        # Node's _controlReleased and kErrorEmitted: where TLS errors go (tls._objects.life)
+        self._route = Route.HELD
         self._handshake_timer: Any = None
         self._connect_options: Optional[Dict[str, Any]] = None   # kConnectOptions (tls.connect)
         # Clients always request the certificate; servers only when asked.
@@ -149,7 +167,11 @@ class TLSSocket(_extras.TLSSocketExtras, net.Socket):
         elif not isinstance(context, SecureContext):
             raise NodeTypeError("context must be a SecureContext", "ERR_TLS_INVALID_CONTEXT")
         self._secure_context = context
-        self._engine: Optional[TLSEngine] = TLSEngine(context._ctx, self._is_server, self)
+        conn = self._conn = TLSConnection(context, self._is_server, self)
+        # The per-write entry point is the connection's own method, bound
+        # once: net.Socket calls it directly (no forwarding call on the hot
+        # path); the per-read one follows once the handshake started (_set_life).
+        self._write_chunk = conn.write_chunk  # type: ignore[method-assign]
         self._configure_engine(opts)
         _extras.init_socket(self, opts)  # pskCallback / pskIdentityHint
         _sessions.init_socket(self, opts)  # session option, 'session' / 'newSession' / 'resumeSession'
@@ -163,33 +185,33 @@ class TLSSocket(_extras.TLSSocketExtras, net.Socket):
         if socket is not None:
             self._wrap(socket)
 
+    def _set_life(self, life: Life) -> None:
+        self._life = _check(self._life, life)
+        if life is Life.HANDSHAKING:
+            # from now on bytes from the transport go straight to the connection
+            self._on_raw_data = self._conn.on_raw_data  # type: ignore[method-assign]
+
+    def _set_route(self, route: Route) -> None:
+        self._route = _check(self._route, route)
+
+    @property
+    def _controlReleased(self) -> bool:
+        """Node's field: errors reach the socket's own 'error' listeners."""
+        return self._route is Route.RELEASED
+
+    @property
+    def _secureEstablished(self) -> bool:
+        """Node's field: the (first) handshake is done."""
+        return self._life in SECURED
+
     def _next_tick(self, callback: Callable[..., Any], *args: Any) -> None:
         """For the protocol features (tls._protocol): run ``callback(*args)`` on Node's next tick."""
         _runtime.nextTick(callback, *args)
 
     def _configure_engine(self, opts: Dict[str, Any]) -> None:
-        self._set_verify_mode(self._requestCert, self._rejectUnauthorized)
+        self._conn.set_verify_mode(self._requestCert, self._rejectUnauthorized)
         _renegotiation.configure(self)   # C info callback: a 2nd 'secure', CLIENT_RENEG_LIMIT
         _ocsp.configure(self, opts)      # sets self._ocsp (None unless OCSP is wired)
-
-    def _set_verify_mode(self, request_cert: bool, reject_unauthorized: bool) -> None:
-        # Node's setVerifyMode: a server asks for a certificate only with
-        # requestCert (and then insists on one with rejectUnauthorized); the
-        # verify callback accepts everything, the decision is made after the
-        # handshake.
-        engine = self._engine
-        assert engine is not None, "configured before the engine is freed"
-        ssl = engine.ssl
-        if self._is_server:
-            if request_cert:
-                mode = lib.SSL_VERIFY_PEER
-                if reject_unauthorized:
-                    mode |= lib.SSL_VERIFY_FAIL_IF_NO_PEER_CERT
-                lib.SSL_set_verify(ssl, mode, lib.tls_verify_accept_all)
-            else:
-                lib.SSL_set_verify(ssl, lib.SSL_VERIFY_NONE, ffi.NULL)
-        else:
-            lib.SSL_set_verify(ssl, lib.SSL_VERIFY_PEER, lib.tls_verify_accept_all)
 
     def renegotiate(self, options: Any = None, callback: Optional[Callable[..., Any]] = None) -> Optional[bool]:
         """Start a TLS renegotiation (TLS 1.2 and older); ``callback(err)`` when it is done.
@@ -213,7 +235,7 @@ class TLSSocket(_extras.TLSSocketExtras, net.Socket):
         if options.get("rejectUnauthorized") is not None:
             reject_unauthorized = bool(options["rejectUnauthorized"])
         if request_cert != self._requestCert or reject_unauthorized != self._rejectUnauthorized:
-            self._set_verify_mode(request_cert, reject_unauthorized)
+            self._conn.set_verify_mode(request_cert, reject_unauthorized)
             self._requestCert = request_cert
             self._rejectUnauthorized = reject_unauthorized
         engine = self._engine
@@ -225,26 +247,12 @@ class TLSSocket(_extras.TLSSocketExtras, net.Socket):
             if callback is not None:
                 _runtime.nextTick(callback, err)
             return False
-        if not engine.defer(self._start_renegotiation):  # from a hook: once OpenSSL returned
-            self._start_renegotiation()
+        start = self._conn.start_renegotiation
+        if not engine.defer(start):  # from a hook: once OpenSSL returned
+            start()
         if callback is not None:
             self.once("secure", lambda *a: callback(None))
         return True
-
-    def _start_renegotiation(self) -> None:
-        engine = self._engine
-        if engine is None or self.destroyed:
-            return
-        try:
-            # sends the HelloRequest (server) or the new ClientHello (client)
-            engine.handshake()
-        except NodeError as err:
-            self._flush()
-            self._on_ssl_error(err)
-            return
-        if self._reneg_events is not None:
-            _renegotiation.process_events(self)  # a server counts its HelloRequest as a start
-        self._flush()
 
     def disableRenegotiation(self) -> None:
         """Later renegotiations of the peer emit 'error' ERR_TLS_RENEGOTIATION_DISABLED."""
@@ -269,22 +277,25 @@ class TLSSocket(_extras.TLSSocketExtras, net.Socket):
             self.emit("error", e)
 
     def _releaseControl(self) -> bool:
-        if self._controlReleased:
+        if self._route is Route.RELEASED:
             return False
-        self._controlReleased = True
+        self._set_route(Route.RELEASED)
         self.removeListener("error", self._tls_error_listener)
         return True
 
     def _on_ssl_error(self, err: BaseException) -> None:
         """Node's ssl.onerror: a fatal TLS error from the engine."""
-        if self._tls_had_error or self.destroyed:
+        life = self._life
+        if life is Life.FAILED or life is Life.ERRORED or self.destroyed:
             return
-        self._tls_had_error = True
-        if not self._secureEstablished:
+        if life is not Life.SECURE:
+            self._set_life(Life.FAILED)
             # Before the handshake is done: destroy with the error; an
             # unreleased socket hands it to '_tlsError' (-> tlsClientError).
             self.destroy(err)
-        elif self._is_server and self._rejectUnauthorized and \
+            return
+        self._set_life(Life.ERRORED)
+        if self._is_server and self._rejectUnauthorized and \
                 "peer did not return a certificate" in str(err):
             self.destroy()
         else:
@@ -326,8 +337,7 @@ class TLSSocket(_extras.TLSSocketExtras, net.Socket):
                         return
                     self._take_transport_from(socket)
                     self.emit("connect")
-                    if self._pending_start or (not self._is_server and self._queue):
-                        self._pending_start = False
+                    if self._life is Life.WAITING or (not self._is_server and self._queue):
                         self._start()
 
                 socket.once("connect", on_connect)
@@ -343,7 +353,7 @@ class TLSSocket(_extras.TLSSocketExtras, net.Socket):
 
     def _wrap_stream(self, stream: Any) -> None:
         """Any Node-style duplex stream carries the ciphertext (Node's JSStreamSocket)."""
-        self._transport = _StreamTransport(self, stream)
+        self._transport = StreamTransport(self, stream)
         _runtime.ref_handle(self)
         stream.on("data", lambda chunk: self._on_raw_read(memoryview(to_bytes(chunk))))
         stream.on("end", lambda *a: self._on_raw_eof())
@@ -360,43 +370,35 @@ class TLSSocket(_extras.TLSSocketExtras, net.Socket):
 
     def _start(self) -> None:
         """Begin the handshake (a client sends its ClientHello)."""
-        if self._handshake_started or self.destroyed:
+        if self._life not in UNSTARTED or self.destroyed:
             return
         if self._transport is None:
             # a wrapped socket still connecting: start once it is connected
-            self._pending_start = True
+            if self._life is Life.NEW:
+                self._set_life(Life.WAITING)
             return
-        self._handshake_started = True
+        self._set_life(Life.HANDSHAKING)
         if not self._is_server:
             self._cycle()
 
     def _on_queued_write(self) -> None:
         # A standalone client socket starts its handshake with the first write (as in Node).
-        if not self._handshake_started and not self._is_server and self._transport is not None \
+        if self._life in UNSTARTED and not self._is_server and self._transport is not None \
                 and not self.destroyed:
             self._start()
 
-    # -- the engine loop ---------------------------------------------------
+    # -- the engine loop (tls._protocol.connection) -------------------------
     def _on_raw_data(self, data: Any) -> None:
-        engine = self._engine
-        if engine is None:
-            return
-        if self._hello_parser is not None:
-            self._hello_parser.feed(data)  # Node's ClientHello parser: 'resumeSession' first
-            return
-        engine.feed(data)
-        self._handshake_started = True
-        self._cycle()
+        # Only until the handshake started (then the connection's own method
+        # takes this name, see _set_life): the first bytes start it.
+        conn = self._conn
+        if conn.engine is not None and conn.hello_parser is None and self._life in UNSTARTED:
+            self._set_life(Life.HANDSHAKING)
+        conn.on_raw_data(data)
 
     def _on_raw_eof(self) -> None:
-        engine = self._engine
-        if engine is None:
-            return
-        engine.feed_eof()
-        if not self._secureEstablished:
+        if not self._conn.on_raw_eof():
             self._hang_up()
-            return
-        self._cycle()
 
     def _hang_up(self) -> None:
         """The transport ended before the handshake finished."""
@@ -419,9 +421,9 @@ class TLSSocket(_extras.TLSSocketExtras, net.Socket):
 
     def _on_connect_end(self) -> None:
         """Node's onConnectEnd (tls.connect): EOF before 'secureConnect'."""
-        if self._tls_had_error:
+        if self._life is Life.FAILED or self._life is Life.ERRORED:
             return
-        self._tls_had_error = True
+        self._set_life(Life.FAILED)
         opts = self._connect_options or {}
         self.destroy(_conn_reset(
             "Client network socket disconnected before secure TLS connection was established",
@@ -429,103 +431,15 @@ class TLSSocket(_extras.TLSSocketExtras, net.Socket):
             localAddress=opts.get("localAddress")))
 
     def _cycle(self) -> None:
-        """Run the engine as far as the input allows, then send its output."""
-        engine = self._engine
-        if engine is None:
-            return
-        self._in_cycle = True  # writes by listeners wait for the flush at the end (see _cork)
-        try:
-            status: Optional[int] = READ_WANT
-            try:
-                if not self._secureEstablished:
-                    done = engine.handshake()
-                    if self._ocsp is not None and _ocsp.after_handshake_step(self):
-                        return  # an OCSP listener destroyed the socket
-                    if not done:
-                        self._flush()
-                        return
-                    if self._sessions is not None and _sessions.hold_secure(self):
-                        return  # TLS 1.2: 'newSession' first, 'secure' waits for its done()
-                    # Like Node, 'secure' runs before the last flight is sent: a
-                    # socket destroyed by its listeners never sends it.
-                    self._finishInit()
-                    engine = self._engine
-                    if engine is None or self.destroyed:
-                        return
-                if self._sessions is not None and _sessions.dispatch(self):
-                    return  # 'newSession' / 'session' (TLS 1.3 tickets come after 'secure')
-                while True:
-                    data, status = engine.read()
-                    if self._reneg_events is not None and _renegotiation.before_data(self):
-                        return  # a renegotiation finished before this data ('secure' again)
-                    if data:
-                        self._push(data)
-                    if self._reneg_events is not None:
-                        # a renegotiation started after this data: the limits, then resume
-                        status = _renegotiation.after_data(self, status)
-                        if status is None:
-                            return
-                    if self._sessions is not None and _sessions.dispatch(self):
-                        return  # sessions (tickets) read in this batch, after its data
-                    if status != READ_MORE or self._engine is None:
-                        break
-                if self._held_writes is not None:
-                    _renegotiation.release_writes(self)  # the handshake moved on: retry them
-                self._flush()
-            except NodeError as err:
-                self._flush()
-                if err.code == "ECONNRESET" and not self._secureEstablished and not getattr(err, "syscall", None):
-                    self._hang_up()
-                else:
-                    self._on_ssl_error(err)
-                return
-            if status == READ_CLOSED or status == READ_EOF:
-                self._push_eof()
-        finally:
-            self._in_cycle = False
-            if self._corked:
-                self._flush()
+        self._conn.cycle()
 
     def _flush(self) -> None:
-        engine = self._engine
-        if engine is None:
-            return
-        if self._sessions is not None and self._sessions.hold:
-            return  # Node: output waits for 'newSession' done()
-        self._corked = False
-        out = engine.outgoing()
-        if out:
-            self._transport_write(out)
-
-    # -- corking: one send for the records of many writes -------------------
-    # A write encrypts at once, but its records stay in the write BIO until
-    # the end of the current engine cycle (writes made by 'data' listeners:
-    # an echo's reply goes out with the cycle's own output) or, for writes
-    # made anywhere else, until the end of this loop iteration (a callback
-    # of the socket's own loop).  A loop that writes many chunks in a row costs
-    # one send() per _CORK_LIMIT bytes instead of one per chunk.  Nothing
-    # waits longer than the current iteration, and destroy() sends what is
-    # corked first, as Node's synchronous try_write would have.
-    _corked = False         # records of writes wait in the write BIO
-    _in_cycle = False       # inside _cycle (its end flushes)
-    _cork_scheduled = False  # _flush_cork is queued on the loop
-
-    def _cork(self, pending: int) -> None:
-        self._corked = True
-        if pending >= _CORK_LIMIT:
-            self._flush()
-        elif not self._in_cycle and not self._cork_scheduled:
-            self._cork_scheduled = True
-            self._loop.call_soon(self._flush_cork)
-
-    def _flush_cork(self) -> None:
-        self._cork_scheduled = False
-        if self._corked:
-            self._flush()
+        self._conn.flush()
 
     def destroy(self: _TLSSocketT, error: Optional[BaseException] = None) -> _TLSSocketT:
-        if self._corked and not self.destroyed:
-            self._flush()
+        conn = self._conn
+        if conn.corked and not self.destroyed:
+            conn.flush()  # corked records go out first (Node's write is synchronous)
         super().destroy(error)
         return self
 
@@ -537,24 +451,14 @@ class TLSSocket(_extras.TLSSocketExtras, net.Socket):
         _negotiation.finish_init(self, engine)  # alpnProtocol, npnProtocol
         if self.servername is None:
             self.servername = engine.servername() or False
-        self._secureEstablished = True
+        self._set_life(Life.SECURE)
         self._cancel_handshake_timer()
         self.emit("secure")
         if not self.destroyed and self._engine is not None:
             self._set_ready()
 
     def _verify_error(self) -> Optional[NodeError]:
-        """Node's ssl.verifyError(): the peer's verify result as an Error, or None."""
-        engine = self._engine
-        if engine is None:
-            return None
-        if engine.has_peer_certificate():
-            result = engine.verify_result()
-        elif _extras.verified_without_certificate(engine.ssl):  # PSK
-            result = lib.X509_V_OK
-        else:
-            result = lib.X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT
-        return None if result == lib.X509_V_OK else verify_error(result)
+        return self._conn.verify_error()
 
     def _on_server_socket_secure(self) -> None:
         """Node's onServerSocketSecure (a 'secure' listener set by tls.Server)."""
@@ -581,8 +485,8 @@ class TLSSocket(_extras.TLSSocketExtras, net.Socket):
             server.emit("secureConnection", self)
 
     def _on_server_socket_tls_error(self, err: BaseException) -> None:
-        if not self._controlReleased and not self._error_emitted:
-            self._error_emitted = True
+        if self._route is Route.HELD:
+            self._set_route(Route.REPORTED)
             server = self.server
             assert server is not None, "a listener of server sockets only"
             server.emit("tlsClientError", err, self)
@@ -590,102 +494,29 @@ class TLSSocket(_extras.TLSSocketExtras, net.Socket):
     def _on_server_socket_close(self, had_error: Any = False) -> None:
         if had_error:
             return  # already reported through '_tlsError'
-        if not self._controlReleased and not self._error_emitted:
-            self._error_emitted = True
+        if self._route is Route.HELD:
+            self._set_route(Route.REPORTED)
             server = self.server
             assert server is not None, "a listener of server sockets only"
             server.emit("tlsClientError", _conn_reset("socket hang up"), self)
 
-    def _on_connect_secure(self) -> None:
-        """Node's onConnectSecure (a 'secure' listener set by tls.connect)."""
-        options = self._connect_options or {}
-        if _keyexchange.check_min_dh_size(self, options):
-            return  # ERR_TLS_DH_PARAM_SIZE emitted, socket destroyed
-        err: Any = self._verify_error()
-        if err is None and not self.isSessionReused():
-            parent = self._parent
-            hostname = options.get("servername") or options.get("host") or \
-                getattr(parent, "_host", None) or "localhost"
-            check = options.get("checkServerIdentity")
-            if check is None or check is _x509.checkServerIdentity:
-                # Node's default check reads only the subject and altnames: build
-                # the whole detailed certificate only for an error's .cert
-                identity = _x509.peer_identity(self._engine.ssl) if self._engine is not None else None
-                err = _x509.checkServerIdentity(hostname, identity if identity is not None
-                                                else self.getPeerCertificate(True))
-                if err is not None and identity is not None:
-                    err.cert = self.getPeerCertificate(True)
-            else:
-                err = check(hostname, self.getPeerCertificate(True))
-        if err:
-            self.authorized = False
-            self.authorizationError = getattr(err, "code", None) or getattr(err, "message", None) or str(err)
-            if options.get("rejectUnauthorized") is not False:
-                self.destroy(err)
-                return
-        else:
-            self.authorized = True
-        self.secureConnecting = False
-        # Verified: writable now, as in Node, where a write in a 'secureConnect'
-        # listener goes out at once (with the last handshake flight), so
-        # write() + destroy() there still delivers the data.  (Writes queued
-        # before the handshake go first; they never reach a rejected server.)
-        if not self.destroyed and self._engine is not None:
-            self._set_ready()
-        self.emit("secureConnect")
-
-    # -- writing ------------------------------------------------------------
+    # -- writing (tls._protocol.connection) -----------------------------------
     def _write_chunk(self, chunk: bytes, cb: Optional[Callable[..., Any]]) -> None:
-        engine = self._engine
-        if engine is None:
-            return
-        if engine.in_callback and engine.defer(self._write_chunk, chunk, cb):
-            return  # a write from a hook (OpenSSL on the stack): once it returned
-        if self._held_writes is not None:
-            self._held_writes.append((chunk, cb))  # behind what a renegotiation holds
-            return
-        view: Any = chunk
-        try:
-            while view:
-                if self._sessions is None:
-                    # nothing held for 'newSession': the records wait in the
-                    # write BIO for the next flush (see _cork)
-                    n, pending = engine.encrypt(view)
-                    self._cork(pending)
-                else:
-                    n = engine.write(view)
-                    self._flush()
-                if n == 0:
-                    break
-                view = memoryview(view)[n:] if n < len(view) else b""
-        except NodeError as err:
-            self._flush()
-            self._on_ssl_error(err)
-            return
-        if view:
-            _renegotiation.hold_write(self, view, cb)  # SSL_write waits for the handshake
-            return
-        if cb is not None:
-            self._after_write(cb)
+        self._conn.write_chunk(chunk, cb)  # replaced per instance by the connection's
 
     def _shutdown_write(self) -> None:
-        if self._held_writes is not None:
-            return  # close_notify after the held writes (tls._renegotiation.release_writes)
-        engine = self._engine
-        if engine is not None:
-            if engine.defer(self._shutdown_write):
-                return  # end() from a hook (OpenSSL on the stack): once it returned
-            engine.shutdown()
-            self._flush()
-        if self._sessions is not None and _sessions.defer_shutdown(self):
-            return  # output held for 'newSession': FIN after done()
+        self._conn.shutdown_write()
+
+    def _send_fin(self) -> None:
+        """ConnectionOwner: the transport's FIN, after close_notify."""
         super()._shutdown_write()
 
     def _on_connection_lost(self, exc: Optional[BaseException]) -> None:
         if exc is None and not self._secureEstablished and not self.destroyed:
             self._transport = None
-            if self._engine is not None:
-                self._engine.feed_eof()
+            engine = self._conn.engine
+            if engine is not None:
+                engine.feed_eof()
             self._hang_up()
             if not self.destroyed:
                 self.destroy()
@@ -694,9 +525,7 @@ class TLSSocket(_extras.TLSSocketExtras, net.Socket):
 
     def _on_destroy(self) -> None:
         self._cancel_handshake_timer()
-        engine, self._engine = self._engine, None
-        if engine is not None:
-            engine.free()
+        self._conn.free()
         parent = self._parent
         # Node: destroying the TLS socket destroys the socket it wraps.
         if parent is not None and hasattr(parent, "destroy") and not getattr(parent, "destroyed", False):
@@ -754,54 +583,3 @@ class TLSSocket(_extras.TLSSocketExtras, net.Socket):
         if self._sockname is None and isinstance(self._parent, net.Socket):
             return self._parent.address()
         return super().address()
-
-
-class _StreamTransport:
-    """The asyncio-transport surface net.Socket uses, over a Node-style stream."""
-
-    def __init__(self, owner: TLSSocket, stream: Any) -> None:
-        self._owner = owner
-        self._stream = stream
-        self._closing = False
-
-    def write(self, data: bytes) -> None:
-        if self._stream.write(data) is False:
-            self._owner._write_paused = True
-            self._stream.once("drain", lambda *a: self._owner._on_write_drained())
-
-    def is_closing(self) -> bool:
-        return self._closing
-
-    def get_write_buffer_size(self) -> int:
-        return int(getattr(self._stream, "writableLength", 0) or 0)
-
-    def can_write_eof(self) -> bool:
-        return True
-
-    def write_eof(self) -> None:
-        self._stream.end()
-
-    def pause_reading(self) -> None:
-        if hasattr(self._stream, "pause"):
-            self._stream.pause()
-
-    def resume_reading(self) -> None:
-        if hasattr(self._stream, "resume"):
-            self._stream.resume()
-
-    def set_write_buffer_limits(self, high: int = 0, low: int = 0) -> None:
-        pass
-
-    def get_extra_info(self, name: str, default: Any = None) -> Any:
-        return default
-
-    def close(self) -> None:
-        if not self._closing:
-            self._closing = True
-            self._stream.end()
-
-    def abort(self) -> None:
-        if not self._closing:
-            self._closing = True
-            if hasattr(self._stream, "destroy"):
-                self._stream.destroy()

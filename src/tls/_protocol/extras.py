@@ -77,8 +77,10 @@ class TLSSocketExtras(_ExtrasBase):
 
     if TYPE_CHECKING:
         # what tls.TLSSocket provides
-        _engine: Optional[TLSEngine]
-        _secureEstablished: bool
+        @property
+        def _engine(self) -> Optional[TLSEngine]: ...
+        @property
+        def _secureEstablished(self) -> bool: ...
 
     # Key log lines made by OpenSSL, waiting to be emitted; None until a
     # 'keylog' listener asked for them.

@@ -1,0 +1,352 @@
+"""TLSConnection: one TLS connection's engine and the pump that drives it.
+
+Theory of operation
+===================
+
+A connection sits between two byte streams.  Ciphertext comes in from the
+transport (:meth:`TLSConnection.on_raw_data`, :meth:`on_raw_eof`) and goes
+out through the owner (``owner._transport_write``); plaintext comes out to the
+owner (``owner._push``, ``owner._push_eof``) and goes in from user writes
+(:meth:`write_chunk`).  In between, :meth:`cycle` runs the
+:class:`~tls._engine.engine.TLSEngine` as far as the input allows: the
+handshake first, then every complete record, then it sends what OpenSSL
+produced.  The connection knows nothing about sockets, events or the loop's
+clock; what it needs from its owner is :class:`ConnectionOwner`, a narrow
+interface that TLSSocket implements (and an in-memory test owner can too).
+
+The per-connection feature state lives here, next to the engine, in
+attributes that are ``None`` while the feature is not wired, so the data path
+pays one attribute test per feature and nothing more:
+
+* ``sessions``: tls._protocol.sessions' state ('session' / 'newSession' /
+  'resumeSession'); its ``hold`` keeps output back until 'newSession' is done.
+* ``hello_parser``: Node's ClientHello parser while a 'resumeSession' lookup
+  may pause the handshake (the bytes wait here, OpenSSL is not run).
+* ``reneg_events``: renegotiation starts and ends recorded by OpenSSL's info
+  callback, acted upon between two reads (limits, a second 'secure').
+* ``held_writes``: writes SSL_write refused during a renegotiation, retried in
+  order after each read.
+* ``ocsp``: set when OCSP is wired.
+
+The feature functions (tls._protocol.sessions, renegotiation, ocsp,
+negotiation, extras) take the owner, and reach this state through it: their
+OpenSSL hooks find the owner from the ``SSL*`` (``engine.owner``).
+
+Why the loops look the way they do (the hot path)
+=================================================
+
+``on_raw_data`` runs once per network read and ``write_chunk`` once per user
+write: TLSSocket binds them as its own ``_on_raw_data`` / ``_write_chunk``
+instance attributes, so the socket layer calls them directly (no forwarding
+call).  Each makes a constant number of Python calls whatever the number of
+TLS records (tests/test_perf_invariants.py counts them): one ``feed``, one
+``read`` per 256 KiB of plaintext, one ``outgoing`` per cycle.
+
+Corking: a write encrypts at once, but its records stay in the write BIO
+until the end of the current cycle (writes made by 'data' listeners: an
+echo's reply goes out with the cycle's own output) or, for writes made
+anywhere else, until the end of this loop iteration.  A loop that writes many
+chunks in a row costs one send() per ``_CORK_LIMIT`` bytes instead of one per
+chunk.  Nothing waits longer than the current iteration, and the owner's
+destroy() flushes what is corked first, as Node's synchronous try_write would
+have.
+
+'secure' runs before the last handshake flight is sent (Node's order): a
+connection whose owner is destroyed by its 'secure' listeners (a rejected
+certificate) never sends it, and the peer sees a hang-up.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Callable, Optional, Protocol
+
+from .._base.errors import NodeError
+from .._binding import ffi, lib
+from .._binding.errors import verify_error
+from .._engine.engine import READ_CLOSED, READ_EOF, READ_MORE, READ_WANT, TLSEngine
+from . import extras as _extras
+from . import ocsp as _ocsp
+from . import renegotiation as _renegotiation
+from . import sessions as _sessions
+
+if TYPE_CHECKING:
+    from .._engine.context import SecureContext
+
+__all__ = ["ConnectionOwner", "TLSConnection", "CORK_LIMIT"]
+
+CORK_LIMIT = 64 * 1024
+
+
+class ConnectionOwner(Protocol):
+    """What a TLSConnection calls on its owner (TLSSocket implements it).
+
+    Ciphertext out, plaintext and end of stream in, the handshake's outcome,
+    errors, and the two schedulers.  The feature hooks (tls._protocol.*) use
+    more of the owner: its events and ``destroy``; they are Node's API.
+    """
+
+    destroyed: bool
+    _loop: Any  # the asyncio loop: call_soon for the cork
+
+    def _transport_write(self, data: bytes) -> None:
+        """Send ciphertext to the peer."""
+
+    def _push(self, chunk: bytes) -> None:
+        """Deliver plaintext ('data')."""
+
+    def _push_eof(self) -> None:
+        """The peer ended the stream after the handshake (close_notify or EOF)."""
+
+    def _finishInit(self) -> None:
+        """The handshake (or a renegotiation) is done: 'secure'."""
+
+    def _on_ssl_error(self, err: BaseException) -> None:
+        """A fatal TLS error."""
+
+    def _hang_up(self) -> None:
+        """The transport ended before the handshake finished."""
+
+    def _after_write(self, cb: Optional[Callable[..., Any]]) -> None:
+        """A user write was encrypted: call its callback when the transport took it."""
+
+    def _send_fin(self) -> None:
+        """Close the writing side of the transport (after close_notify)."""
+
+    def _next_tick(self, callback: Callable[..., Any], *args: Any) -> None:
+        """Run ``callback(*args)`` on Node's next tick."""
+
+
+class TLSConnection:
+    """One TLS connection: the engine, its feature state and the pump."""
+
+    __slots__ = ("engine", "owner", "is_server", "_loop", "secure", "sessions", "hello_parser",
+                 "held_writes", "reneg_events", "ocsp", "corked", "in_cycle", "cork_scheduled")
+
+    def __init__(self, context: "SecureContext", is_server: bool, owner: ConnectionOwner) -> None:
+        # the engine's owner is the socket: OpenSSL's hooks find it from the SSL*
+        self.engine: Optional[TLSEngine] = TLSEngine(context._ctx, is_server, owner)
+        self.owner = owner
+        self.is_server = is_server
+        self._loop = owner._loop
+        self.secure = False              # the (first) handshake is done
+        self.sessions: Any = None        # tls._protocol.sessions state, when session events are wired
+        self.hello_parser: Any = None    # sessions._HelloParser while 'resumeSession' may pause
+        self.held_writes: Any = None     # renegotiation: writes SSL_write refused meanwhile
+        self.reneg_events: Any = None    # renegotiation starts/dones recorded by OpenSSL
+        self.ocsp: Any = None            # ocsp: set when OCSP is wired
+        self.corked = False              # records of writes wait in the write BIO
+        self.in_cycle = False            # inside cycle() (its end flushes)
+        self.cork_scheduled = False      # flush_cork is queued on the loop
+
+    def free(self) -> None:
+        engine, self.engine = self.engine, None
+        if engine is not None:
+            engine.free()
+
+    # -- configuration ---------------------------------------------------
+    def set_verify_mode(self, request_cert: bool, reject_unauthorized: bool) -> None:
+        """Node's setVerifyMode.
+
+        A server asks for a certificate only with requestCert (and then
+        insists on one with rejectUnauthorized); the verify callback accepts
+        everything, the decision is made after the handshake.
+        """
+        engine = self.engine
+        assert engine is not None, "configured before the engine is freed"
+        ssl = engine.ssl
+        if self.is_server:
+            if request_cert:
+                mode = lib.SSL_VERIFY_PEER
+                if reject_unauthorized:
+                    mode |= lib.SSL_VERIFY_FAIL_IF_NO_PEER_CERT
+                lib.SSL_set_verify(ssl, mode, lib.tls_verify_accept_all)
+            else:
+                lib.SSL_set_verify(ssl, lib.SSL_VERIFY_NONE, ffi.NULL)
+        else:
+            lib.SSL_set_verify(ssl, lib.SSL_VERIFY_PEER, lib.tls_verify_accept_all)
+
+    def verify_error(self) -> Optional[NodeError]:
+        """Node's ssl.verifyError(): the peer's verify result as an Error, or None."""
+        engine = self.engine
+        if engine is None:
+            return None
+        if engine.has_peer_certificate():
+            result = engine.verify_result()
+        elif _extras.verified_without_certificate(engine.ssl):  # PSK
+            result = lib.X509_V_OK
+        else:
+            result = lib.X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT
+        return None if result == lib.X509_V_OK else verify_error(result)
+
+    # -- input -----------------------------------------------------------
+    def on_raw_data(self, data: Any) -> None:
+        """Ciphertext from the transport (once per network read)."""
+        engine = self.engine
+        if engine is None:
+            return
+        if self.hello_parser is not None:
+            self.hello_parser.feed(data)  # Node's ClientHello parser: 'resumeSession' first
+            return
+        engine.feed(data)
+        self.cycle()
+
+    def on_raw_eof(self) -> bool:
+        """The transport ended; False when that was before the handshake finished."""
+        engine = self.engine
+        if engine is None:
+            return True
+        engine.feed_eof()
+        if not self.secure:
+            return False
+        self.cycle()
+        return True
+
+    def cycle(self) -> None:
+        """Run the engine as far as the input allows, then send its output."""
+        engine = self.engine
+        if engine is None:
+            return
+        owner = self.owner
+        self.in_cycle = True  # writes by listeners wait for the flush at the end (see the cork)
+        try:
+            status: Optional[int] = READ_WANT
+            try:
+                if not self.secure:
+                    done = engine.handshake()
+                    if self.ocsp is not None and _ocsp.after_handshake_step(owner):
+                        return  # an OCSP listener destroyed the socket
+                    if not done:
+                        self.flush()
+                        return
+                    if self.sessions is not None and _sessions.hold_secure(owner):
+                        return  # TLS 1.2: 'newSession' first, 'secure' waits for its done()
+                    # Like Node, 'secure' runs before the last flight is sent: a
+                    # socket destroyed by its listeners never sends it.
+                    self.secure = True
+                    owner._finishInit()
+                    engine = self.engine
+                    if engine is None or owner.destroyed:
+                        return
+                if self.sessions is not None and _sessions.dispatch(owner):
+                    return  # 'newSession' / 'session' (TLS 1.3 tickets come after 'secure')
+                while True:
+                    data, status = engine.read()
+                    if self.reneg_events is not None and _renegotiation.before_data(owner):
+                        return  # a renegotiation finished before this data ('secure' again)
+                    if data:
+                        owner._push(data)
+                    if self.reneg_events is not None:
+                        # a renegotiation started after this data: the limits, then resume
+                        status = _renegotiation.after_data(owner, status)
+                        if status is None:
+                            return
+                    if self.sessions is not None and _sessions.dispatch(owner):
+                        return  # sessions (tickets) read in this batch, after its data
+                    if status != READ_MORE or self.engine is None:
+                        break
+                if self.held_writes is not None:
+                    _renegotiation.release_writes(owner)  # the handshake moved on: retry them
+                self.flush()
+            except NodeError as err:
+                self.flush()
+                if err.code == "ECONNRESET" and not self.secure and not getattr(err, "syscall", None):
+                    owner._hang_up()
+                else:
+                    owner._on_ssl_error(err)
+                return
+            if status == READ_CLOSED or status == READ_EOF:
+                owner._push_eof()
+        finally:
+            self.in_cycle = False
+            if self.corked:
+                self.flush()
+
+    # -- output ----------------------------------------------------------
+    def flush(self) -> None:
+        """Send what OpenSSL produced (unless 'newSession' holds it)."""
+        engine = self.engine
+        if engine is None:
+            return
+        if self.sessions is not None and self.sessions.hold:
+            return  # Node: output waits for 'newSession' done()
+        self.corked = False
+        out = engine.outgoing()
+        if out:
+            self.owner._transport_write(out)
+
+    def cork(self, pending: int) -> None:
+        self.corked = True
+        if pending >= CORK_LIMIT:
+            self.flush()
+        elif not self.in_cycle and not self.cork_scheduled:
+            self.cork_scheduled = True
+            self._loop.call_soon(self.flush_cork)
+
+    def flush_cork(self) -> None:
+        self.cork_scheduled = False
+        if self.corked:
+            self.flush()
+
+    def write_chunk(self, chunk: bytes, cb: Optional[Callable[..., Any]]) -> None:
+        """Encrypt one user write (once per write)."""
+        engine = self.engine
+        if engine is None:
+            return
+        if engine.in_callback and engine.defer(self.write_chunk, chunk, cb):
+            return  # a write from a hook (OpenSSL on the stack): once it returned
+        if self.held_writes is not None:
+            self.held_writes.append((chunk, cb))  # behind what a renegotiation holds
+            return
+        view: Any = chunk
+        try:
+            while view:
+                n, pending = engine.encrypt(view)
+                if self.sessions is None:
+                    # nothing held for 'newSession': the records wait in the
+                    # write BIO for the next flush (see the cork)
+                    self.cork(pending)
+                else:
+                    # sessions wired: flush now, which sends nothing while
+                    # 'newSession' holds the output (done() sends it)
+                    self.flush()
+                if n == 0:
+                    break
+                view = memoryview(view)[n:] if n < len(view) else b""
+        except NodeError as err:
+            self.flush()
+            self.owner._on_ssl_error(err)
+            return
+        if view:
+            _renegotiation.hold_write(self.owner, view, cb)  # SSL_write waits for the handshake
+            return
+        if cb is not None:
+            self.owner._after_write(cb)
+
+    def shutdown_write(self) -> None:
+        """close_notify, then the transport's FIN (end())."""
+        if self.held_writes is not None:
+            return  # close_notify after the held writes (renegotiation.release_writes)
+        engine = self.engine
+        if engine is not None:
+            if engine.defer(self.shutdown_write):
+                return  # end() from a hook (OpenSSL on the stack): once it returned
+            engine.shutdown()
+            self.flush()
+        if self.sessions is not None and _sessions.defer_shutdown(self.owner):
+            return  # output held for 'newSession': FIN after done()
+        self.owner._send_fin()
+
+    # -- renegotiation -----------------------------------------------------
+    def start_renegotiation(self) -> None:
+        """Send the HelloRequest (server) or the new ClientHello (client)."""
+        engine = self.engine
+        if engine is None or self.owner.destroyed:
+            return
+        try:
+            engine.handshake()
+        except NodeError as err:
+            self.flush()
+            self.owner._on_ssl_error(err)
+            return
+        if self.reneg_events is not None:
+            _renegotiation.process_events(self.owner)  # a server counts its HelloRequest as a start
+        self.flush()
