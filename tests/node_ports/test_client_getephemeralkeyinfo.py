@@ -16,15 +16,10 @@ import pytest
 
 import tls
 from tls._engine.context import SecurityWarning
-from ocsp_kx_reneg_helpers import dh_params_pem, kill_all, node
+
+from support.node_style import kill_all, node
 
 CIPHERS = {"NOT_PFS": "AES128-SHA256", "DH": "DHE-RSA-AES128-GCM-SHA256", "ECDH": "ECDHE-RSA-AES128-GCM-SHA256"}
-
-
-@pytest.fixture(scope="module")
-def dhparams(tmp_path_factory):
-    d = str(tmp_path_factory.mktemp("dh"))
-    return {1024: dh_params_pem(1024, d), 2048: dh_params_pem(2048, d)}
 
 
 def run_case(self_signed, calls, node_run, server_extra, client_extra, check):

@@ -12,16 +12,11 @@ the handshake on both sides.
 import pytest
 
 import tls
-from ocsp_kx_reneg_helpers import kill_all, s_client
+
+from support.node_style import s_client
 
 OPTIONS = {"ciphers": "-ALL:ECDHE-RSA-AES128-SHA256", "ecdhCurve": "secp256k1:prime256v1:secp521r1"}
 REPLY = b"I AM THE WALRUS"
-
-
-@pytest.fixture(autouse=True)
-def _reap():
-    yield
-    kill_all()
 
 
 def run_s_client(self_signed, calls, node_run, extra_args, check):

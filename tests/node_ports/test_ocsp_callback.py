@@ -24,13 +24,9 @@ import pytest
 import tls
 from tls._node import runtime as _runtime
 from tls._binding import lib
-from ocsp_kx_reneg_helpers import kill_all, node, openssl
 
-
-@pytest.fixture(autouse=True)
-def _reap():
-    yield
-    kill_all()
+from support.node_style import node
+from support.openssl import openssl
 
 
 @pytest.fixture(scope="module")

@@ -11,14 +11,12 @@ import pytest
 
 import tls
 from tls._binding import lib
-from ocsp_kx_reneg_helpers import kill_all, node
+
+from support.node_style import node
 
 
-@pytest.fixture(autouse=True)
-def tls12(monkeypatch):
-    monkeypatch.setattr(tls, "DEFAULT_MAX_VERSION", "TLSv1.2")
-    yield
-    kill_all()
+# Renegotiation as a protocol feature was dropped after TLS 1.2.
+pytestmark = pytest.mark.usefixtures("tls12")
 
 
 def test_renegotiate_in_tls13(agent1, calls, node_run, monkeypatch):
