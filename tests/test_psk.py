@@ -18,6 +18,7 @@ import tls
 from support.aio import async_test, once
 from support.loopback import listen
 from support.node import NodePeer
+from support.node_style import assert_equal
 from support.openssl import OPENSSL
 
 CIPHERS = "PSK+HIGH:TLS_AES_128_GCM_SHA256"
@@ -70,7 +71,7 @@ def test_psk_circuit(secret, opts, error, calls, node_run):
             if not error:
                 def on_secure():
                     client.end(TEST_DATA)
-                    client.on("data", calls.must_call(lambda data: _eq(data, TEST_DATA)))
+                    client.on("data", calls.must_call(lambda data: assert_equal(data, TEST_DATA)))
                     client.on("close", calls.must_call(lambda *a: server.close()))
 
                 client = tls.connect(options, calls.must_call(on_secure))
@@ -86,10 +87,6 @@ def test_psk_circuit(secret, opts, error, calls, node_run):
         server.listen(0, calls.must_call(listening))
 
     node_run(main)
-
-
-def _eq(a, b):
-    assert a == b, (a, b)
 
 
 def test_psk_errors_identity_hint_too_long(calls, node_run):
@@ -113,7 +110,7 @@ def test_psk_errors_identity_hint_too_long(calls, node_run):
             client = tls.connect({"port": server.address()["port"], "ciphers": "PSK+HIGH",
                                   "checkServerIdentity": lambda *a: None, "pskCallback": lambda *a: None},
                                  calls.must_not_call("secureConnect"))
-            client.on("error", calls.must_call(lambda err: _eq(err.code, "ECONNRESET")))
+            client.on("error", calls.must_call(lambda err: assert_equal(err.code, "ECONNRESET")))
 
         server.listen(0, listening)
 

@@ -7,14 +7,17 @@
 * :mod:`support.loopback` -- ports and plain TCP on 127.0.0.1 (:func:`free_port`, :func:`listen`,
   :class:`RawServer`, ...).
 * :mod:`support.node` -- the one Node subprocess peer (:class:`NodePeer`) and the scripts most
-  tests share.
+  tests share; :mod:`support.net_scripts` -- the Node ``net`` scripts of tests/net.
 * :mod:`support.openssl` -- the ``openssl`` CLI: one-shot commands and ``s_server`` /
   ``s_client`` peers.
 * :mod:`support.node_style` -- for ports of Node's own tests, run as callback programs under
   ``tls.run``: :class:`CallTracker` (common.mustCall), :func:`run_program` (what the ``node_run``
-  fixture calls), :class:`Proc` (a subprocess inside such a program), :class:`RecordTap`.
+  fixture calls), ``assert_equal`` / ``assert_true`` / ``assert_code`` for callbacks, :class:`Proc`
+  (a subprocess inside such a program), :class:`RecordTap`.
 * :mod:`support.certs` -- certificates and keys (trustme, the openssl CLI, cryptography); the
   pytest fixtures built on them live in ``tests/conftest.py``.
+* :mod:`support.engine` -- handshakes in memory: two engines back to back (:class:`Pair`), two SSL
+  objects of SecureContexts (:func:`handshake`).
 * :mod:`support.python` -- a fresh interpreter with this checkout's ``src/`` first on the path.
 
 The tests import it as ``support`` (``tests/`` has no ``__init__.py``, so pytest puts it first on

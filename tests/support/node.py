@@ -168,8 +168,9 @@ class NodePeer:
     def _stderr_text(self) -> str:
         return self.stderr[-3000:].decode(errors="replace")
 
-    async def _fill(self, deadline: Optional[float]) -> bool:
-        """Read what stdout has into the buffer, waiting for it if need be; False at EOF."""
+    async def _fill(self, deadline: Optional[float] = None, limit: Optional[float] = None) -> bool:
+        """Read what stdout has into the buffer, waiting for it until ``deadline`` (loop time; the
+        ``limit`` it came from is for the message); False at EOF."""
         assert self.proc is not None and self.proc.stdout is not None
         if self._eof:
             return False
@@ -188,7 +189,7 @@ class NodePeer:
                         await asyncio.wait_for(ready, max(deadline - loop.time(), 0.001))
                 except asyncio.TimeoutError:
                     raise AssertionError("node said nothing for %ss; stderr:\n%s"
-                                         % (self._limit, self._stderr_text())) from None
+                                         % (limit, self._stderr_text())) from None
                 finally:
                     loop.remove_reader(fd)
                 continue
@@ -200,12 +201,10 @@ class NodePeer:
 
     async def _line(self, limit: Optional[float]) -> bytes:
         """The next line of stdout (without its newline)."""
-        loop = asyncio.get_running_loop()
-        self._limit = limit
-        deadline = None if limit is None else loop.time() + limit
+        deadline = None if limit is None else asyncio.get_running_loop().time() + limit
         while b"\n" not in self._buf:
-            if not await self._fill(deadline):
-                # not at once: let Node finish writing stderr before it is quoted
+            if not await self._fill(deadline, limit):
+                # wait for the exit first: then the stderr file holds all Node wrote
                 rc = self.proc.wait() if self.proc is not None else None
                 raise PeerExited("node exited (rc=%r) before reporting; reports=%r stderr:\n%s"
                                  % (rc, self.reports, self._stderr_text()))
@@ -254,7 +253,7 @@ class NodePeer:
 
     async def exit_code(self) -> int:
         """Wait for Node to exit (its remaining stdout is kept for :meth:`recv` / :meth:`expect`)."""
-        while await self._fill(None):
+        while await self._fill():
             pass
         assert self.proc is not None
         return self.proc.wait()

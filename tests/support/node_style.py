@@ -90,6 +90,23 @@ def _where() -> str:
     return "%s:%d" % (caller.f_code.co_filename.rsplit("/", 1)[-1], caller.f_lineno)
 
 
+# Node's assert inside a callback: a lambda cannot hold an assert statement.
+
+def assert_equal(actual: Any, expected: Any) -> None:
+    """assert.strictEqual(actual, expected)."""
+    assert actual == expected, (actual, expected)
+
+
+def assert_true(value: Any) -> None:
+    """assert.strictEqual(value, true)."""
+    assert value is True, value
+
+
+def assert_code(err: Any, code: str) -> None:
+    """assert.strictEqual(err.code, code)."""
+    assert err is not None and err.code == code, (err, code)
+
+
 def _watchdog(seconds: float) -> None:
     raise TimeoutError("the Node-style program did not finish within %.0f s" % seconds)
 
