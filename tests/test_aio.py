@@ -2,78 +2,24 @@
 ``await sock.read()`` / ``async for``, ``drain``, ``endAsync``, ``async with``,
 on asyncio's default loop and on uvloop, against our own peers and Node's.
 
-Also home of the loop helpers the other async-face tests import
-(``loop_name`` fixture, ``loop_test`` decorator): every test runs once per
-loop factory.  uvloop is a test dependency: without it the uvloop runs fail
+Every test runs once per loop factory (``async_test(loop=FROM_FIXTURE)`` and
+the ``loop_name`` fixture, tests/support/aio.py and tests/conftest.py).  uvloop is a test dependency: without it the uvloop runs fail
 (ImportError), they are not skipped.
 """
 from __future__ import annotations
 
 import asyncio
-import faulthandler
-import functools
 import hashlib
 import os
-from typing import Any, Callable
 
 import pytest
 
 import tls
 from tls import net
-from peers import NODE_CLIENT, NODE_ECHO_SERVER, NodePeer, free_port, make_pems, node_port
 
-_HARD_LIMIT = 90
-
-
-def _uvloop_loop() -> asyncio.AbstractEventLoop:
-    import uvloop   # in the test extras: a missing uvloop fails these runs
-    return uvloop.new_event_loop()
-
-
-LOOP_FACTORIES = {"asyncio": asyncio.new_event_loop, "uvloop": _uvloop_loop}
-
-
-def run_on(loop_name: str, make_coro: Callable[[], Any], timeout: float) -> Any:
-    """Run ``make_coro()`` on a fresh loop from ``loop_name``'s factory, with a deadline
-    (``asyncio.Runner(loop_factory=...)``, written out so it works before 3.11 too)."""
-    loop = LOOP_FACTORIES[loop_name]()
-    faulthandler.dump_traceback_later(_HARD_LIMIT, exit=True)
-    try:
-        asyncio.set_event_loop(loop)
-        return loop.run_until_complete(asyncio.wait_for(make_coro(), timeout))
-    finally:
-        faulthandler.cancel_dump_traceback_later()
-        try:
-            pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
-            for task in pending:
-                task.cancel()
-            if pending:
-                loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
-            loop.run_until_complete(loop.shutdown_asyncgens())
-        finally:
-            asyncio.set_event_loop(None)
-            loop.close()
-
-
-def loop_test(timeout: float = 15.0) -> Callable:
-    """``async def test_x(loop_name, ...)`` runs on the loop the ``loop_name`` fixture names."""
-    def decorate(fn: Callable) -> Callable:
-        @functools.wraps(fn)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            return run_on(kwargs["loop_name"], lambda: fn(*args, **kwargs), timeout)
-        return wrapper
-    return decorate
-
-
-@pytest.fixture(params=sorted(LOOP_FACTORIES))
-def loop_name(request: Any) -> str:
-    return request.param
-
-
-@pytest.fixture(scope="session")
-def pems(tmp_path_factory, ca, server_cert, client_cert):
-    return make_pems(tmp_path_factory, ca, server_cert, client_cert)
-
+from support.aio import FROM_FIXTURE, async_test
+from support.loopback import free_port
+from support.node import NODE_CLIENT, NODE_ECHO_SERVER, NodePeer, node_port
 
 def _loop_kind(loop_name: str) -> None:
     loop = asyncio.get_running_loop()
@@ -82,7 +28,7 @@ def _loop_kind(loop_name: str) -> None:
 
 # -- servers: await listen / close ------------------------------------------------------------
 
-@loop_test()
+@async_test(15, loop=FROM_FIXTURE)
 async def test_await_listen_resolves_to_the_server_and_await_close_to_closed(loop_name, pems):
     _loop_kind(loop_name)
     server = tls.createServer(pems.server_options())
@@ -97,7 +43,7 @@ async def test_await_listen_resolves_to_the_server_and_await_close_to_closed(loo
     assert await tls.createServer(pems.server_options()) is not None
 
 
-@loop_test()
+@async_test(15, loop=FROM_FIXTURE)
 async def test_listen_callbacks_still_work_node_style(loop_name, pems):
     server = tls.createServer(pems.server_options())
     listening = asyncio.get_running_loop().create_future()
@@ -109,7 +55,7 @@ async def test_listen_callbacks_still_work_node_style(loop_name, pems):
     assert info.value.code == "ERR_SERVER_NOT_RUNNING"
 
 
-@loop_test()
+@async_test(15, loop=FROM_FIXTURE)
 async def test_await_listen_raises_the_listen_error(loop_name, pems):
     first = await tls.createServer(pems.server_options()).listen(0, "127.0.0.1")
     port = first.address()["port"]
@@ -121,7 +67,7 @@ async def test_await_listen_raises_the_listen_error(loop_name, pems):
     await first.close()
 
 
-@loop_test()
+@async_test(15, loop=FROM_FIXTURE)
 async def test_async_with_server_closes_it_and_waits_for_its_connections(loop_name, pems):
     order = []
 
@@ -140,7 +86,7 @@ async def test_async_with_server_closes_it_and_waits_for_its_connections(loop_na
 
 # -- connectAsync ------------------------------------------------------------------------
 
-@loop_test()
+@async_test(15, loop=FROM_FIXTURE)
 async def test_connect_async_read_and_async_for_with_our_server(loop_name, pems):
     _loop_kind(loop_name)
 
@@ -165,7 +111,7 @@ async def test_connect_async_read_and_async_for_with_our_server(loop_name, pems)
     await server.close()
 
 
-@loop_test()
+@async_test(15, loop=FROM_FIXTURE)
 async def test_connect_async_raises_the_verification_error(loop_name, pems):
     server = await tls.createServer(pems.server_options()).listen(0, "127.0.0.1")
     port = server.address()["port"]
@@ -178,7 +124,7 @@ async def test_connect_async_raises_the_verification_error(loop_name, pems):
     await server.close()
 
 
-@loop_test()
+@async_test(15, loop=FROM_FIXTURE)
 async def test_connect_async_raises_econnrefused(loop_name):
     port = free_port()
     with pytest.raises(tls.NodeError) as info:
@@ -189,7 +135,7 @@ async def test_connect_async_raises_econnrefused(loop_name):
     assert info.value.code == "ECONNREFUSED"
 
 
-@loop_test()
+@async_test(15, loop=FROM_FIXTURE)
 async def test_cancelling_connect_async_destroys_the_socket(loop_name, pems):
     made = []
     real_connect = tls._faces.aio.connect
@@ -214,7 +160,7 @@ async def test_cancelling_connect_async_destroys_the_socket(loop_name, pems):
 
 # -- reading -------------------------------------------------------------------------------
 
-@loop_test()
+@async_test(15, loop=FROM_FIXTURE)
 async def test_read_and_data_listeners_both_see_every_byte_once(loop_name, pems):
     payload = os.urandom(300 * 1024)
 
@@ -238,7 +184,7 @@ async def test_read_and_data_listeners_both_see_every_byte_once(loop_name, pems)
     await server.close()
 
 
-@loop_test()
+@async_test(15, loop=FROM_FIXTURE)
 async def test_read_works_on_a_paused_socket_and_with_an_encoding(loop_name, pems):
     async def send(sock):
         await sock.endAsync("h\u00e9llo w\u00f6rld")
@@ -255,7 +201,7 @@ async def test_read_works_on_a_paused_socket_and_with_an_encoding(loop_name, pem
     await server.close()
 
 
-@loop_test(30)
+@async_test(30, loop=FROM_FIXTURE)
 async def test_read_applies_backpressure_and_drain_waits(loop_name, pems):
     total = 16 * 1024 * 1024           # more than loopback's socket buffers hold
     payload = os.urandom(total)
@@ -296,7 +242,7 @@ async def test_read_applies_backpressure_and_drain_waits(loop_name, pems):
     await server.close()
 
 
-@loop_test()
+@async_test(15, loop=FROM_FIXTURE)
 async def test_read_raises_the_socket_error_or_premature_close(loop_name, pems):
     def on_secure(s):
         s.on("error", lambda err: None)     # the client's abort may reach it as ECONNRESET
@@ -326,7 +272,7 @@ async def test_read_raises_the_socket_error_or_premature_close(loop_name, pems):
     await server.close()
 
 
-@loop_test()
+@async_test(15, loop=FROM_FIXTURE)
 async def test_async_with_socket_ends_and_destroys_it(loop_name, pems):
     got = asyncio.get_running_loop().create_future()
 
@@ -353,7 +299,7 @@ async def test_async_with_socket_ends_and_destroys_it(loop_name, pems):
 
 # -- net.Socket / net.Server share it ------------------------------------------------------
 
-@loop_test()
+@async_test(15, loop=FROM_FIXTURE)
 async def test_net_socket_and_server(loop_name):
     async def echo(sock):
         async for chunk in sock:
@@ -372,7 +318,7 @@ async def test_net_socket_and_server(loop_name):
 
 # -- Node peers ---------------------------------------------------------------------------
 
-@loop_test(20)
+@async_test(20, loop=FROM_FIXTURE)
 async def test_connect_async_to_a_node_server(loop_name, pems):
     async with NodePeer(NODE_ECHO_SERVER, pems.node_server_cfg()) as peer:
         port = await node_port(peer)
@@ -386,7 +332,7 @@ async def test_connect_async_to_a_node_server(loop_name, pems):
         assert [chunk async for chunk in sock] == []
 
 
-@loop_test(20)
+@async_test(20, loop=FROM_FIXTURE)
 async def test_node_client_to_an_async_handler(loop_name, pems):
     async def handler(sock):
         sock.write(b"welcome\n")

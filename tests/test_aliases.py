@@ -135,7 +135,7 @@ def test_module_values_and_misses():
             getattr(module, name)
 
 
-from peers import run_python as _python  # noqa: E402
+from support.python import run_python as _python
 
 
 def test_import_tls_stays_cheap():

@@ -14,16 +14,13 @@ import struct
 import pytest
 
 import tls
-from peers import (NODE_CLIENT, NODE_ECHO_SERVER, Collector, NodePeer, RawServer, Recorder, async_test,
-                   close_server, free_port, listen, make_pems, node_port, once)
-from tls._node import runtime as _runtime
+
+from support.aio import Collector, Recorder, async_test, once
+from support.loopback import RawServer, close_server, free_port, listen
+from support.node import NODE_CLIENT, NODE_ECHO_SERVER, NodePeer, node_port
+from support.node_style import run_program
 from tls._binding import lib
 from tls._engine.engine import TLSEngine
-
-
-@pytest.fixture(scope="session")
-def pems(tmp_path_factory, ca, server_cert, client_cert):
-    return make_pems(tmp_path_factory, ca, server_cert, client_cert)
 
 
 async def raw_exchange(port, data, end=True, rst=False):
@@ -286,14 +283,6 @@ def _raise(exc):
     raise exc
 
 
-def _run_with_watchdog(main):
-    """tls.run(main) with an unref'd timer that fails the test instead of hanging."""
-    def script():
-        main()
-        _runtime.setTimeout(lambda: _raise(TimeoutError("tls.run watchdog fired")), 8000).unref()
-    return tls.run(script)
-
-
 @pytest.mark.parametrize("where", ["secureConnection", "secureConnect", "data"])
 def test_raising_listener_surfaces_from_tls_run(pems, where):
     def main():
@@ -315,7 +304,7 @@ def test_raising_listener_surfaces_from_tls_run(pems, where):
         server.listen(0, "127.0.0.1", on_listening)
 
     with pytest.raises(Boom, match=where):
-        _run_with_watchdog(main)
+        run_program(main, timeout=8)
 
 
 @pytest.mark.parametrize("where", ["secureConnection", "secureConnect", "data", "tlsClientError"])

@@ -9,7 +9,7 @@ import pytest
 
 from tls._binding import BUILT_OPENSSL_VERSION_NUMBER
 
-from peers import run_python
+from support.python import run_python
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

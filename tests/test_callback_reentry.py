@@ -37,7 +37,9 @@ import pytest
 import tls
 from tls import net
 
-from extras_support import NodeProcess, async_test, listen
+from support.aio import async_test
+from support.loopback import listen
+from support.node import NodePeer
 
 PSK = bytes.fromhex("d731ef57be09e5204f0b205b60627028")
 PSK_CIPHERS = "PSK+HIGH:TLS_AES_128_GCM_SHA256"
@@ -188,8 +190,8 @@ async def _run_server_case(case: _Case, ours: Dict[str, Any], cfg: Dict[str, Any
             server.once("keylog", lambda line, sock: case.act(sock))
     port = await listen(server)
     try:
-        async with NodeProcess(NODE_CLIENT, dict(cfg, port=port)) as node:
-            await node.event("close")
+        async with NodePeer(NODE_CLIENT, dict(cfg, port=port)) as node:
+            await node.expect("close")
             await case.closed
             return node.reports
     finally:
@@ -206,8 +208,8 @@ async def _run_client_case(case: _Case, ours: Dict[str, Any], cfg: Dict[str, Any
         ours["checkServerIdentity"] = lambda *a: case.act(holder[0])
     if cb == "OCSPResponse":
         ours["requestOCSP"] = True
-    async with NodeProcess(NODE_SERVER, cfg) as node:
-        port = (await node.event("listening"))["port"]
+    async with NodePeer(NODE_SERVER, cfg) as node:
+        port = (await node.expect("listening"))["port"]
         sock = tls.connect(dict(ours, port=port, host="127.0.0.1"))
         holder.append(sock)
         if cb in ("keylog", "session", "OCSPResponse", "secure"):
@@ -220,7 +222,7 @@ async def _run_client_case(case: _Case, ours: Dict[str, Any], cfg: Dict[str, Any
         sock.on("secureConnect", on_secure_connect)
         case.watch(sock)
         await case.closed
-        await node.event("close")
+        await node.expect("close")
         return node.reports
 
 

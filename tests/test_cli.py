@@ -25,7 +25,11 @@ from typing import Any, Dict, List, Optional
 import pytest
 
 import tls
-from peers import NODE_ECHO_SERVER, OPENSSL, NodePeer, async_test, free_port, make_pems, node_port, s_server
+
+from support.aio import async_test
+from support.loopback import free_port
+from support.node import NODE_ECHO_SERVER, NodePeer, node_port
+from support.openssl import OPENSSL, s_server
 from tls import events
 from tls._faces.cli import certs as cli_certs
 from tls._faces.cli import main as cli_main
@@ -35,11 +39,6 @@ SRC = os.path.join(ROOT, "src")
 TIMEOUT = 20.0
 ENV = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [SRC, os.environ.get("PYTHONPATH")]))}
 LISTENING = re.compile(rb"listening on 127\.0\.0\.1:(\d+)\n")
-
-
-@pytest.fixture(scope="module")
-def pems(tmp_path_factory, ca, server_cert, client_cert):
-    return make_pems(tmp_path_factory, ca, server_cert, client_cert)
 
 
 # -- running the command line -------------------------------------------------------------------

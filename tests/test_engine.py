@@ -6,61 +6,10 @@ import os
 
 import pytest
 
-from tls._binding import ffi, lib
 from tls._engine.engine import READ_CLOSED, READ_EOF, READ_WANT, TLSEngine
 from tls.errors import NodeError
 
-
-def _context(cert_pem: bytes = None, key_pem: bytes = None):
-    ctx = ffi.gc(lib.SSL_CTX_new(lib.TLS_method()), lib.SSL_CTX_free)
-    if cert_pem is not None:
-        bio = lib.BIO_new_mem_buf(cert_pem, len(cert_pem))
-        cert = lib.PEM_read_bio_X509(bio, ffi.NULL, ffi.NULL, ffi.NULL)
-        lib.BIO_free(bio)
-        assert lib.SSL_CTX_use_certificate(ctx, cert) == 1
-        lib.X509_free(cert)
-        bio = lib.BIO_new_mem_buf(key_pem, len(key_pem))
-        key = lib.PEM_read_bio_PrivateKey(bio, ffi.NULL, ffi.NULL, ffi.NULL)
-        lib.BIO_free(bio)
-        assert lib.SSL_CTX_use_PrivateKey(ctx, key) == 1
-        lib.EVP_PKEY_free(key)
-    return ctx
-
-
-class Pair:
-    """A client and a server engine; pump() moves records until both are quiet."""
-
-    def __init__(self, server_cert, server_key):
-        self.server_ctx = _context(server_cert, server_key)
-        self.client_ctx = _context()
-        self.server = TLSEngine(self.server_ctx, True)
-        self.client = TLSEngine(self.client_ctx, False)
-
-    def pump(self, limit: int = 50) -> None:
-        for _ in range(limit):
-            moved = False
-            for src, dst in ((self.client, self.server), (self.server, self.client)):
-                out = src.outgoing()
-                if out:
-                    dst.feed(out)
-                    moved = True
-                if not dst.handshake_done:
-                    dst.handshake()
-            if not moved:
-                return
-        raise AssertionError("engines never went quiet")
-
-    def handshake(self) -> None:
-        self.client.handshake()
-        self.pump()
-        assert self.client.handshake_done and self.server.handshake_done
-
-
-@pytest.fixture
-def pair(server_cert):
-    p = Pair(server_cert.cert_chain_pems[0].bytes(), server_cert.private_key_pem.bytes())
-    p.handshake()
-    return p
+from support.engine import engine_context
 
 
 def test_handshake_negotiates_tls13(pair):
@@ -105,7 +54,7 @@ def test_eof_without_close_notify_reads_as_eof(pair):
 
 
 def test_garbage_fails_the_handshake_with_a_code(server_cert):
-    engine = TLSEngine(_context(server_cert.cert_chain_pems[0].bytes(),
+    engine = TLSEngine(engine_context(server_cert.cert_chain_pems[0].bytes(),
                                 server_cert.private_key_pem.bytes()), True)
     engine.feed(b"\x00garbage that is not TLS at all\r\n" * 4)
     with pytest.raises(NodeError) as info:
@@ -114,7 +63,7 @@ def test_garbage_fails_the_handshake_with_a_code(server_cert):
 
 
 def test_http_request_is_recognised(server_cert):
-    engine = TLSEngine(_context(server_cert.cert_chain_pems[0].bytes(),
+    engine = TLSEngine(engine_context(server_cert.cert_chain_pems[0].bytes(),
                                 server_cert.private_key_pem.bytes()), True)
     engine.feed(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
     with pytest.raises(NodeError) as info:
@@ -123,7 +72,7 @@ def test_http_request_is_recognised(server_cert):
 
 
 def test_peer_vanishing_mid_handshake_is_a_reset(server_cert):
-    engine = TLSEngine(_context(), False)
+    engine = TLSEngine(engine_context(), False)
     assert engine.handshake() is False
     assert engine.outgoing()[:1] == b"\x16"  # a ClientHello record
     engine.feed_eof()

@@ -10,8 +10,10 @@ import pytest
 
 import tls
 
-from extras_support import NodeProcess, async_test, listen, once, pem_text
-from extras_support import agent1, calls, node_run, rsa_ca1  # noqa: F401  (fixtures)
+from support.aio import async_test, once
+from support.certs import pem_text
+from support.loopback import listen
+from support.node import NodePeer
 
 LABEL = "EXPORTER-my-protocol"
 CONTEXT = bytes([0, 1, 2, 3])
@@ -162,13 +164,13 @@ def _ours(sock, length):
 async def test_export_keying_material_equals_node_server(agent1, version):
     cfg = {"key": pem_text(agent1["key"]), "cert": pem_text(agent1["cert"]), "version": version,
            "length": 64, "label": LABEL, "context": CONTEXT.hex()}
-    async with NodeProcess(NODE_EKM_SERVER, cfg) as node:
-        port = (await node.event("listening"))["port"]
+    async with NodePeer(NODE_EKM_SERVER, cfg) as node:
+        port = (await node.expect("listening"))["port"]
         client = tls.connect({"port": port, "host": "127.0.0.1", "rejectUnauthorized": False})
         client.resume()
         await once(client, "secureConnect")
         ours = _ours(client, 64)
-        theirs = await node.event("ekm")
+        theirs = await node.expect("ekm")
         client.end()
     theirs.pop("event"), theirs.pop("_seen")
     assert ours == theirs
@@ -187,9 +189,9 @@ async def test_export_keying_material_equals_node_client(agent1, version):
     port = await listen(server)
     try:
         cfg = {"port": port, "version": version, "length": 48, "label": LABEL, "context": CONTEXT.hex()}
-        async with NodeProcess(NODE_EKM_CLIENT, cfg) as node:
-            theirs = await node.event("ekm")
-            await node.wait()
+        async with NodePeer(NODE_EKM_CLIENT, cfg) as node:
+            theirs = await node.expect("ekm")
+            await node.exit_code()
     finally:
         server.close()
     theirs.pop("event"), theirs.pop("_seen")

@@ -12,13 +12,11 @@ import asyncio
 import pytest
 
 import tls
-from peers import (NODE_CLIENT, NODE_ECHO_SERVER, Collector, Hasher, NodePeer, Recorder, async_test,
-                   close_server, listen, make_pems, node_port, once, send_random)
 
+from support.aio import Collector, Hasher, Recorder, async_test, once, send_random
+from support.loopback import close_server, listen
+from support.node import NODE_CLIENT, NODE_ECHO_SERVER, NodePeer, node_port
 
-@pytest.fixture(scope="session")
-def pems(tmp_path_factory, ca, server_cert, client_cert):
-    return make_pems(tmp_path_factory, ca, server_cert, client_cert)
 
 VERSIONS = ["TLSv1.2", "TLSv1.3"]
 

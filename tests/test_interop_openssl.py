@@ -13,13 +13,11 @@ import re
 import pytest
 
 import tls
-from peers import (STDBUF, Collector, OpenSSLPeer, Recorder, async_test, close_server, listen, make_pems,
-                   s_server)
 
+from support.aio import Collector, Recorder, async_test
+from support.loopback import close_server, listen
+from support.openssl import STDBUF, OpenSSLPeer, s_server
 
-@pytest.fixture(scope="session")
-def pems(tmp_path_factory, ca, server_cert, client_cert):
-    return make_pems(tmp_path_factory, ca, server_cert, client_cert)
 
 # (openssl options, expected getProtocol(), expected getCipher()) -- the test
 # certificates are ECDSA, hence the ECDSA TLS 1.2 suites.

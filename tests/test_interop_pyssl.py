@@ -15,12 +15,10 @@ import threading
 import pytest
 
 import tls
-from peers import (Collector, Recorder, async_test, close_server, listen, make_pems, once)
 
+from support.aio import Collector, Recorder, async_test, once
+from support.loopback import close_server, listen
 
-@pytest.fixture(scope="session")
-def pems(tmp_path_factory, ca, server_cert, client_cert):
-    return make_pems(tmp_path_factory, ca, server_cert, client_cert)
 
 VERSIONS = {"TLSv1.2": ssl.TLSVersion.TLSv1_2, "TLSv1.3": ssl.TLSVersion.TLSv1_3}
 

@@ -14,8 +14,10 @@ import pytest
 import tls
 from tls._binding import ffi, lib
 
-from extras_support import NodeProcess, async_test, event_future, listen, once, pem_text
-from extras_support import calls, node_run, self_signed  # noqa: F401  (fixtures)
+from support.aio import async_test, future_event, once
+from support.certs import pem_text
+from support.loopback import listen
+from support.node import NodePeer
 
 TLS13_LABELS = {"SERVER_HANDSHAKE_TRAFFIC_SECRET", "CLIENT_HANDSHAKE_TRAFFIC_SECRET", "EXPORTER_SECRET",
                 "SERVER_TRAFFIC_SECRET_0", "CLIENT_TRAFFIC_SECRET_0"}
@@ -140,9 +142,9 @@ async def test_keylog_same_lines_as_node_client(self_signed, version):
     server.on("keylog", lambda line, sock: ours.append(line))
     port = await listen(server)
     try:
-        async with NodeProcess(NODE_KEYLOG_CLIENT, {"port": port, "version": version}) as node:
-            rep = await node.event("secureConnect")
-            await node.event("close")
+        async with NodePeer(NODE_KEYLOG_CLIENT, {"port": port, "version": version}) as node:
+            rep = await node.expect("secureConnect")
+            await node.expect("close")
     finally:
         server.close()
     theirs = [line.encode("latin-1") for line in rep["lines"]]
@@ -157,15 +159,15 @@ async def test_keylog_same_lines_as_node_client(self_signed, version):
 async def test_keylog_same_lines_as_node_server(self_signed, version):
     """Our client logs exactly the lines Node's server logs (line ends included)."""
     cfg = {"key": pem_text(self_signed["key"]), "cert": pem_text(self_signed["cert"]), "version": version}
-    async with NodeProcess(NODE_KEYLOG_SERVER, cfg) as node:
-        port = (await node.event("listening"))["port"]
+    async with NodePeer(NODE_KEYLOG_SERVER, cfg) as node:
+        port = (await node.expect("listening"))["port"]
         ours = []
         client = tls.connect({"port": port, "host": "127.0.0.1", "rejectUnauthorized": False})
         client.on("keylog", ours.append)
         client.resume()
-        closed = event_future(client, "close")
+        closed = future_event(client, "close")
         await once(client, "secureConnect")
-        rep = await node.event("secureConnection")
+        rep = await node.expect("secureConnection")
         await closed
     theirs = [line.encode("latin-1") for line in rep["lines"]]
     # Node's server has its 5th TLS 1.3 line (CLIENT_TRAFFIC_SECRET_0) by 'secureConnection'.
@@ -247,7 +249,7 @@ async def test_keylog_listener_may_destroy_the_socket(self_signed):
 
         client.on("keylog", on_keylog)
         client.on("secureConnect", lambda: got.append("secureConnect"))
-        closed = event_future(client, "close")
+        closed = future_event(client, "close")
         await closed
         assert client.destroyed
         assert got and got[0] != "secureConnect"

@@ -14,7 +14,8 @@ import pytest
 import tls
 from tls._node import runtime as _runtime
 
-from negotiation_helpers import future_event, node_keys, run_async
+from support.aio import future_event, run_async
+from support.certs import node_keys
 
 
 class Outcome:

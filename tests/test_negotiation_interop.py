@@ -10,7 +10,9 @@ import pytest
 import tls
 from tls._node import runtime as _runtime
 
-from negotiation_helpers import NodeProcess, future_event, node_keys, run_async
+from support.aio import future_event, run_async
+from support.certs import node_keys
+from support.node import NodePeer
 
 NODE_CLIENT = r"""
 const tls = require('tls'), fs = require('fs');
@@ -86,7 +88,7 @@ def test_node_client_alpn_to_our_server():
         server = await our_server({"ALPNProtocols": ["http/1.1", "h2"]})
         secure = future_event(server, "secureConnection")
         cfg = {"port": server.address()["port"], "options": {"ALPNProtocols": ["x", "h2", "http/1.1"]}}
-        async with NodeProcess(NODE_CLIENT, cfg) as node:
+        async with NodePeer(NODE_CLIENT, cfg, prelude=False) as node:
             report = await node.expect("secureConnect")
             (sock,) = await secure
         assert report["alpn"] == sock.alpnProtocol == "http/1.1"  # the server's preference
@@ -101,7 +103,7 @@ def test_node_client_to_our_wire_format_server_list():
         server = await our_server({"ALPNProtocols": b"\x02h2\x08http/1.1"})
         secure = future_event(server, "secureConnection")
         cfg = {"port": server.address()["port"], "options": {"ALPNProtocols": ["http/1.1", "h2"]}}
-        async with NodeProcess(NODE_CLIENT, cfg) as node:
+        async with NodePeer(NODE_CLIENT, cfg, prelude=False) as node:
             report = await node.expect("secureConnect")
             (sock,) = await secure
         assert report["alpn"] == sock.alpnProtocol == "h2"
@@ -115,7 +117,7 @@ def test_node_client_alpn_without_overlap():
         server = await our_server({"ALPNProtocols": ["h2"]})
         error = future_event(server, "tlsClientError")
         cfg = {"port": server.address()["port"], "options": {"ALPNProtocols": ["http/1.1"]}}
-        async with NodeProcess(NODE_CLIENT, cfg) as node:
+        async with NodePeer(NODE_CLIENT, cfg, prelude=False) as node:
             report = await node.expect("error")
             err, _ = await error
         assert report["code"] == "ERR_SSL_TLSV1_ALERT_NO_APPLICATION_PROTOCOL"
@@ -132,7 +134,7 @@ def test_node_client_to_our_alpn_callback():
         secure = future_event(server, "secureConnection")
         cfg = {"port": server.address()["port"], "options": {"ALPNProtocols": ["h2", "http/1.1"],
                                                              "servername": "cb.example"}}
-        async with NodeProcess(NODE_CLIENT, cfg) as node:
+        async with NodePeer(NODE_CLIENT, cfg, prelude=False) as node:
             report = await node.expect("secureConnect")
             await secure
         assert seen == [{"servername": "cb.example", "protocols": ["h2", "http/1.1"]}]
@@ -151,7 +153,7 @@ def test_node_client_sni_to_our_add_context():
         secure = secure_facts(server)
         cfg = {"port": server.address()["port"], "ca": keys["paths"]["ca2-cert"],
                "options": {"servername": "sni.example"}}
-        async with NodeProcess(NODE_CLIENT, cfg) as node:
+        async with NodePeer(NODE_CLIENT, cfg, prelude=False) as node:
             report = await node.expect("secureConnect")
             ours = await secure
         assert report["cn"] == "agent3" and report["servername"] == "sni.example"
@@ -168,7 +170,7 @@ def test_node_client_without_sni_gets_the_default():
         server = await our_server({"SNICallback": lambda name, cb: (names.append(name), cb(None, None))})
         secure = future_event(server, "secureConnection")
         cfg = {"port": server.address()["port"], "options": {}}
-        async with NodeProcess(NODE_CLIENT, cfg) as node:
+        async with NodePeer(NODE_CLIENT, cfg, prelude=False) as node:
             report = await node.expect("secureConnect")
             (sock,) = await secure
         assert names == []
@@ -193,7 +195,7 @@ def test_node_client_sni_switches_the_ca_store():
         paths = keys["paths"]
         cfg = {"port": server.address()["port"], "key": paths["agent4-key"], "cert": paths["agent4-cert"],
                "options": {"servername": "ca.example"}}
-        async with NodeProcess(NODE_CLIENT, cfg) as node:
+        async with NodePeer(NODE_CLIENT, cfg, prelude=False) as node:
             report = await node.expect("secureConnect")
             ours = await secure
         assert report["cn"] == "agent3"
@@ -211,7 +213,7 @@ def test_our_client_alpn_to_node_server(version):
     async def main():
         cfg = {"files": node_keys()["paths"], "options": {"ALPNProtocols": ["h2", "http/1.1"],
                                                           "maxVersion": version}}
-        async with NodeProcess(NODE_SERVER, cfg) as node:
+        async with NodePeer(NODE_SERVER, cfg, prelude=False) as node:
             port = (await node.expect("listening"))["port"]
             client = tls.connect({"port": port, "host": "127.0.0.1", "rejectUnauthorized": False,
                                   "ALPNProtocols": ["http/1.1", "h2"]})
@@ -226,7 +228,7 @@ def test_our_client_alpn_to_node_server(version):
 def test_our_client_wire_format_memoryview_to_node_server():
     async def main():
         cfg = {"files": node_keys()["paths"], "options": {"ALPNProtocols": ["x", "http/1.1"]}}
-        async with NodeProcess(NODE_SERVER, cfg) as node:
+        async with NodePeer(NODE_SERVER, cfg, prelude=False) as node:
             port = (await node.expect("listening"))["port"]
             client = tls.connect({"port": port, "host": "127.0.0.1", "rejectUnauthorized": False,
                                   "ALPNProtocols": memoryview(b"\x02h2\x08http/1.1")})
@@ -241,7 +243,7 @@ def test_our_client_wire_format_memoryview_to_node_server():
 def test_our_client_alpn_without_overlap_to_node_server():
     async def main():
         cfg = {"files": node_keys()["paths"], "options": {"ALPNProtocols": ["h2"]}}
-        async with NodeProcess(NODE_SERVER, cfg) as node:
+        async with NodePeer(NODE_SERVER, cfg, prelude=False) as node:
             port = (await node.expect("listening"))["port"]
             client = tls.connect({"port": port, "host": "127.0.0.1", "rejectUnauthorized": False,
                                   "ALPNProtocols": ["http/1.1"]})
@@ -256,7 +258,7 @@ def test_our_client_alpn_without_overlap_to_node_server():
 def test_our_client_to_node_alpn_callback():
     async def main():
         cfg = {"files": node_keys()["paths"], "options": {}, "alpnCallback": True}
-        async with NodeProcess(NODE_SERVER, cfg) as node:
+        async with NodePeer(NODE_SERVER, cfg, prelude=False) as node:
             port = (await node.expect("listening"))["port"]
             client = tls.connect({"port": port, "host": "127.0.0.1", "rejectUnauthorized": False,
                                   "ALPNProtocols": ["a", "b", "c"], "servername": "alpn.example"})
@@ -274,7 +276,7 @@ def test_our_client_to_node_alpn_callback():
 def test_our_client_sni_to_node_sni_callback(servername, cn):
     async def main():
         cfg = {"files": node_keys()["paths"], "options": {}, "sni": {"sni.example": "agent3"}}
-        async with NodeProcess(NODE_SERVER, cfg) as node:
+        async with NodePeer(NODE_SERVER, cfg, prelude=False) as node:
             port = (await node.expect("listening"))["port"]
             client = tls.connect({"port": port, "host": "127.0.0.1", "rejectUnauthorized": False,
                                   "servername": servername})
@@ -292,7 +294,7 @@ def test_our_client_sni_to_node_sni_callback(servername, cn):
 def test_our_client_without_servername_sends_no_sni():
     async def main():
         cfg = {"files": node_keys()["paths"], "options": {}, "sni": {"sni.example": "agent3"}}
-        async with NodeProcess(NODE_SERVER, cfg) as node:
+        async with NodePeer(NODE_SERVER, cfg, prelude=False) as node:
             port = (await node.expect("listening"))["port"]
             client = tls.connect({"port": port, "host": "localhost", "rejectUnauthorized": False})
             await future_event(client, "secureConnect")

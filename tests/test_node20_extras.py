@@ -12,9 +12,11 @@ import pytest
 
 import tls
 
-from extras_support import NodeProcess, OPENSSL, async_test, event_future, listen, once, pem_text
-from extras_support import (agent1, calls, client_agent, node_run, rsa_ca1, rsa_ca2,  # noqa: F401
-                            self_signed)
+from support.aio import async_test, future_event, once
+from support.certs import fingerprint256, pem_text
+from support.loopback import listen
+from support.node import NodePeer
+from support.openssl import OPENSSL
 
 
 # -- getFinished / getPeerFinished ----------------------------------------------------------
@@ -65,14 +67,14 @@ server.listen(0, '127.0.0.1', () => report({event: 'listening', port: server.add
 @async_test()
 async def test_finished_against_node(agent1, version, size):
     cfg = {"key": pem_text(agent1["key"]), "cert": pem_text(agent1["cert"]), "version": version}
-    async with NodeProcess(NODE_FINISHED_SERVER, cfg) as node:
-        port = (await node.event("listening"))["port"]
+    async with NodePeer(NODE_FINISHED_SERVER, cfg) as node:
+        port = (await node.expect("listening"))["port"]
         client = tls.connect({"port": port, "host": "127.0.0.1", "rejectUnauthorized": False})
         client.resume()
-        closed = event_future(client, "close")
+        closed = future_event(client, "close")
         await once(client, "secureConnect")
         ours = (client.getFinished(), client.getPeerFinished())
-        theirs = await node.event("finished")
+        theirs = await node.expect("finished")
         await closed
     assert ours[0].hex() == theirs["peer"] and ours[1].hex() == theirs["finished"]
     # TLS 1.2: verify_data is 12 bytes; TLS 1.3: the size of the suite's hash
@@ -112,9 +114,9 @@ async def test_get_certificate_against_node(agent1, client_agent):
     port = await listen(server)
     try:
         cfg = {"port": port, "key": pem_text(client_agent["key"]), "cert": pem_text(client_agent["cert"])}
-        async with NodeProcess(NODE_CERT_CLIENT, cfg) as node:
-            rep = await node.event("certs")
-            await node.wait()
+        async with NodePeer(NODE_CERT_CLIENT, cfg) as node:
+            rep = await node.expect("certs")
+            await node.exit_code()
     finally:
         server.close()
     own = seen["own"]
@@ -158,15 +160,7 @@ def test_get_certificate_states(agent1):
     assert seen["before"] == {} and seen["client"] == {}
     assert seen["destroyed"] is None
     assert seen["server"]["subject"]["CN"] == "agent1"
-    assert seen["server"]["fingerprint256"] == _fingerprint256(agent1["leaf"].cert_chain_pems[0].bytes())
-
-
-def _fingerprint256(pem: bytes) -> str:
-    import hashlib
-    import ssl
-    der = ssl.PEM_cert_to_DER_cert(pem.decode())
-    digest = hashlib.sha256(der).hexdigest().upper()
-    return ":".join(digest[i:i + 2] for i in range(0, len(digest), 2))
+    assert seen["server"]["fingerprint256"] == fingerprint256(agent1["leaf"].cert_chain_pems[0].bytes())
 
 
 # -- setServername --------------------------------------------------------------------------
@@ -217,15 +211,15 @@ server.listen(0, '127.0.0.1', () => report({event: 'listening', port: server.add
 async def test_set_servername_on_client_reaches_node(agent1):
     """setServername() on a client TLSSocket made by hand sends SNI."""
     cfg = {"key": pem_text(agent1["key"]), "cert": pem_text(agent1["cert"])}
-    async with NodeProcess(NODE_SNI_SERVER, cfg) as node:
-        port = (await node.event("listening"))["port"]
+    async with NodePeer(NODE_SNI_SERVER, cfg) as node:
+        port = (await node.expect("listening"))["port"]
         raw = tls.net.connect(port, "127.0.0.1")
         await once(raw, "connect")
         client = tls.TLSSocket(raw, {"rejectUnauthorized": False})
         client.setServername("sni.example.org")
         client.resume()
         client.write(b"")
-        rep = await node.event("servername")
+        rep = await node.expect("servername")
         client.destroy()
     assert rep["servername"] == "sni.example.org"
 
@@ -330,9 +324,9 @@ async def test_shared_sigalgs_same_as_node(agent1, client_agent, version, reques
            "ssigalgs": SERVER_SIGALGS, "csigalgs": CLIENT_SIGALGS, "version": version,
            "requestCert": request_cert, "ckey": pem_text(client_agent["key"]),
            "ccert": pem_text(client_agent["cert"])}
-    async with NodeProcess(NODE_SIGALGS_PAIR, cfg) as node:
-        node_server = (await node.event("server"))["shared"]
-        node_client = (await node.event("client"))["shared"]
+    async with NodePeer(NODE_SIGALGS_PAIR, cfg) as node:
+        node_server = (await node.expect("server"))["shared"]
+        node_client = (await node.expect("client"))["shared"]
 
     ours = {}
     server = tls.createServer({"key": agent1["key"], "cert": agent1["cert"], "ca": client_agent["ca"],
@@ -371,9 +365,9 @@ async def test_sigalgs_against_node_client(agent1, sigalgs, shared):
                               lambda s: (ours.append(s.getSharedSigalgs()), s.end()))
     port = await listen(server)
     try:
-        async with NodeProcess(NODE_SIGALGS_CLIENT, {"port": port, "sigalgs": sigalgs}) as node:
-            await node.event("secureConnect")
-            await node.wait()
+        async with NodePeer(NODE_SIGALGS_CLIENT, {"port": port, "sigalgs": sigalgs}) as node:
+            await node.expect("secureConnect")
+            await node.exit_code()
     finally:
         server.close()
     assert ours == [shared]

@@ -17,7 +17,9 @@ import pytest
 
 import tls
 
-from negotiation_helpers import SServer, future_event, node_keys, openssl, run_async
+from support.aio import future_event, run_async
+from support.certs import node_keys
+from support.openssl import run_openssl, s_server
 
 TLS12 = {"maxVersion": "TLSv1.2"}
 
@@ -103,7 +105,7 @@ def test_s_client_to_our_server(client_list, expected_line, server_npn):
         listening = asyncio.get_running_loop().create_future()
         server.listen(0, "127.0.0.1", lambda: listening.set_result(None))
         await listening
-        code, out, err = await openssl("s_client", "-connect", "127.0.0.1:%d" % server.address()["port"],
+        code, out, err = await run_openssl("s_client", "-connect", "127.0.0.1:%d" % server.address()["port"],
                                        "-nextprotoneg", client_list, "-tls1_2")
         server.close()
         assert expected_line in out, out
@@ -123,7 +125,7 @@ def test_s_client_alpn_wins_over_npn():
         listening = asyncio.get_running_loop().create_future()
         server.listen(0, "127.0.0.1", lambda: listening.set_result(None))
         await listening
-        code, out, err = await openssl("s_client", "-connect", "127.0.0.1:%d" % server.address()["port"],
+        code, out, err = await run_openssl("s_client", "-connect", "127.0.0.1:%d" % server.address()["port"],
                                        "-nextprotoneg", "a,b", "-alpn", "b", "-tls1_2")
         server.close()
         assert b"ALPN protocol: b" in out, out
@@ -144,9 +146,10 @@ def test_our_client_to_s_server(client_protos, client_npn, server_line):
     paths = keys["paths"]
 
     async def main():
-        async with SServer("-key", paths["agent1-key"], "-cert", paths["agent1-cert"], "-naccept", "1",
-                           "-nextprotoneg", "a,b", "-tls1_2") as server:
-            client = tls.connect({"port": server.port, "host": "127.0.0.1", "rejectUnauthorized": False,
+        server, port = await s_server(["-key", paths["agent1-key"], "-cert", paths["agent1-cert"], "-naccept", "1",
+                                       "-nextprotoneg", "a,b", "-tls1_2"])
+        async with server:
+            client = tls.connect({"port": port, "host": "127.0.0.1", "rejectUnauthorized": False,
                                   "NPNProtocols": client_protos})
             await future_event(client, "secureConnect")
             assert client.npnProtocol == client_npn
@@ -154,7 +157,7 @@ def test_our_client_to_s_server(client_protos, client_npn, server_line):
             closed = future_event(client, "close")
             client.end()
             await closed
-            out = await server.output()
+            out = await server.read_rest()
         assert re.search(re.escape(server_line) + rb"\r?\n", out), out
 
     run_async(main())

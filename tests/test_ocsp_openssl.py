@@ -17,11 +17,9 @@ interop is in tests/node_ports/test_ocsp_callback.py).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime
-import re
-import shutil
-import subprocess
-from typing import Any, Dict, List, Optional
+from typing import Any, AsyncIterator, Dict, List, Optional
 
 import pytest
 from cryptography import x509
@@ -29,14 +27,12 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509 import ocsp
 
 import tls
-from tls import events
 
-OPENSSL = shutil.which("openssl") or "openssl"
+from support.aio import run_async
+from support.loopback import listen
+from support.openssl import OPENSSL, openssl, s_server
+
 TIMEOUT = 20.0
-
-
-def _openssl(*args: str, cwd: str) -> bytes:
-    return subprocess.run([OPENSSL, *args], check=True, capture_output=True, cwd=cwd, timeout=60).stdout
 
 
 def _index_date(cert_pem: bytes) -> str:
@@ -48,16 +44,16 @@ def _index_date(cert_pem: bytes) -> str:
 def pki(tmp_path_factory) -> Dict[str, Any]:
     d = tmp_path_factory.mktemp("ocsp")
     cwd = str(d)
-    _openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem",
+    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem",
              "-days", "30", "-subj", "/CN=OCSP test CA", "-addext", "basicConstraints=critical,CA:TRUE", cwd=cwd)
     (d / "ext.cnf").write_text("basicConstraints=CA:FALSE\n"
                                "authorityInfoAccess=OCSP;URI:http://127.0.0.1:1/\n"
                                "subjectAltName=DNS:localhost,IP:127.0.0.1\n")
     index = []
     for name, status in (("leaf", "V"), ("revoked", "R")):
-        _openssl("req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", name + ".key", "-out", name + ".csr",
+        openssl("req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", name + ".key", "-out", name + ".csr",
                  "-subj", "/CN=localhost/OU=" + name, cwd=cwd)
-        _openssl("x509", "-req", "-in", name + ".csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+        openssl("x509", "-req", "-in", name + ".csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
                  "-out", name + ".pem", "-days", "30", "-extfile", "ext.cnf", cwd=cwd)
         pem = (d / (name + ".pem")).read_bytes()
         serial = "%X" % x509.load_pem_x509_certificate(pem).serial_number
@@ -70,8 +66,8 @@ def pki(tmp_path_factory) -> Dict[str, Any]:
     (d / "index.txt").write_text("".join(index))
     out: Dict[str, Any] = {"dir": cwd, "ca": (d / "ca.pem").read_bytes()}
     for name in ("leaf", "revoked"):
-        _openssl("ocsp", "-issuer", "ca.pem", "-cert", name + ".pem", "-reqout", name + ".req", "-no_nonce", cwd=cwd)
-        _openssl("ocsp", "-index", "index.txt", "-rsigner", "ca.pem", "-rkey", "ca.key", "-CA", "ca.pem",
+        openssl("ocsp", "-issuer", "ca.pem", "-cert", name + ".pem", "-reqout", name + ".req", "-no_nonce", cwd=cwd)
+        openssl("ocsp", "-index", "index.txt", "-rsigner", "ca.pem", "-rkey", "ca.key", "-CA", "ca.pem",
                  "-reqin", name + ".req", "-respout", name + ".resp", "-ndays", "1", cwd=cwd)
         out[name] = {"key": (d / (name + ".key")).read_bytes(), "cert": (d / (name + ".pem")).read_bytes(),
                      "response": (d / (name + ".resp")).read_bytes(),
@@ -79,18 +75,6 @@ def pki(tmp_path_factory) -> Dict[str, Any]:
                      "response_path": str(d / (name + ".resp"))}
     out["ca_path"] = str(d / "ca.pem")
     return out
-
-
-def run(coro) -> Any:
-    async def main() -> Any:
-        return await asyncio.wait_for(coro, TIMEOUT)
-    return asyncio.run(main())
-
-
-async def listen(server: Any) -> int:
-    server.listen(0, "127.0.0.1")
-    await events.once(server, "listening")
-    return server.address()["port"]
 
 
 async def s_client(port: int, *args: str) -> str:
@@ -106,32 +90,13 @@ async def s_client(port: int, *args: str) -> str:
     return out.decode("latin-1")
 
 
-class SServer:
-    """``openssl s_server -status_file`` for one connection."""
-
-    def __init__(self, pki: Dict[str, Any], *args: str) -> None:
-        self.pki = pki
-        self.args = args
-        self.proc: Any = None
-
-    async def __aenter__(self) -> int:
-        self.proc = await asyncio.create_subprocess_exec(
-            OPENSSL, "s_server", "-accept", "127.0.0.1:0", "-naccept", "1", "-cert", self.pki["leaf"]["cert_path"],
-            "-key", self.pki["leaf"]["key_path"], *self.args, stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
-        while True:
-            line = (await self.proc.stdout.readline()).decode("latin-1")
-            if not line:
-                raise AssertionError("s_server did not start")
-            match = re.match(r"ACCEPT .*:(\d+)", line)
-            if match:
-                return int(match.group(1))
-
-    async def __aexit__(self, *exc: Any) -> None:
-        if self.proc.returncode is None:
-            self.proc.kill()
-        await self.proc.wait()
-        self.proc._transport.close()
+@contextlib.asynccontextmanager
+async def ocsp_s_server(pki: Dict[str, Any], *args: str) -> AsyncIterator[int]:
+    """``openssl s_server -status_file`` for one connection: its port."""
+    peer, port = await s_server(["-naccept", "1", "-cert", pki["leaf"]["cert_path"], "-key", pki["leaf"]["key_path"],
+                                 *args])
+    async with peer:
+        yield port
 
 
 def stapling_server(pki: Dict[str, Any], name: str, seen: List[Any], version: Optional[str] = None) -> Any:
@@ -167,7 +132,7 @@ def test_s_client_verifies_our_staple(pki, version, flag):
         ca_der = x509.load_pem_x509_certificate(pki["ca"]).public_bytes(Encoding.DER)
         assert seen == [(leaf_der, ca_der)]
 
-    run(main())
+    run_async(main(), TIMEOUT)
 
 
 def test_s_client_sees_revoked_staple(pki):
@@ -180,7 +145,7 @@ def test_s_client_sees_revoked_staple(pki):
             server.close()
         assert "Cert Status: revoked" in out, out
 
-    run(main())
+    run_async(main(), TIMEOUT)
 
 
 def test_s_client_without_status_request(pki):
@@ -197,7 +162,7 @@ def test_s_client_without_status_request(pki):
         assert "Verify return code: 0 (ok)" in out, out
         assert seen == []
 
-    run(main())
+    run_async(main(), TIMEOUT)
 
 
 def test_s_client_status_without_staple(pki):
@@ -212,7 +177,7 @@ def test_s_client_status_without_staple(pki):
             server.close()
         assert "OCSP response: no response sent" in out, out
 
-    run(main())
+    run_async(main(), TIMEOUT)
 
 
 # -- openssl s_server -status_file, our client ----------------------------------------------
@@ -247,7 +212,7 @@ async def connect_client(port: int, pki: Dict[str, Any], request: bool, version:
 @pytest.mark.parametrize("version", ["TLSv1.2", "TLSv1.3"])
 def test_client_gets_s_server_staple(pki, version):
     async def main() -> None:
-        async with SServer(pki, "-status_file", pki["leaf"]["response_path"]) as port:
+        async with ocsp_s_server(pki, "-status_file", pki["leaf"]["response_path"]) as port:
             log = await connect_client(port, pki, True, version)
         assert log["events"] == ["OCSPResponse", "secureConnect"]
         assert log["response"] == pki["leaf"]["response"]
@@ -256,36 +221,36 @@ def test_client_gets_s_server_staple(pki, version):
         assert parsed.certificate_status == ocsp.OCSPCertStatus.GOOD
         assert parsed.serial_number == x509.load_pem_x509_certificate(pki["leaf"]["cert"]).serial_number
 
-    run(main())
+    run_async(main(), TIMEOUT)
 
 
 def test_client_rejects_revoked_in_ocsp_response(pki):
     """A listener that finds 'revoked' destroys the socket before 'secureConnect' (the spec's step 5)."""
     async def main() -> None:
-        async with SServer(pki, "-status_file", pki["revoked"]["response_path"]) as port:
+        async with ocsp_s_server(pki, "-status_file", pki["revoked"]["response_path"]) as port:
             log = await connect_client(port, pki, True, reject_revoked=True)
         assert log["events"] == ["OCSPResponse"]
         assert log["error"] == "CERT_REVOKED"
 
-    run(main())
+    run_async(main(), TIMEOUT)
 
 
 def test_client_without_request_ocsp(pki):
     async def main() -> None:
-        async with SServer(pki, "-status_file", pki["leaf"]["response_path"]) as port:
+        async with ocsp_s_server(pki, "-status_file", pki["leaf"]["response_path"]) as port:
             log = await connect_client(port, pki, False)
         assert log["events"] == ["secureConnect"]
         assert "response" not in log
 
-    run(main())
+    run_async(main(), TIMEOUT)
 
 
 def test_client_request_without_staple(pki):
     """A server that staples nothing: 'OCSPResponse' None, then 'secureConnect' (as Node)."""
     async def main() -> None:
-        async with SServer(pki) as port:
+        async with ocsp_s_server(pki) as port:
             log = await connect_client(port, pki, True)
         assert log["events"] == ["OCSPResponse", "secureConnect"]
         assert log["response"] is None
 
-    run(main())
+    run_async(main(), TIMEOUT)

@@ -29,15 +29,14 @@ from tls._base import options as _options
 from tls._binding import lib
 from tls._engine.context import SecureContext
 
-from peers import NODE_CLIENT, NodePeer, Pems, async_test, free_port, listen, make_pems, once, s_server
+from support.aio import async_test, once
+from support.certs import Pems
+from support.loopback import free_port, listen
+from support.node import NODE_CLIENT, NodePeer
+from support.openssl import s_server
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DOCS = os.path.join(os.path.dirname(HERE), "docs", "options.md")
-
-
-@pytest.fixture(scope="module")
-def pems(tmp_path_factory, ca, server_cert, client_cert) -> Pems:
-    return make_pems(tmp_path_factory, ca, server_cert, client_cert)
 
 
 # -- the table ------------------------------------------------------------------------------------

@@ -18,12 +18,9 @@ from tls import events, net
 from tls._engine import engine as _engine
 from tls._engine.engine import READ_MORE, READ_WANT, TLSEngine
 
-from test_engine import Pair
+from support.python import run_python as _python
 
 MiB = 1024 * 1024
-
-
-from peers import run_python as _python  # noqa: E402
 
 
 # -- import ----------------------------------------------------------------------------------
@@ -70,13 +67,6 @@ def test_unknown_attribute_is_an_attribute_error():
 
 
 # -- the engine: records per call -------------------------------------------------------------
-
-@pytest.fixture
-def pair(server_cert):
-    p = Pair(server_cert.cert_chain_pems[0].bytes(), server_cert.private_key_pem.bytes())
-    p.handshake()
-    return p
-
 
 def test_engine_read_decrypts_many_records_per_call(pair):
     payload = os.urandom(MiB)

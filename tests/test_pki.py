@@ -21,11 +21,12 @@ from typing import Any, Dict, List, NamedTuple, Optional
 import pytest
 
 import tls
-from peers import OPENSSL
 from tls import events
 from tls._objects import pki as _pki
 from tls._binding import drain_errors, ffi, lib
 from tls.errors import NodeError, NodeRangeError, NodeTypeError
+
+from support.openssl import OPENSSL
 
 TIMEOUT = 15.0
 SERVER_NAMES = ["localhost", "127.0.0.1", "::1"]

@@ -15,7 +15,8 @@ import pytest
 
 import tls
 
-from negotiation_helpers import node_keys, run_async
+from support.aio import run_async
+from support.certs import node_keys
 
 BAD = [
     pytest.param(b"http/1.1", id="name-as-buffer"),        # 'h' = 104: runs past the 8 bytes

@@ -14,8 +14,8 @@ import pytest
 
 import tls
 
-from peers import async_test, once
-from test_protocol_pairs import tls_pair
+from support.aio import async_test, once
+from support.pairs import tls_pair
 
 SSL_OP_NO_TICKET = 0x00004000
 

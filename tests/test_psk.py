@@ -18,8 +18,11 @@ import tls._protocol.extras  # noqa: F401  (registers the PSK hooks, as a TLSSoc
 from tls._binding import ffi, lib
 from tls._engine.engine import TLSEngine
 
-from extras_support import NodeProcess, OPENSSL, async_test, listen, once
-from extras_support import calls, node_run  # noqa: F401  (fixtures)
+from support.aio import async_test, once
+from support.loopback import listen
+from support.node import NodePeer
+from support.node_style import assert_equal
+from support.openssl import OPENSSL
 
 CIPHERS = "PSK+HIGH:TLS_AES_128_GCM_SHA256"
 USERS = {
@@ -71,7 +74,7 @@ def test_psk_circuit(secret, opts, error, calls, node_run):
             if not error:
                 def on_secure():
                     client.end(TEST_DATA)
-                    client.on("data", calls.must_call(lambda data: _eq(data, TEST_DATA)))
+                    client.on("data", calls.must_call(lambda data: assert_equal(data, TEST_DATA)))
                     client.on("close", calls.must_call(lambda *a: server.close()))
 
                 client = tls.connect(options, calls.must_call(on_secure))
@@ -87,10 +90,6 @@ def test_psk_circuit(secret, opts, error, calls, node_run):
         server.listen(0, calls.must_call(listening))
 
     node_run(main)
-
-
-def _eq(a, b):
-    assert a == b, (a, b)
 
 
 def test_psk_errors_identity_hint_too_long(calls, node_run):
@@ -114,7 +113,7 @@ def test_psk_errors_identity_hint_too_long(calls, node_run):
             client = tls.connect({"port": server.address()["port"], "ciphers": "PSK+HIGH",
                                   "checkServerIdentity": lambda *a: None, "pskCallback": lambda *a: None},
                                  calls.must_not_call("secureConnect"))
-            client.on("error", calls.must_call(lambda err: _eq(err.code, "ECONNRESET")))
+            client.on("error", calls.must_call(lambda err: assert_equal(err.code, "ECONNRESET")))
 
         server.listen(0, listening)
 
@@ -317,8 +316,8 @@ KEY_HEX = "d731ef57be09e5204f0b205b60627028"
 @async_test()
 async def test_psk_client_against_node_server(version):
     cfg = {"ciphers": CIPHERS, "version": version, "hint": "node-hint", "identity": "TestUser", "key": KEY_HEX}
-    async with NodeProcess(NODE_PSK_SERVER, cfg) as node:
-        port = (await node.event("listening"))["port"]
+    async with NodePeer(NODE_PSK_SERVER, cfg) as node:
+        port = (await node.expect("listening"))["port"]
         hints = []
         client = tls.connect({"port": port, "host": "127.0.0.1", "ciphers": CIPHERS,
                               "checkServerIdentity": lambda *a: None,
@@ -330,8 +329,8 @@ async def test_psk_client_against_node_server(version):
         await once(client, "secureConnect")
         assert client.authorized is True
         client.write(b"hi")
-        ident = await node.event("identity")
-        secure = await node.event("secureConnection")
+        ident = await node.expect("identity")
+        secure = await node.expect("secureConnection")
         while b"".join(got) != b"echo:hi":
             await once(client, "data")
         client.end()
@@ -360,11 +359,11 @@ async def test_psk_server_against_node_client(version):
     port = await listen(server)
     try:
         cfg = {"port": port, "ciphers": CIPHERS, "version": version, "identity": "NodeUser", "key": KEY_HEX}
-        async with NodeProcess(NODE_PSK_CLIENT, cfg) as node:
-            hint = await node.event("hint")
-            connected = await node.event("secureConnect")
-            data = await node.event("data")
-            await node.event("close")
+        async with NodePeer(NODE_PSK_CLIENT, cfg) as node:
+            hint = await node.expect("hint")
+            connected = await node.expect("secureConnect")
+            data = await node.expect("data")
+            await node.expect("close")
     finally:
         server.close()
     assert identities == ["NodeUser"]
@@ -378,14 +377,14 @@ async def test_psk_server_against_node_client(version):
 async def test_psk_unknown_identity_against_node_server():
     """Same codes as Node for the failure (TLS 1.2: unknown_psk_identity alert)."""
     cfg = {"ciphers": CIPHERS, "version": "TLSv1.2", "hint": "h", "identity": "TestUser", "key": KEY_HEX}
-    async with NodeProcess(NODE_PSK_SERVER, cfg) as node:
-        port = (await node.event("listening"))["port"]
+    async with NodePeer(NODE_PSK_SERVER, cfg) as node:
+        port = (await node.expect("listening"))["port"]
         client = tls.connect({"port": port, "host": "127.0.0.1", "ciphers": CIPHERS,
                               "checkServerIdentity": lambda *a: None,
                               "pskCallback": lambda hint: {"psk": bytes(16), "identity": "Nobody"}})
         with pytest.raises(tls.NodeError) as info:
             await once(client, "secureConnect")
-        server_err = await node.event("tlsClientError")
+        server_err = await node.expect("tlsClientError")
     assert info.value.code == "ERR_SSL_TLSV1_ALERT_UNKNOWN_PSK_IDENTITY"
     assert server_err["error"]["code"] == "ERR_SSL_PSK_IDENTITY_NOT_FOUND"
 

@@ -23,7 +23,8 @@ import pytest
 import tls
 from tls._protocol import sessions as _sessions
 
-from peers import async_test, close_server, listen
+from support.aio import async_test
+from support.loopback import close_server, listen
 
 CHUNK = 64 * 1024
 FLOOD_BUDGET = 64 * 1024 * 1024  # far past the cap: the server must cut the client off long before

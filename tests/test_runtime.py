@@ -18,12 +18,10 @@ from tls._node.runtime import (
 from tls.errors import NodeError, NodeTypeError
 from tls.events import EventEmitter
 
+from support.aio import Hung
+
 NODE = shutil.which("node")
 LIMIT = 10.0
-
-
-class Hung(AssertionError):
-    pass
 
 
 def run(fn, *args, limit: float = LIMIT):

@@ -15,8 +15,10 @@ import pytest
 import tls
 from tls._objects import legacy as _legacy
 
-from extras_support import NodeProcess, async_test, event_future, listen, once, pem_text
-from extras_support import agent1, client_agent, rsa_ca1, rsa_ca2, self_signed  # noqa: F401  (fixtures)
+from support.aio import async_test, future_event, once
+from support.certs import pem_text
+from support.loopback import listen
+from support.node import NodePeer
 
 
 @pytest.fixture(autouse=True)
@@ -40,22 +42,22 @@ server.listen(0, '127.0.0.1', () => report({event: 'listening', port: server.add
 async def test_securepair_client_with_node_server(agent1):
     """A client pair piped to a net.Socket talks to a Node 20 tls server."""
     cfg = {"key": pem_text(agent1["key"]), "cert": pem_text(agent1["cert"])}
-    async with NodeProcess(NODE_ECHO_SERVER, cfg) as node:
-        port = (await node.event("listening"))["port"]
+    async with NodePeer(NODE_ECHO_SERVER, cfg) as node:
+        port = (await node.expect("listening"))["port"]
         socket = tls.net.connect(port, "127.0.0.1")
         await once(socket, "connect")
         pair = tls.createSecurePair(tls.createSecureContext({"ca": agent1["ca"]}), False, True, False)
         pair.encrypted.pipe(socket)
         socket.pipe(pair.encrypted)
         log = []
-        secure = event_future(pair, "secure")
+        secure = future_event(pair, "secure")
         pair.on("secure", lambda: log.append("pair secure"))
         for name in ("secure", "end", "finish", "close"):
             pair.cleartext.on(name, lambda *a, name=name: log.append("cleartext " + name))
         for name in ("end", "finish"):
             pair.encrypted.on(name, lambda *a, name=name: log.append("encrypted " + name))
-        data = event_future(pair.cleartext, "data")
-        socket_closed = event_future(socket, "close")
+        data = future_event(pair.cleartext, "data")
+        socket_closed = future_event(socket, "close")
         pair.cleartext.write(b"hello")
         await secure
         assert pair.cleartext.authorized is True and pair.cleartext.authorizationError is None
@@ -64,9 +66,9 @@ async def test_securepair_client_with_node_server(agent1):
         assert chunk == b"echo:hello"
         assert pair.cleartext.bytesWritten == 5
         pair.cleartext.end()
-        await node.event("end")
+        await node.expect("end")
         await socket_closed
-        await event_future(pair.cleartext, "close") if not pair.cleartext.closed else None
+        await future_event(pair.cleartext, "close") if not pair.cleartext.closed else None
     # the documented bytesWritten: everything written to the socket, TLS records included
     assert pair.encrypted.bytesWritten == socket.bytesWritten > 5
     assert log[:2] == ["pair secure", "cleartext secure"]
@@ -110,10 +112,10 @@ async def test_securepair_server_with_node_client(agent1, client_agent, request_
     try:
         cfg = {"port": port, "ca": pem_text(agent1["ca"]), "key": pem_text(client_agent["key"]),
                "cert": pem_text(client_agent["cert"])}
-        async with NodeProcess(NODE_CLIENT, cfg) as node:
-            connected = await node.event("secureConnect")
-            data = await node.event("data")
-            await node.event("close")
+        async with NodePeer(NODE_CLIENT, cfg) as node:
+            connected = await node.expect("secureConnect")
+            data = await node.expect("data")
+            await node.expect("close")
             await done
     finally:
         server.close()

@@ -25,20 +25,9 @@ import pytest
 import tls
 from tls._node import runtime as _runtime
 
+from support.node_style import run_program
+
 SSL_OP_NO_TICKET = 0x00004000
-WATCHDOG_SECONDS = 15
-
-
-def _watchdog() -> None:
-    raise TimeoutError("the program did not finish in %d s" % WATCHDOG_SECONDS)
-
-
-def run(main: Callable[[], Any]) -> Any:
-    def wrapped() -> Any:
-        _runtime.setTimeout(_watchdog, WATCHDOG_SECONDS * 1000).unref()
-        return main()
-
-    return tls.run(wrapped)
 
 
 @pytest.fixture
@@ -108,7 +97,7 @@ def _order_program(opts: dict, client_opts: dict, log: List[str]) -> Callable[[]
 
 def test_event_order_tls13(opts, client_opts):
     log: List[str] = []
-    run(_order_program(opts, client_opts, log))
+    run_program(_order_program(opts, client_opts, log))
     assert log == [
         # A TLS 1.3 client sends a random legacy session id: one miss.
         "server resumeSession miss",
@@ -128,7 +117,7 @@ def test_event_order_tls13(opts, client_opts):
 def test_event_order_tls12_session_id(opts, client_opts):
     log: List[str] = []
     opts.update(maxVersion="TLSv1.2", secureOptions=SSL_OP_NO_TICKET)
-    run(_order_program(opts, client_opts, log))
+    run_program(_order_program(opts, client_opts, log))
     assert log == [
         "server resumeSession miss",
         "server newSession",
@@ -148,7 +137,7 @@ def test_event_order_tls12_tickets(opts, client_opts):
     """With tickets OpenSSL resumes by ticket without asking the store."""
     log: List[str] = []
     opts.update(maxVersion="TLSv1.2")
-    run(_order_program(opts, client_opts, log))
+    run_program(_order_program(opts, client_opts, log))
     assert log == [
         "server resumeSession miss",
         "server secureConnection",
@@ -197,7 +186,7 @@ def test_new_session_holds_output_until_done(max_version, opts, client_opts):
 
         server.listen(0, listening)
 
-    run(main)
+    run_program(main)
     if max_version == "TLSv1.2":
         assert log == ["newSession", "done", "secureConnection", "secureConnect", "data after done", "end"]
     else:
@@ -247,7 +236,7 @@ def test_end_while_output_is_held_sends_fin_after_it(sync_done, opts, client_opt
 
         server.listen(0, listening)
 
-    run(main)
+    run_program(main)
     assert log.count("server FIN") == 1
     assert log.index("server FIN") > log.index("newSession") + 1
     if not sync_done:
@@ -285,7 +274,7 @@ def test_listeners_wired_only_for_later_connections(opts, client_opts):
 
         server.listen(0, connect)
 
-    run(main)
+    run_program(main)
     # first connection: nothing wired (no Python per handshake); second: wired
     assert seen[0] == (None, None)
     assert seen[1] == "newSession"
@@ -309,7 +298,7 @@ def test_client_without_session_listener_is_not_wired(opts, client_opts):
 
         server.listen(0, listening)
 
-    run(main)
+    run_program(main)
     assert sockets[1]._sessions is None and sockets[1]._hello_parser is None
 
 
@@ -328,7 +317,7 @@ def test_garbage_session_option_means_full_handshake(opts, client_opts):
 
         server.listen(0, listening)
 
-    run(main)
+    run_program(main)
     assert result == [False]
 
 
@@ -340,7 +329,7 @@ def test_session_option_must_be_a_buffer(session, client_opts):
         assert info.value.code == "ERR_INVALID_ARG_TYPE"
         assert str(info.value) == "Session must be a buffer"
 
-    run(main)
+    run_program(main)
 
 
 def test_set_session_takes_latin1_strings_and_getters_after_destroy(client_opts):
@@ -355,7 +344,7 @@ def test_set_session_takes_latin1_strings_and_getters_after_destroy(client_opts)
         sock.destroy()
         assert sock.getSession() is None and sock.getTLSTicket() is None and sock.isSessionReused() is None
 
-    run(main)
+    run_program(main)
 
 
 def test_ticket_keys_option_and_accessors(opts):
@@ -379,7 +368,7 @@ def test_ticket_keys_option_and_accessors(opts):
             assert info.value.code == "ERR_INVALID_ARG_VALUE"
         assert len(tls.createServer(opts).getTicketKeys()) == 48  # random per context
 
-    run(main)
+    run_program(main)
 
 
 @pytest.mark.parametrize("max_version", ["TLSv1.2", "TLSv1.3"])
@@ -417,7 +406,7 @@ def test_rotating_ticket_keys_forces_full_handshake_and_new_ticket(max_version, 
 
         server.listen(0, connect)
 
-    run(main)
+    run_program(main)
     reused = [r[2] for r in results if r[0] == "reused"]
     assert reused == [False, False, True]
     names = [r[2] for r in results if r[0] == "ticket"]
@@ -441,7 +430,7 @@ def test_resume_session_error_destroys_socket(opts, client_opts):
 
         server.listen(0, listening)
 
-    run(main)
+    run_program(main)
     assert errors[0] == ("tlsClientError", boom)
     assert errors[1] == ("client", "ECONNRESET")
     assert "secureConnection" not in errors
@@ -467,7 +456,7 @@ def test_resume_session_callback_twice_is_multiple_callback(opts, client_opts):
 
         server.listen(0, listening)
 
-    run(main)
+    run_program(main)
     assert errors == ["ERR_MULTIPLE_CALLBACK"]
 
 
@@ -509,7 +498,7 @@ def test_spec_session_store_example(opts, client_opts):
 
         server.listen(0, connect)
 
-    run(main)
+    run_program(main)
     assert reused == [False, True, True]
 
 
@@ -545,7 +534,7 @@ def test_request_cert_sessions_resume_with_default_session_id_context(opts, clie
 
         server.listen(0, connect)
 
-    run(main)
+    run_program(main)
     assert reused == [False, True]
 
 
@@ -565,7 +554,7 @@ def test_no_session_event_when_the_server_is_rejected(opts, client_opts):
 
         server.listen(0, listening)
 
-    run(main)
+    run_program(main)
     assert events == ["UNABLE_TO_VERIFY_LEAF_SIGNATURE"]
 
 
@@ -611,7 +600,7 @@ def test_session_id_context_must_match_to_resume(max_version, opts, client_opts)
         for srv in (issuer, same, other):
             srv.listen(0, listening)
 
-    run(main)
+    run_program(main)
     assert reused == [False, True, False]
 
 
@@ -661,7 +650,7 @@ def test_destroy_from_session_listeners_never_crashes(where, max_version, opts, 
 
         server.listen(0, listening)
 
-    run(main)
+    run_program(main)
     if where == "resumeSession":
         assert "late cb" in log
     elif where == "newSession-late-done":

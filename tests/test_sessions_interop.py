@@ -15,22 +15,23 @@ subprocess speaking one JSON object per line.
 from __future__ import annotations
 
 import asyncio
-import functools
-import json
+import contextlib
 import os
-from typing import Any, Dict, List, Optional
+from typing import Any, AsyncIterator, Dict, List, Optional, Tuple
 
 import pytest
 
 import tls
-from conftest import NODE
+
+from support.aio import async_test
+from support.node import NodePeer
 
 SSL_OP_NO_TICKET = 0x00004000
 VERSIONS = ["TLSv1.2", "TLSv1.3"]
 
 NODE_SERVER = r"""
 const tls = require('tls'); const fs = require('fs');
-const cfg = JSON.parse(process.argv[2]);
+const cfg = JSON.parse(process.argv[1]);
 const out = (o) => process.stdout.write(JSON.stringify(o) + '\n');
 const opts = {key: fs.readFileSync(cfg.key), cert: fs.readFileSync(cfg.cert), maxVersion: cfg.maxVersion};
 if (cfg.ticketKeys) opts.ticketKeys = Buffer.from(cfg.ticketKeys, 'hex');
@@ -57,7 +58,7 @@ process.stdin.resume();
 
 NODE_CLIENT = r"""
 const tls = require('tls'); const fs = require('fs');
-const cfg = JSON.parse(process.argv[2]);
+const cfg = JSON.parse(process.argv[1]);
 const res = {sessions: [], data: ''};
 const c = tls.connect({host: '127.0.0.1', port: cfg.port, ca: fs.readFileSync(cfg.ca), servername: 'localhost',
                        maxVersion: cfg.maxVersion,
@@ -71,67 +72,30 @@ c.on('close', () => { process.stdout.write(JSON.stringify(res) + '\n'); });
 """
 
 
-def async_test(timeout: float = 20.0):
-    def decorate(fn):
-        @functools.wraps(fn)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            async def main() -> Any:
-                return await asyncio.wait_for(fn(*args, **kwargs), timeout)
-            return asyncio.run(main())
-        return wrapper
-    return decorate
-
-
 @pytest.fixture
 def files(tmp_path, server_options: dict, ca_pem: bytes) -> Dict[str, str]:
-    paths = {"key": tmp_path / "key.pem", "cert": tmp_path / "cert.pem", "ca": tmp_path / "ca.pem",
-             "server_js": tmp_path / "server.js", "client_js": tmp_path / "client.js"}
+    paths = {"key": tmp_path / "key.pem", "cert": tmp_path / "cert.pem", "ca": tmp_path / "ca.pem"}
     paths["key"].write_bytes(server_options["key"])
     paths["cert"].write_bytes(server_options["cert"])
     paths["ca"].write_bytes(ca_pem)
-    paths["server_js"].write_text(NODE_SERVER)
-    paths["client_js"].write_text(NODE_CLIENT)
     return {name: str(path) for name, path in paths.items()}
 
 
-class NodeServer:
-    """`node server.js`: the port, then one JSON line per server event."""
-
-    def __init__(self, files: Dict[str, str], **cfg: Any) -> None:
-        self.cfg = {"key": files["key"], "cert": files["cert"], **cfg}
-        self.script = files["server_js"]
-        self.proc: Optional[asyncio.subprocess.Process] = None
-        self.port = 0
-
-    async def __aenter__(self) -> "NodeServer":
-        self.proc = await asyncio.create_subprocess_exec(
-            NODE, self.script, json.dumps(self.cfg), stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE)
-        self.port = (await self.next())["port"]
-        return self
-
-    async def next(self) -> Dict[str, Any]:
-        line = await self.proc.stdout.readline()
-        assert line, "the node server exited"
-        return json.loads(line)
-
-    async def __aexit__(self, *exc: Any) -> None:
-        self.proc.stdin.close()
-        try:
-            await asyncio.wait_for(self.proc.wait(), 5)
-        except asyncio.TimeoutError:
-            self.proc.kill()
-            await self.proc.wait()
+@contextlib.asynccontextmanager
+async def node_server(files: Dict[str, str], **cfg: Any) -> AsyncIterator[Tuple[NodePeer, int]]:
+    """A Node server: the peer (one JSON line per server event, ``recv()``) and its port."""
+    async with NodePeer(NODE_SERVER, {"key": files["key"], "cert": files["cert"], **cfg}, prelude=False) as peer:
+        yield peer, (await peer.recv())["port"]
 
 
 async def node_client(files: Dict[str, str], port: int, max_version: str,
                       session: Optional[str] = None) -> Dict[str, Any]:
+    """A Node client's one connection: what it saw, printed at 'close'."""
     cfg = {"port": port, "ca": files["ca"], "maxVersion": max_version, "session": session}
-    proc = await asyncio.create_subprocess_exec(NODE, files["client_js"], json.dumps(cfg),
-                                                stdout=asyncio.subprocess.PIPE)
-    out, _ = await proc.communicate()
-    assert proc.returncode == 0
-    return json.loads(out)
+    async with NodePeer(NODE_CLIENT, cfg, prelude=False) as peer:
+        result = await peer.recv(None)
+        assert await peer.exit_code() == 0
+    return result
 
 
 async def our_client(port: int, ca: bytes, max_version: str, session: Optional[bytes] = None) -> Dict[str, Any]:
@@ -220,13 +184,13 @@ async def test_node_client_resumes_against_our_server(max_version, files, server
 @pytest.mark.parametrize("max_version", VERSIONS)
 @async_test()
 async def test_our_client_resumes_against_node_server(max_version, files, ca_pem):
-    async with NodeServer(files, maxVersion=max_version) as node:
-        first = await our_client(node.port, ca_pem, max_version)
+    async with node_server(files, maxVersion=max_version) as (node, node_port):
+        first = await our_client(node_port, ca_pem, max_version)
         assert first["reused"] is False and first["data"] == b"hello"
         assert len(first["sessions"]) == (2 if max_version == "TLSv1.3" else 1)
-        second = await our_client(node.port, ca_pem, max_version, first["sessions"][-1])
+        second = await our_client(node_port, ca_pem, max_version, first["sessions"][-1])
         assert second["reused"] is True and second["protocol"] == max_version
-        assert [(await node.next())["reused"] for _ in range(2)] == [False, True]
+        assert [(await node.recv(None))["reused"] for _ in range(2)] == [False, True]
 
 
 # -- session ids through an external store ---------------------------------------------
@@ -246,11 +210,11 @@ async def test_node_client_resumes_through_our_session_store(files, server_optio
 
 @async_test()
 async def test_our_client_resumes_through_node_session_store(files, ca_pem):
-    async with NodeServer(files, maxVersion="TLSv1.2", noTicket=True, store=True) as node:
-        first = await our_client(node.port, ca_pem, "TLSv1.2")
-        second = await our_client(node.port, ca_pem, "TLSv1.2", first["sessions"][-1])
+    async with node_server(files, maxVersion="TLSv1.2", noTicket=True, store=True) as (node, node_port):
+        first = await our_client(node_port, ca_pem, "TLSv1.2")
+        second = await our_client(node_port, ca_pem, "TLSv1.2", first["sessions"][-1])
         assert (first["reused"], second["reused"]) == (False, True)
-        events = [await node.next() for _ in range(4)]
+        events = [await node.recv(None) for _ in range(4)]
     # A client capped at TLS 1.2 sends no session id without a session.
     assert [(e["event"], e.get("hit", e.get("reused"))) for e in events] == [
         ("newSession", None), ("secureConnection", False),
@@ -266,9 +230,10 @@ async def test_node_and_our_server_share_ticket_keys(max_version, issuer, files,
     keys = os.urandom(48)
     sid_ctx = "shared-session-context"
     ours_options = {**server_options, "maxVersion": max_version, "ticketKeys": keys, "sessionIdContext": sid_ctx}
-    async with NodeServer(files, maxVersion=max_version, ticketKeys=keys.hex(), sessionIdContext=sid_ctx) as node, \
+    async with node_server(files, maxVersion=max_version, ticketKeys=keys.hex(),
+                           sessionIdContext=sid_ctx) as (node, node_port), \
             OurServer(ours_options) as ours:
-        first_port, second_port = (node.port, ours.port) if issuer == "node" else (ours.port, node.port)
+        first_port, second_port = (node_port, ours.port) if issuer == "node" else (ours.port, node_port)
         first = await our_client(first_port, ca_pem, max_version)
         assert first["reused"] is False
         ticket_session = first["sessions"][-1]

@@ -8,14 +8,15 @@ seeing the swap, and Node's validation and field handling.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 
 import pytest
 
 import tls
 
-from extras_support import NodeProcess, async_test, listen, once
-from extras_support import agent1, rsa_ca1, self_signed  # noqa: F401  (fixtures)
+from support.aio import async_test, once
+from support.certs import fingerprint256
+from support.loopback import listen
+from support.node import NodePeer
 
 
 def _request(port: int, ca: bytes, request_id: int) -> "asyncio.Future[str]":
@@ -96,14 +97,6 @@ one(0);
 """
 
 
-def _fingerprint256(pem: bytes) -> str:
-    import ssl
-    der = ssl.PEM_cert_to_DER_cert(pem.decode().split("-----END CERTIFICATE-----")[0]
-                                   + "-----END CERTIFICATE-----\n")
-    digest = hashlib.sha256(der).hexdigest().upper()
-    return ":".join(digest[i:i + 2] for i in range(0, len(digest), 2))
-
-
 @async_test(30)
 async def test_set_secure_context_seen_by_node_client(agent1, self_signed):
     """A Node 20 client sees the new certificate on the next connection."""
@@ -118,13 +111,13 @@ async def test_set_secure_context_seen_by_node_client(agent1, self_signed):
     server.on("secureConnection", on_secure_connection)
     port = await listen(server)
     try:
-        async with NodeProcess(NODE_FINGERPRINT_CLIENT, {"port": port, "count": 2}) as node:
-            first = await node.event("cert")
-            second = await node.event("cert")
+        async with NodePeer(NODE_FINGERPRINT_CLIENT, {"port": port, "count": 2}) as node:
+            first = await node.expect("cert")
+            second = await node.expect("cert")
     finally:
         server.close()
-    assert first["fingerprint256"] == _fingerprint256(agent1["cert"])
-    assert second["fingerprint256"] == _fingerprint256(self_signed["cert"])
+    assert first["fingerprint256"] == fingerprint256(agent1["cert"])
+    assert second["fingerprint256"] == fingerprint256(self_signed["cert"])
 
 
 def test_set_secure_context_validation(agent1):
@@ -190,7 +183,7 @@ async def test_set_secure_context_keeps_existing_connections(agent1, self_signed
             client.write(b"ping%d" % i)
             (data,) = await once(client, "data")
             assert data == b"echo:ping%d" % i
-        assert client.getPeerCertificate()["fingerprint256"] == _fingerprint256(agent1["cert"])
+        assert client.getPeerCertificate()["fingerprint256"] == fingerprint256(agent1["cert"])
         client.end()
         await once(client, "close")
     finally:

@@ -17,16 +17,12 @@ import ssl
 import pytest
 
 import tls
-import test_aio
-from peers import NODE_CLIENT, NodePeer, OpenSSLPeer, free_port, make_pems, node_port, s_server
-from test_aio import loop_test
 
-loop_name = test_aio.loop_name      # the fixture: every test runs on asyncio's loop and on uvloop
+from support.aio import FROM_FIXTURE, async_test
+from support.loopback import free_port
+from support.node import NODE_CLIENT, NodePeer, node_port
+from support.openssl import OpenSSLPeer, s_server
 
-
-@pytest.fixture(scope="session")
-def pems(tmp_path_factory, ca, server_cert, client_cert):
-    return make_pems(tmp_path_factory, ca, server_cert, client_cert)
 
 
 # -- the standard asyncio echo pair (as in the asyncio documentation) -------------------------
@@ -57,7 +53,7 @@ async def handle_echo(reader, writer):
 LINES = [b"ping\n", b"second line\n", b"x" * 60000 + b"\n"]
 
 
-@loop_test()
+@async_test(15, loop=FROM_FIXTURE)
 async def test_the_echo_pair_is_plain_asyncio(loop_name):
     server = await asyncio.start_server(handle_echo, "127.0.0.1", 0)
     async with server:
@@ -65,7 +61,7 @@ async def test_the_echo_pair_is_plain_asyncio(loop_name):
         assert await tcp_echo_client(asyncio.open_connection, "127.0.0.1", port, LINES) == LINES
 
 
-@loop_test()
+@async_test(15, loop=FROM_FIXTURE)
 async def test_the_echo_pair_over_tls(loop_name, pems):
     server = await tls.start_server(handle_echo, "127.0.0.1", 0, **pems.server_options())
     assert isinstance(server, asyncio.AbstractServer) and server.is_serving()
@@ -90,7 +86,7 @@ server.listen(0, '127.0.0.1', () => report({event: 'listening', port: server.add
 """
 
 
-@loop_test(20)
+@async_test(20, loop=FROM_FIXTURE)
 async def test_echo_client_against_a_node_server(loop_name, pems):
     cfg = pems.node_server_cfg(options={"ALPNProtocols": ["echo/1"]})
     async with NodePeer(NODE_PIPE_ECHO_SERVER, cfg) as peer:
@@ -127,7 +123,7 @@ async def test_echo_client_against_a_node_server(loop_name, pems):
     assert isinstance(extra["sslcontext"], tls.SecureContext)
 
 
-@loop_test(20)
+@async_test(20, loop=FROM_FIXTURE)
 async def test_echo_client_against_openssl_s_server(loop_name, pems):
     # s_server -rev: a line echo server that sends each line back reversed
     server, port = await s_server(["-key", pems.path("key"), "-cert", pems.path("cert"), "-rev",
@@ -139,7 +135,7 @@ async def test_echo_client_against_openssl_s_server(loop_name, pems):
         assert await server.exit_code() == 0
 
 
-@loop_test()
+@async_test(15, loop=FROM_FIXTURE)
 async def test_open_connection_raises_node_errors(loop_name, pems):
     server = await tls.start_server(handle_echo, "127.0.0.1", 0, **pems.server_options())
     async with server:
@@ -166,7 +162,7 @@ async def test_open_connection_raises_node_errors(loop_name, pems):
 
 # -- Node / openssl clients -> tls.start_server ---------------------------------------------------
 
-@loop_test(20)
+@async_test(20, loop=FROM_FIXTURE)
 async def test_echo_server_with_a_node_client(loop_name, pems):
     server = await tls.start_server(handle_echo, "127.0.0.1", 0, **pems.server_options())
     async with server:
@@ -179,7 +175,7 @@ async def test_echo_server_with_a_node_client(loop_name, pems):
             assert (await peer.expect("close"))["hadError"] is False
 
 
-@loop_test(20)
+@async_test(20, loop=FROM_FIXTURE)
 async def test_echo_server_with_openssl_s_client(loop_name, pems):
     server = await tls.start_server(handle_echo, "127.0.0.1", 0, **pems.server_options())
     async with server:
@@ -196,7 +192,7 @@ async def test_echo_server_with_openssl_s_client(loop_name, pems):
             assert await client.exit_code() == 0
 
 
-@loop_test(20)
+@async_test(20, loop=FROM_FIXTURE)
 async def test_client_certificates_alpn_and_extra_info_match_pythons_ssl(loop_name, pems):
     seen = {}
 
@@ -241,7 +237,7 @@ async def test_client_certificates_alpn_and_extra_info_match_pythons_ssl(loop_na
 
 # -- flow control, half-close, serve_forever -----------------------------------------------------
 
-@loop_test(30)
+@async_test(30, loop=FROM_FIXTURE)
 async def test_large_transfer_backpressure_both_ways(loop_name, pems):
     total = 16 * 1024 * 1024           # more than loopback's socket buffers hold
     payload = os.urandom(total)
@@ -294,7 +290,7 @@ async def test_large_transfer_backpressure_both_ways(loop_name, pems):
         await writer.wait_closed()
 
 
-@loop_test()
+@async_test(15, loop=FROM_FIXTURE)
 async def test_half_close_with_allow_half_open(loop_name, pems):
     async def respond_after_eof(reader, writer):
         request = await reader.read()          # until the client's write_eof()
@@ -316,7 +312,7 @@ async def test_half_close_with_allow_half_open(loop_name, pems):
         await writer.wait_closed()
 
 
-@loop_test()
+@async_test(15, loop=FROM_FIXTURE)
 async def test_serve_forever_until_cancelled(loop_name, pems):
     server = await tls.start_server(handle_echo, "127.0.0.1", 0, start_serving=False, **pems.server_options())
     assert not server.is_serving() and server.sockets == ()
@@ -338,7 +334,7 @@ async def test_serve_forever_until_cancelled(loop_name, pems):
     await server.wait_closed()
 
 
-@loop_test()
+@async_test(15, loop=FROM_FIXTURE)
 async def test_unix_socket_server_and_connection(loop_name, pems, tmp_path):
     path = str(tmp_path / "echo.sock")
     server = await tls.start_unix_server(handle_echo, path, **pems.server_options())

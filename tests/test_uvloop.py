@@ -9,28 +9,13 @@ from __future__ import annotations
 
 import asyncio
 
-import pytest
 
 import tls
-from peers import (NODE_CLIENT, NODE_ECHO_SERVER, Collector, Hasher, NodePeer, OpenSSLPeer, Recorder,
-                   free_port, listen, make_pems, node_port, once, s_server, send_random)
-from test_aio import run_on
 
-
-@pytest.fixture(scope="session")
-def pems(tmp_path_factory, ca, server_cert, client_cert):
-    return make_pems(tmp_path_factory, ca, server_cert, client_cert)
-
-
-def on_uvloop(timeout: float = 15.0):
-    def decorate(fn):
-        import functools
-
-        @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
-            return run_on("uvloop", lambda: fn(*args, **kwargs), timeout)
-        return wrapper
-    return decorate
+from support.aio import Collector, Hasher, Recorder, async_test, once, send_random
+from support.loopback import free_port, listen
+from support.node import NODE_CLIENT, NODE_ECHO_SERVER, NodePeer, node_port
+from support.openssl import OpenSSLPeer, s_server
 
 
 def _is_uvloop() -> bool:
@@ -38,7 +23,7 @@ def _is_uvloop() -> bool:
     return isinstance(asyncio.get_running_loop(), uvloop.Loop)
 
 
-@on_uvloop()
+@async_test(15, loop="uvloop")
 async def test_echo_between_our_server_and_client(pems):
     assert _is_uvloop()
 
@@ -62,7 +47,7 @@ async def test_echo_between_our_server_and_client(pems):
     await once(server, "close")
 
 
-@on_uvloop()
+@async_test(15, loop="uvloop")
 async def test_verification_failures_are_coded_errors(pems):
     server = tls.createServer(pems.server_options("self"))
     server.on("tlsClientError", lambda err, sock: None)
@@ -86,7 +71,7 @@ async def test_verification_failures_are_coded_errors(pems):
     assert err.code == "ECONNREFUSED"
 
 
-@on_uvloop(30)
+@async_test(30, loop="uvloop")
 async def test_bulk_transfer_with_backpressure(pems):
     hashed = asyncio.get_running_loop().create_future()
 
@@ -105,7 +90,7 @@ async def test_bulk_transfer_with_backpressure(pems):
     server.close()
 
 
-@on_uvloop(20)
+@async_test(20, loop="uvloop")
 async def test_our_client_with_a_node_server(pems):
     async with NodePeer(NODE_ECHO_SERVER, pems.node_server_cfg()) as peer:
         port = await node_port(peer)
@@ -121,7 +106,7 @@ async def test_our_client_with_a_node_server(pems):
         assert got.errors == []
 
 
-@on_uvloop(20)
+@async_test(20, loop="uvloop")
 async def test_node_client_with_our_server(pems):
     server = tls.createServer(pems.server_options(), lambda s: s.on("data", lambda d: s.write(b"echo:" + d)))
     port = await listen(server)
@@ -135,7 +120,7 @@ async def test_node_client_with_our_server(pems):
     server.close()
 
 
-@on_uvloop(20)
+@async_test(20, loop="uvloop")
 async def test_our_client_with_openssl_s_server(pems):
     server, port = await s_server(["-key", pems.path("key"), "-cert", pems.path("cert"), "-naccept", "1"])
     async with server:
@@ -152,7 +137,7 @@ async def test_our_client_with_openssl_s_server(pems):
         assert b"DONE" in await server.read_rest()
 
 
-@on_uvloop(20)
+@async_test(20, loop="uvloop")
 async def test_openssl_s_client_with_our_server(pems):
     server = tls.createServer(pems.server_options(), lambda s: s.on("data", lambda d: s.write(b"echo:" + d)))
     port = await listen(server)

@@ -22,6 +22,8 @@ from tls._objects.x509 import (
     translate_info_access,
 )
 
+from support.openssl import openssl
+
 pytestmark = pytest.mark.node
 
 
@@ -159,11 +161,6 @@ def assert_same_as_node(pem: bytes) -> Dict[str, Any]:
     return mine
 
 
-def openssl(*args: str, cwd: str) -> None:
-    proc = subprocess.run(["openssl", *args], cwd=cwd, capture_output=True, timeout=60)
-    assert proc.returncode == 0, proc.stderr.decode()
-
-
 # ------------------------------------------------------------------ fixtures
 
 CONFIGS = {
@@ -276,11 +273,6 @@ def fx(tmp_path_factory) -> Fixtures:
         "-subj", "/CN=localhost", "-addext", "keyUsage=critical,digitalSignature",
         "-addext", "basicConstraints=critical,CA:FALSE", "-addext", "subjectAltName=DNS:localhost"])
     return fixtures
-
-
-@pytest.fixture(scope="session")
-def rsa_ca() -> trustme.CA:
-    return trustme.CA(key_type=trustme.KeyType.RSA)
 
 
 @pytest.fixture(scope="session")

@@ -8,6 +8,8 @@ import pytest
 
 import tls
 
+from support.node_style import assert_code
+
 
 @pytest.mark.parametrize("server_protos,client_protos,expected", [
     (["a", "b", "c"], ["c", "b"], "b"),
@@ -61,5 +63,3 @@ def test_alpn_without_overlap_fails(agent1, calls, node_run):
     node_run(main)
 
 
-def assert_code(err, code):
-    assert err.code == code, (err, code)

@@ -15,7 +15,9 @@ import pytest
 
 import tls
 
-from negotiation_helpers import node_keys, openssl, run_async
+from support.aio import run_async
+from support.certs import node_keys
+from support.openssl import run_openssl
 
 SERVER_IP = "127.0.0.1"
 RESET_OR_ALERT = ("ECONNRESET", "ERR_SSL_TLSV1_ALERT_NO_APPLICATION_PROTOCOL")
@@ -155,7 +157,7 @@ def test_fatal_alert_seen_by_s_client():
         server.listen(0, SERVER_IP, lambda: listening.set_result(None))
         await listening
         addr = "%s:%d" % (SERVER_IP, server.address()["port"])
-        code, out, err = await openssl("s_client", "-alpn", "bar", "-connect", addr)
+        code, out, err = await run_openssl("s_client", "-alpn", "bar", "-connect", addr)
         server.close()
         assert b"SSL alert number 120" in err, err
         assert errors == ["ERR_SSL_NO_APPLICATION_PROTOCOL"]

@@ -16,15 +16,10 @@ import pytest
 
 import tls
 from tls._engine.context import SecurityWarning
-from ocsp_kx_reneg_helpers import dh_params_pem, kill_all, node
+
+from support.node_style import assert_equal, kill_all, node
 
 CIPHERS = {"NOT_PFS": "AES128-SHA256", "DH": "DHE-RSA-AES128-GCM-SHA256", "ECDH": "ECDHE-RSA-AES128-GCM-SHA256"}
-
-
-@pytest.fixture(scope="module")
-def dhparams(tmp_path_factory):
-    d = str(tmp_path_factory.mktemp("dh"))
-    return {1024: dh_params_pem(1024, d), 2048: dh_params_pem(2048, d)}
 
 
 def run_case(self_signed, calls, node_run, server_extra, client_extra, check):
@@ -138,11 +133,11 @@ def test_against_node_server(server_options, expected, dhparams, self_signed, ca
         def on_port(line):
             client = tls.connect({"port": int(line), "host": "127.0.0.1", "rejectUnauthorized": False,
                                   "ciphers": server_options.get("ciphers")},
-                                 calls.must_call(lambda: _eq(client.getEphemeralKeyInfo(), expected)))
+                                 calls.must_call(lambda: assert_equal(client.getEphemeralKeyInfo(), expected)))
             client.resume()
 
         node(NODE_SERVER, json.dumps(server_options), on_stdout_line=calls.must_call(on_port),
-             on_exit=calls.must_call(lambda code, out, err: _eq(code, 0)))
+             on_exit=calls.must_call(lambda code, out, err: assert_equal(code, 0)))
 
     try:
         node_run(main)
@@ -150,5 +145,3 @@ def test_against_node_server(server_options, expected, dhparams, self_signed, ca
         kill_all()
 
 
-def _eq(a, b):
-    assert a == b, (a, b)

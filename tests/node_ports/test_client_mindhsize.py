@@ -14,15 +14,8 @@ import warnings
 import pytest
 
 import tls
-from ocsp_kx_reneg_helpers import dh_params_pem
 
 CIPHER = "DHE-RSA-AES128-GCM-SHA256"
-
-
-@pytest.fixture(scope="module")
-def dhparams(tmp_path_factory):
-    d = str(tmp_path_factory.mktemp("dh"))
-    return {512: dh_params_pem(512, d), 1024: dh_params_pem(1024, d), 2048: dh_params_pem(2048, d)}
 
 
 def dh_server(self_signed, dhparam, listener, ciphers=CIPHER):

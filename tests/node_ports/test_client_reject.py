@@ -6,6 +6,8 @@ error, a client trusting the certificate gets in authorized.
 """
 import tls
 
+from support.node_style import assert_equal
+
 
 def _echo_server(self_signed):
     def on_secure(socket):
@@ -24,7 +26,7 @@ def test_unauthorized_client_gets_through(self_signed, calls, node_run):
             def on_secure():
                 assert socket.authorized is False
                 assert socket.authorizationError == "DEPTH_ZERO_SELF_SIGNED_CERT"
-                socket.on("data", calls.must_call(lambda data: assert_eq(data, b"ok")))
+                socket.on("data", calls.must_call(lambda data: assert_equal(data, b"ok")))
                 socket.on("end", calls.must_call(lambda *a: server.close()))
 
             socket = tls.connect({"port": server.address()["port"], "servername": "localhost",
@@ -53,7 +55,7 @@ def test_default_client_rejects_self_signed(self_signed, calls, node_run):
                 server.close()
 
             socket.on("error", calls.must_call(on_error))
-            socket.on("close", calls.must_call(lambda had_error: assert_eq(had_error, True)))
+            socket.on("close", calls.must_call(lambda had_error: assert_equal(had_error, True)))
             socket.end("ng")
 
         server.listen(0, calls.must_call(listening))
@@ -71,7 +73,7 @@ def test_client_trusting_the_cert_is_authorized(self_signed, calls, node_run):
             def on_secure():
                 assert socket.authorized is True
                 assert socket.authorizationError is None
-                socket.on("data", calls.must_call(lambda data: assert_eq(data, b"ok")))
+                socket.on("data", calls.must_call(lambda data: assert_equal(data, b"ok")))
                 socket.on("end", calls.must_call(lambda *a: server.close()))
 
             socket = tls.connect(server.address()["port"], {"ca": [self_signed["cert"]], "servername": "localhost"},
@@ -84,5 +86,3 @@ def test_client_trusting_the_cert_is_authorized(self_signed, calls, node_run):
     node_run(main)
 
 
-def assert_eq(a, b):
-    assert a == b, (a, b)

@@ -18,17 +18,14 @@ import pytest
 
 import tls
 from tls._engine.engine import TLSEngine
-from ocsp_kx_reneg_helpers import kill_all, node, s_client
+
+from support.node_style import node, s_client
 
 LIMITS = [0, 1, 2, 3, 5, 10, 16]
 
 
-@pytest.fixture(autouse=True)
-def tls12(monkeypatch):
-    # Renegotiation as a protocol feature was dropped after TLS 1.2.
-    monkeypatch.setattr(tls, "DEFAULT_MAX_VERSION", "TLSv1.2")
-    yield
-    kill_all()
+# Renegotiation as a protocol feature was dropped after TLS 1.2.
+pytestmark = pytest.mark.usefixtures("tls12")
 
 
 def attack_server(agent1, calls, on_attack=None):

@@ -9,6 +9,8 @@ writable.
 import tls
 from tls import net
 
+from support.node_style import assert_equal
+
 
 def _hello_server(self_signed, calls, expected):
     def on_secure(socket):
@@ -148,7 +150,7 @@ def test_standalone_client_socket(self_signed, calls, node_run):
 
                 sock.on("secure", calls.must_call(on_secure))
                 sock.on("secureConnect", calls.must_not_call("secureConnect"))
-                sock.on("data", calls.must_call(lambda data: assert_eq(data, b"Hello")))
+                sock.on("data", calls.must_call(lambda data: assert_equal(data, b"Hello")))
                 sock.on("close", calls.must_call(lambda *a: server.close()))
                 sock.write("x")
 
@@ -157,10 +159,6 @@ def test_standalone_client_socket(self_signed, calls, node_run):
         server.listen(0, calls.must_call(listening))
 
     node_run(main)
-
-
-def assert_eq(a, b):
-    assert a == b, (a, b)
 
 
 def test_bytes_the_socket_already_read_are_fed_to_tls(self_signed, calls, node_run):
@@ -189,7 +187,7 @@ def test_bytes_the_socket_already_read_are_fed_to_tls(self_signed, calls, node_r
         def listening():
             client = tls.connect({"port": server.address()["port"], "rejectUnauthorized": False},
                                  calls.must_call())
-            client.on("data", calls.must_call(lambda data: assert_eq(data, b"Hello")))
+            client.on("data", calls.must_call(lambda data: assert_equal(data, b"Hello")))
             client.on("end", calls.must_call(lambda *a: server.close()))
 
         server.listen(0, calls.must_call(listening))

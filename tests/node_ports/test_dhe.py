@@ -15,23 +15,10 @@ import pytest
 
 import tls
 from tls._engine.context import SecurityWarning
-from ocsp_kx_reneg_helpers import dh_params_pem, kill_all, s_client
+
+from support.node_style import s_client
 
 CIPHERS = "DHE-RSA-AES128-SHA256:ECDHE-RSA-AES128-SHA256"
-
-
-@pytest.fixture(scope="module")
-def dhparams(tmp_path_factory):
-    d = str(tmp_path_factory.mktemp("dh"))
-    return {512: dh_params_pem(512, d), 1024: dh_params_pem(1024, d), 2048: dh_params_pem(2048, d),
-            "error": b"-----BEGIN DH PARAMETERS-----\nnot base64 at all\n-----END DH PARAMETERS-----\n",
-            "auto": "auto"}
-
-
-@pytest.fixture(autouse=True)
-def _reap():
-    yield
-    kill_all()
 
 
 @pytest.mark.parametrize("keylen,temp_key,cipher", [

@@ -16,10 +16,8 @@ import pytest
 import tls
 
 
-@pytest.fixture(autouse=True)
-def tls12(monkeypatch):
-    # Renegotiation as a protocol feature was dropped after TLS 1.2.
-    monkeypatch.setattr(tls, "DEFAULT_MAX_VERSION", "TLSv1.2")
+# Renegotiation as a protocol feature was dropped after TLS 1.2.
+pytestmark = pytest.mark.usefixtures("tls12")
 
 
 def test_disable_renegotiation(agent1, calls, node_run):

@@ -12,16 +12,11 @@ the handshake on both sides.
 import pytest
 
 import tls
-from ocsp_kx_reneg_helpers import kill_all, s_client
+
+from support.node_style import assert_code, s_client
 
 OPTIONS = {"ciphers": "-ALL:ECDHE-RSA-AES128-SHA256", "ecdhCurve": "secp256k1:prime256v1:secp521r1"}
 REPLY = b"I AM THE WALRUS"
-
-
-@pytest.fixture(autouse=True)
-def _reap():
-    yield
-    kill_all()
 
 
 def run_s_client(self_signed, calls, node_run, extra_args, check):
@@ -97,14 +92,15 @@ def test_no_shared_curve(self_signed, calls, node_run):
     def main():
         server = tls.createServer({"key": self_signed["key"], "cert": self_signed["cert"], **OPTIONS},
                                   calls.must_not_call("secureConnection"))
-        server.on("tlsClientError", calls.must_call(lambda err, sock: _code(err, "ERR_SSL_NO_SUITABLE_KEY_SHARE")))
+        server.on("tlsClientError",
+                  calls.must_call(lambda err, sock: assert_code(err, "ERR_SSL_NO_SUITABLE_KEY_SHARE")))
 
         def listening():
             client = tls.connect({"port": server.address()["port"], "rejectUnauthorized": False,
                                   "ecdhCurve": "X25519"}, calls.must_not_call("secureConnect"))
 
             def on_error(err):
-                _code(err, "ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE")
+                assert_code(err, "ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE")
                 server.close()
 
             client.on("error", calls.must_call(on_error))
@@ -114,5 +110,3 @@ def test_no_shared_curve(self_signed, calls, node_run):
     node_run(main)
 
 
-def _code(err, code):
-    assert err.code == code, err

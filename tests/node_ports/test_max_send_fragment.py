@@ -15,18 +15,13 @@ import math
 import pytest
 
 import tls
-from ocsp_kx_reneg_helpers import RecordTap, kill_all, node
+
+from support.node_style import RecordTap, node
 
 MAX_CHUNK = 768
 SIZE = 10000
 APPLICATION_DATA = 23
 GCM_OVERHEAD = 8 + 16  # TLS 1.2 AES-GCM: explicit nonce + tag
-
-
-@pytest.fixture(autouse=True)
-def _reap():
-    yield
-    kill_all()
 
 
 def fragment_server(agent1, fragment=True, **extra):

@@ -24,13 +24,9 @@ import pytest
 import tls
 from tls._node import runtime as _runtime
 from tls._binding import lib
-from ocsp_kx_reneg_helpers import kill_all, node, openssl
 
-
-@pytest.fixture(autouse=True)
-def _reap():
-    yield
-    kill_all()
+from support.node_style import assert_equal, node
+from support.openssl import openssl
 
 
 @pytest.fixture(scope="module")
@@ -133,7 +129,7 @@ def ocsp_case(agent1, calls, node_run, on_request, expect_client_error=None, exp
             if expect_client_error:
                 client.on("error", calls.must_call(lambda err: _check(err, expect_client_error)))
             else:
-                client.on("OCSPResponse", calls.must_call(lambda resp: _eq(resp, expect_response)))
+                client.on("OCSPResponse", calls.must_call(lambda resp: assert_equal(resp, expect_response)))
                 client.resume()
             client.on("close", calls.must_call(lambda *a: server.close()))
 
@@ -147,10 +143,6 @@ def _check(err, expected):
         assert err.code == expected, err
     else:
         assert err is expected
-
-
-def _eq(a, b):
-    assert a == b
 
 
 def test_callback_error_destroys(agent1, calls, node_run):
@@ -238,7 +230,7 @@ def test_listener_added_after_connection(agent1, calls, node_run):
         def listening():
             client = tls.connect({"port": server.address()["port"], "requestOCSP": True,
                                   "rejectUnauthorized": False}, calls.must_call())
-            client.on("OCSPResponse", calls.must_call(lambda resp: _eq(resp, None)))
+            client.on("OCSPResponse", calls.must_call(lambda resp: assert_equal(resp, None)))
             client.on("close", calls.must_call(lambda *a: server.close()))
             client.resume()
 

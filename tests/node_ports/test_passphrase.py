@@ -10,6 +10,8 @@ import pytest
 
 import tls
 
+from support.node_style import assert_true
+
 
 def _variants(pass_key, raw_key, cert):
     s = lambda b: b.decode()   # the str form of a PEM
@@ -92,5 +94,3 @@ def test_bad_passphrase_throws(index, pass_key, self_signed, node_run):
     node_run(main)
 
 
-def assert_true(value):
-    assert value is True, value

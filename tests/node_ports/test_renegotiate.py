@@ -11,14 +11,12 @@ import pytest
 
 import tls
 from tls._binding import lib
-from ocsp_kx_reneg_helpers import kill_all, node
+
+from support.node_style import assert_code, assert_equal, node
 
 
-@pytest.fixture(autouse=True)
-def tls12(monkeypatch):
-    monkeypatch.setattr(tls, "DEFAULT_MAX_VERSION", "TLSv1.2")
-    yield
-    kill_all()
+# Renegotiation as a protocol feature was dropped after TLS 1.2.
+pytestmark = pytest.mark.usefixtures("tls12")
 
 
 def test_renegotiate_in_tls13(agent1, calls, node_run, monkeypatch):
@@ -43,7 +41,7 @@ def test_renegotiate_in_tls13(agent1, calls, node_run, monkeypatch):
             def on_secure():
                 assert client.getProtocol() == "TLSv1.3"
                 assert client.renegotiate({}, calls.must_call(
-                    lambda err: _code(err, "ERR_SSL_WRONG_SSL_VERSION"))) is False
+                    lambda err: assert_code(err, "ERR_SSL_WRONG_SSL_VERSION"))) is False
 
             client = tls.connect({"port": server.address()["port"], "rejectUnauthorized": False},
                                  calls.must_call(on_secure))
@@ -53,10 +51,6 @@ def test_renegotiate_in_tls13(agent1, calls, node_run, monkeypatch):
         server.listen(0, listening)
 
     node_run(main)
-
-
-def _code(err, code):
-    assert err is not None and err.code == code, err
 
 
 def test_renegotiate_on_destroyed_socket(agent1, calls, node_run):
@@ -110,15 +104,11 @@ def test_server_requests_client_certificate(agent1, rsa_ca, calls, node_run):
             client.on("secureConnect", calls.must_call(None, 2))
             data = []
             client.on("data", data.append)
-            client.on("end", calls.must_call(lambda *a: (server.close(), _eq(b"".join(data), b"authorized"))))
+            client.on("end", calls.must_call(lambda *a: (server.close(), assert_equal(b"".join(data), b"authorized"))))
 
         server.listen(0, listening)
 
     node_run(main)
-
-
-def _eq(a, b):
-    assert a == b
 
 
 def test_writes_during_renegotiation_wait_for_it(agent1, calls, node_run):
@@ -163,7 +153,7 @@ def test_client_writes_during_its_renegotiation(agent1, calls, node_run):
         def on_connection(socket):
             data = []
             socket.on("data", data.append)
-            socket.on("end", calls.must_call(lambda *a: (_eq(b"".join(data), b"before-during-after"),
+            socket.on("end", calls.must_call(lambda *a: (assert_equal(b"".join(data), b"before-during-after"),
                                                          socket.end())))
 
         server = tls.createServer({"key": agent1["key"], "cert": agent1["cert"]}, on_connection)
@@ -182,10 +172,6 @@ def test_client_writes_during_its_renegotiation(agent1, calls, node_run):
         server.listen(0, listening)
 
     node_run(main)
-
-
-def _eq(a, b):
-    assert a == b, (a, b)
 
 
 NODE_CLIENT = r"""
@@ -258,9 +244,9 @@ def test_our_client_renegotiates_with_node(agent1, calls, node_run, monkeypatch)
             client = tls.connect({"port": port, "host": "127.0.0.1", "rejectUnauthorized": False})
             client.on("secureConnect", on_secure)
             client.on("data", calls.must_call(lambda d: client.end()))
-            client.on("close", calls.must_call(lambda *a: _eq(len(secure_connects), 2)))
+            client.on("close", calls.must_call(lambda *a: assert_equal(len(secure_connects), 2)))
 
-        node(NODE_SERVER, on_stdout_line=on_line, on_exit=calls.must_call(lambda code, out, err: _eq(code, 0)))
+        node(NODE_SERVER, on_stdout_line=on_line, on_exit=calls.must_call(lambda code, out, err: assert_equal(code, 0)))
 
     node_run(main)
     assert results[1] == {"secure": 1}  # the Node server's 'secure' listener only sees the renegotiation

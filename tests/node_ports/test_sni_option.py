@@ -8,14 +8,14 @@ keeps the default context; a context that is no SecureContext (``{}``) fails
 the handshake: 'tlsClientError' TypeError "Invalid SNI context", and the
 client sees the connection close before secure.
 
-Certificates are trustme stand-ins for Node's keys (see negotiation_helpers).
+Certificates are trustme stand-ins for Node's keys (support.certs.node_keys).
 """
 import pytest
 
 import tls
 from tls._node import runtime as _runtime
 
-from negotiation_helpers import node_keys
+from support.certs import node_keys
 
 SNI_CONTEXTS = {
     "a.example.com": lambda k: {"key": k["agent1"]["key"], "cert": k["agent1"]["cert"], "ca": [k["ca2"]]},

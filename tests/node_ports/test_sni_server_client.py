@@ -8,13 +8,13 @@ client sees the SNI context's certificate (a host name mismatch,
 ERR_TLS_CERT_ALTNAME_INVALID) or the default self-signed one (another
 error); the server sees the name in ``servername``.
 
-Certificates are trustme stand-ins for Node's keys (see negotiation_helpers).
+Certificates are trustme stand-ins for Node's keys (support.certs.node_keys).
 """
 import pytest
 
 import tls
 
-from negotiation_helpers import node_keys
+from support.certs import node_keys
 
 # (client ca, servername, clientResult, serverResult)
 CASES = [

@@ -13,6 +13,8 @@ import tempfile
 import tls
 from tls import net
 
+from support.node_style import assert_true
+
 
 def _closing_server():
     def on_connection(c):
@@ -134,5 +136,3 @@ def test_end_listener_runs_before_the_error(calls, node_run):
     assert order == ["end", "ECONNRESET", "close"]
 
 
-def assert_true(value):
-    assert value

@@ -1,27 +1,129 @@
-"""Helpers for the OCSP / key exchange / record size / renegotiation ports.
+"""Ports of Node's own tests (test/parallel/test-tls-*.js) run as Node-style
+callback programs under ``tls.run``.
 
+* :class:`CallTracker` -- Node's ``common.mustCall`` / ``mustCallAtLeast`` /
+  ``mustNotCall``: wrap a callback, and after the program ended check that
+  every wrapped callback ran the expected number of times.
+* :func:`run_program` -- ``tls.run(main)`` under a watchdog (an unref'd timer:
+  it never keeps the program alive, it only fails it), then the tracker's
+  check; the ``node_run`` fixture (tests/conftest.py) is this function.
 * :class:`Proc` -- an ``openssl`` or ``node`` subprocess driven from inside
   ``tls.run`` (a referenced handle until it exited, so the program waits for
   it), with stdin writes and line callbacks for stdout / stderr; killed when
-  the test ends.
-* :class:`RecordTap` -- a loopback TCP relay in a thread that records the
-  TLS record headers (type, length) flowing from the server to the client.
-* certificate / DH parameter makers used by the fixtures of several files.
+  the test ends (:func:`kill_all`).  Such a program cannot await, which is why
+  it is not :class:`support.node.NodePeer`.
+* :class:`RecordTap` -- a loopback TCP relay in a thread that records the TLS
+  record headers (type, length) flowing from the server to the client.
+
+Node lets a process exit while a half-closed socket still holds unread data
+(its libuv handle is inactive once EOF arrived); tls.run keeps such a socket
+alive, so the ports drain (``resume()``) sockets whose peer sends data nobody
+reads.  This does not change what the tests check.
 """
 from __future__ import annotations
 
 import asyncio
-import os
+import inspect
 import socket
 import struct
-import subprocess
 import threading
 from typing import Any, Callable, List, Optional, Tuple
 
+import tls
 from tls._node import runtime as _runtime
 
-NODE = "node"
-OPENSSL = "openssl"
+from support.node import NODE
+from support.openssl import OPENSSL
+
+WATCHDOG_SECONDS = 15.0
+
+
+class CallTracker:
+    """common.mustCall / mustCallAtLeast / mustNotCall, verified at the end."""
+
+    def __init__(self) -> None:
+        self._entries: List[list] = []
+
+    def must_call(self, fn: Optional[Callable[..., Any]] = None, exact: int = 1) -> Callable[..., Any]:
+        entry = [exact, 0, _where()]
+        self._entries.append(entry)
+
+        def wrapper(*args: Any) -> Any:
+            entry[1] += 1
+            return fn(*args) if fn is not None else None
+
+        return wrapper
+
+    def must_call_at_least(self, fn: Optional[Callable[..., Any]] = None, minimum: int = 1) -> Callable[..., Any]:
+        entry = [-minimum, 0, _where()]
+        self._entries.append(entry)
+
+        def wrapper(*args: Any) -> Any:
+            entry[1] += 1
+            return fn(*args) if fn is not None else None
+
+        return wrapper
+
+    def must_not_call(self, what: str = "callback") -> Callable[..., Any]:
+        def wrapper(*args: Any) -> Any:
+            raise AssertionError("%s must not be called; got %r" % (what, args))
+        return wrapper
+
+    def verify(self) -> None:
+        problems = []
+        for exact, count, where in self._entries:
+            if exact >= 0 and count != exact:
+                problems.append("%s: expected %d call(s), got %d" % (where, exact, count))
+            elif exact < 0 and count < -exact:
+                problems.append("%s: expected at least %d call(s), got %d" % (where, -exact, count))
+        self._entries.clear()
+        assert not problems, "\n".join(problems)
+
+
+def _where() -> str:
+    """file:line of the test code that called must_call (for the failure message)."""
+    frame = inspect.currentframe()
+    # _where <- must_call <- the caller
+    caller = frame.f_back.f_back if frame and frame.f_back else None
+    if caller is None:
+        return "?"
+    return "%s:%d" % (caller.f_code.co_filename.rsplit("/", 1)[-1], caller.f_lineno)
+
+
+# Node's assert inside a callback: a lambda cannot hold an assert statement.
+
+def assert_equal(actual: Any, expected: Any) -> None:
+    """assert.strictEqual(actual, expected)."""
+    assert actual == expected, (actual, expected)
+
+
+def assert_true(value: Any) -> None:
+    """assert.strictEqual(value, true)."""
+    assert value is True, value
+
+
+def assert_code(err: Any, code: str) -> None:
+    """assert.strictEqual(err.code, code)."""
+    assert err is not None and err.code == code, (err, code)
+
+
+def _watchdog(seconds: float) -> None:
+    raise TimeoutError("the Node-style program did not finish within %.0f s" % seconds)
+
+
+def run_program(main: Callable[[], Any], calls: Optional[CallTracker] = None,
+                timeout: float = WATCHDOG_SECONDS) -> Any:
+    """tls.run(main) under an unref'd watchdog timer, then the mustCall check (if ``calls``)."""
+    def wrapped() -> Any:
+        _runtime.setTimeout(_watchdog, timeout * 1000, timeout).unref()
+        return main()
+    result = tls.run(wrapped)
+    if calls is not None:
+        calls.verify()
+    return result
+
+
+# -- subprocesses inside tls.run ---------------------------------------------------------
 
 _live_procs: List["Proc"] = []
 
@@ -192,34 +294,3 @@ class RecordTap:
 
     def join(self) -> None:
         self._thread.join(15)
-
-
-# -- certificates and DH parameters -----------------------------------------------------
-
-def openssl(*args: str, cwd: Optional[str] = None, input: Optional[bytes] = None) -> bytes:
-    return subprocess.run([OPENSSL, *args], check=True, capture_output=True, cwd=cwd, input=input,
-                          timeout=120).stdout
-
-
-# RFC 2409 section 6.2 (Oakley group 2): a well-known 1024-bit safe prime, generator 2.
-OAKLEY_GROUP_2 = int(
-    "FFFFFFFFFFFFFFFFC90FDAA22168C234C4C6628B80DC1CD129024E088A67CC74"
-    "020BBEA63B139B22514A08798E3404DDEF9519B3CD3A431B302B0A6DF25F1437"
-    "4FE1356D6D51C245E485B576625E7EC6F44C42E9A637ED6B0BFF5CB6F406B7ED"
-    "EE386BFB5A899FA5AE9F24117C4B1FE649286651ECE65381FFFFFFFFFFFFFFFF", 16)
-
-
-def dh_params_pem(bits: int, directory: str) -> bytes:
-    """PKCS#3 DH parameters: 1024 -> Oakley group 2, 2048 -> ffdhe2048, else generated."""
-    if bits == 1024:
-        from cryptography.hazmat.primitives import serialization
-        from cryptography.hazmat.primitives.asymmetric import dh
-        params = dh.DHParameterNumbers(OAKLEY_GROUP_2, 2).parameters()
-        return params.parameter_bytes(serialization.Encoding.PEM, serialization.ParameterFormat.PKCS3)
-    path = os.path.join(directory, "dh%d.pem" % bits)
-    if bits == 2048:
-        openssl("genpkey", "-genparam", "-algorithm", "DH", "-pkeyopt", "group:ffdhe2048", "-out", path)
-    else:
-        openssl("dhparam", "-out", path, str(bits))
-    with open(path, "rb") as f:
-        return f.read()
