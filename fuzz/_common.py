@@ -42,7 +42,8 @@ from tls.errors import NodeError
 
 # for the targets and make_corpus.py
 __all__ = ["CONFIGS", "CORPUS", "PASSPHRASE", "PKI_DIR", "context", "drive", "engine", "expected", "ffi",
-           "guarded", "in_loop", "lib", "main", "note", "pki", "pump", "split_records", "step", "tls"]
+           "guarded", "in_loop", "lib", "main", "note", "note_error", "note_records", "pki", "pump",
+           "split_records", "step", "tls"]
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CORPUS = os.path.join(HERE, "corpus")
@@ -61,9 +62,17 @@ CONFIGS: List[Tuple[str, Dict[str, Any], Dict[str, Any]]] = [
                       "ciphers": "AES128-GCM-SHA256:AES256-SHA"},
      {"ca": "ca.crt", "maxVersion": "TLSv1.2", "ciphers": "AES128-GCM-SHA256:AES256-SHA"}),
     # the server asks for a client certificate (Node's requestCert)
-    ("tls13-client-cert", {"key": "ec.key", "cert": "ec.crt", "ca": "ca.crt", "requestCert": True},
+    ("tls13-client-cert", {"key": "ec.key", "cert": "ec.crt", "ca": "ca.crt", "requestCert": True,
+                           "sessionIdContext": "fuzz"},  # as tls.createServer sets one
      {"ca": "ca.crt", "key": "client.key", "cert": "client.crt"}),
+    # no tickets: sessions are resumed by id, from what a 'resumeSession' callback loaded
+    ("tls12-session-id", {"key": "rsa.key", "cert": "rsa.crt", "maxVersion": "TLSv1.2",
+                          "secureOptions": lib.SSL_OP_NO_TICKET},
+     {"ca": "ca.crt", "maxVersion": "TLSv1.2"}),
 ]
+# Every server context encrypts its tickets with these keys, so that the
+# tickets of the recorded sessions (seed corpus) decrypt in a later process.
+TICKET_KEYS = bytes(range(48))
 
 
 def pki(name: str) -> bytes:
@@ -92,7 +101,10 @@ def context(config: int, server: bool) -> Any:
     key = (config, server)
     if key not in _contexts:
         _, server_spec, client_spec = CONFIGS[config]
-        _contexts[key] = tls.createSecureContext(_context_options(server_spec if server else client_spec))
+        ctx = tls.createSecureContext(_context_options(server_spec if server else client_spec))
+        if server:
+            ctx.setTicketKeys(TICKET_KEYS)
+        _contexts[key] = ctx
     return _contexts[key]
 
 
@@ -224,6 +236,7 @@ def pump(a: TLSEngine, b: TLSEngine, limit: int = 20) -> None:
         moved = False
         for src, dst in ((a, b), (b, a)):
             out = src.outgoing()
+            note_records("server" if src.is_server else "client", out)
             if out:
                 dst.feed(out)
                 moved = True

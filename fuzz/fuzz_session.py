@@ -6,7 +6,9 @@ decoded by tls._protocol.sessions, set on the client's SSL) and also what a serv
 session the server's lookup returns next).  Then the client and a server
 engine run the handshake to its end, so the decoded session is not only
 parsed but offered (ClientHello) and resumed from (server).  Byte 0 picks the
-configuration; the rest is the session DER.
+configuration (the tls12-session-id one resumes by session id, i.e. from the
+loaded session; the others from a ticket, sealed with the fixed ticket keys of
+_common so that recorded tickets open); the rest is the session DER.
 """
 from __future__ import annotations
 
@@ -25,7 +27,13 @@ def _handshake(data: bytes, config: int) -> None:
             raise MemoryError("tls_sessions_enable failed")
         lib.tls_sessions_load(server.ssl, data, len(data))
         client.handshake()
-        _common.pump(client, server)
+        try:
+            _common.pump(client, server)
+        except Exception as exc:
+            _common.note_error("session", exc)
+            raise
+        _common.note("session", config, client.handshake_done, server.handshake_done,
+                     client.session_reused(), server.session_reused(), client.protocol())
     finally:
         server.free()
         sock.destroy()

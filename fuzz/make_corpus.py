@@ -44,6 +44,14 @@ def _write(directory: str, data: bytes) -> None:
 
 
 def make_pki() -> Dict[str, bytes]:
+    """The throwaway PKI; kept when it exists (the recorded handshakes of an
+    existing corpus, and a running fuzzer, depend on these keys)."""
+    if os.path.isdir(PKI_DIR):
+        files = {}
+        for name in os.listdir(PKI_DIR):
+            with open(os.path.join(PKI_DIR, name), "rb") as f:
+                files[name] = f.read()
+        return files
     ca_key = _pki.make_key("ec")
     ca = _pki.make_certificate(ca_key, "Fuzz CA", ca=True, days=_pki.MAX_DAYS)
     files = {"ca.key": _pki.to_pem(ca_key), "ca.crt": _pki.to_pem(ca)}
@@ -193,7 +201,8 @@ def x509_seeds(files: Dict[str, bytes]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--force", action="store_true", help="remove fuzz/corpus/ first (new keys)")
+    parser.add_argument("--force", action="store_true",
+                        help="remove fuzz/corpus/ first (new keys; otherwise the keys are kept and seeds added)")
     args = parser.parse_args()
     if args.force and os.path.isdir(CORPUS):
         shutil.rmtree(CORPUS)
