@@ -208,7 +208,7 @@ def drive(eng: TLSEngine, chunks: Iterator[bytes]) -> None:
             note_records(side, eng.outgoing())
             if eng.handshake_done:
                 note(side, "done", eng.protocol(), eng.session_reused(), len(plaintext).bit_length())
-                eng.write(b"reply")   # what an echo would do: exercises the write side too
+                eng.encrypt(b"reply")   # what an echo would do: exercises the write side too
                 eng.outgoing()
         eng.feed_eof()
         step(eng)

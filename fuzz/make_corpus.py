@@ -103,11 +103,11 @@ def record_handshakes() -> None:
             if not moved:
                 break
         assert client.handshake_done and server.handshake_done, name
-        client.write(b"GET / HTTP/1.1\r\n\r\n")
+        client.encrypt(b"GET / HTTP/1.1\r\n\r\n")
         to_server.append(client.outgoing())
         server.feed(to_server[-1])
         _common.step(server)
-        server.write(b"HTTP/1.1 200 OK\r\n\r\nhello")
+        server.encrypt(b"HTTP/1.1 200 OK\r\n\r\nhello")
         server.shutdown()
         to_client.append(server.outgoing())
         client.feed(to_client[-1])
