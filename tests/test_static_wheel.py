@@ -228,8 +228,10 @@ def test_cibuildwheel_config_builds_static_abi3_wheels():
     assert cfg["environment"]["TLS_OPENSSL_PREFIX"] == "/opt/tls-openssl"
 
 
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="cibuildwheel 3 needs Python 3.11 (the test extra "
+                    "installs it from 3.11 on; CI runs this check on the default 3.11)")
 def test_cibuildwheel_lists_the_intended_builds():
-    # cibuildwheel comes with the test extra: its absence is a failure, not a skip
+    # cibuildwheel comes with the test extra on 3.11+: its absence there is a failure, not a skip
     assert shutil.which("cibuildwheel") is not None, "pip install -e '.[test]' installs cibuildwheel"
     expected = {
         "linux": {"manylinux_x86_64", "manylinux_aarch64", "musllinux_x86_64", "musllinux_aarch64"},
