@@ -307,3 +307,30 @@ def test_bytes_read_and_written(node):
         assert c.bytesRead == 10 and c.bytesWritten == 21
 
     arun(body)
+
+
+def test_destroy_soon_ends_then_destroys():
+    """Node's socket.destroySoon(): the writable side ends (the peer gets 'end' after the data
+    written before), then the socket is destroyed once it finished."""
+    async def body():
+        server = net.createServer()
+        server.listen(0, "127.0.0.1")
+        await wait(when(server, "listening"))
+        accepted = when(server, "connection")
+        client = net.connect(server.address()["port"], "127.0.0.1")
+        [peer] = await wait(accepted)
+        got: List[bytes] = []
+        peer.on("data", got.append)
+        peer_ended = when(peer, "end")
+        closed = when(client, "close")
+        client.write(b"last words")
+        client.destroySoon()
+        assert client.destroyed is False and client.writable is False
+        await wait(peer_ended)
+        await wait(closed)
+        assert b"".join(got) == b"last words" and client.destroyed is True
+        peer.destroy()
+        server.close()
+        await wait(when(server, "close"))
+
+    arun(body)

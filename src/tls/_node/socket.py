@@ -342,14 +342,6 @@ class Socket(ConnectingMixin, StreamMixin, EventEmitter, AsyncSocketMixin):
         for cb in end_cbs or ():
             _call_cb(cb, error or _destroyed_error("end"))
 
-    def destroySoon(self) -> None:
-        if self.writable:
-            self.end()
-        if self._finished:
-            self.destroy()
-        else:
-            self.once("finish", lambda *a: self.destroy())
-
     def resetAndDestroy(self: _SocketT) -> _SocketT:
         """Close with a TCP RST (SO_LINGER 0), discarding what is not sent yet."""
         transport = self._transport

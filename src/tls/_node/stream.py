@@ -318,6 +318,15 @@ class StreamMixin(_StreamBase):
     def closed(self) -> bool:
         return self._close_emitted
 
+    def destroySoon(self) -> None:
+        """Node's destroySoon: end the writable side, destroy once it finished."""
+        if self.writable:
+            self.end()
+        if self._finished:
+            self.destroy()
+        else:
+            self.once("finish", lambda *a: self.destroy())
+
     def write(self, data: Any, encoding: Any = None, cb: Optional[Callable[..., Any]] = None) -> bool:
         """Queue ``data``; False once ``writableLength`` reaches the high-water mark."""
         if callable(encoding):

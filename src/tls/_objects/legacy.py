@@ -244,14 +244,6 @@ class CryptoStream(StreamMixin, EventEmitter):
             self._close_emitted = True
             self.emit("close")
 
-    def destroySoon(self) -> None:
-        if self.writable:
-            self.end()
-        if self._finished:
-            self.destroy()
-        else:
-            self.once("finish", lambda *a: self.destroy())
-
     def setTimeout(self, timeout: float, callback: Optional[Callable[..., Any]] = None) -> "CryptoStream":
         """Accepted for compatibility (an in-memory stream never idles out)."""
         return self
