@@ -161,8 +161,10 @@ def take_options(options: Any, kwargs: Optional[Mapping[str, Any]], table: Optio
     ``ERR_OPTION_NOT_IMPLEMENTED`` for a refused option given a value.
     The caller owns the returned dict.
     """
-    if options is None:
-        taken: Dict[str, Any] = {}
+    if type(options) is dict:   # the common case, without isinstance's ABC machinery (once per socket)
+        taken: Dict[str, Any] = options.copy()
+    elif options is None:
+        taken = {}
     elif isinstance(options, Mapping):
         taken = dict(options)
     else:

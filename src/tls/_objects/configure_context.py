@@ -187,7 +187,7 @@ def createSecureContext(options: Optional[Mapping[str, Any]] = None, **kwargs: A
     """``tls.createSecureContext(options)``; keyword arguments are merged in."""
     if not _truthy(options):
         options = _EMPTY
-    elif not isinstance(options, Mapping):
+    elif type(options) is not dict and not isinstance(options, Mapping):
         raise _invalid_arg_type("options", "of type object", options)
     options = take_options(options, kwargs, SECURE_CONTEXT, "createSecureContext")
 

@@ -48,6 +48,9 @@ __all__ = ["Life", "Route", "TRANSITIONS", "check"]
 
 
 class Life(enum.Enum):
+    # identity hashing in C (members compare by identity): Enum's own __hash__ is a Python call, and the
+    # transition table is looked up on every move of every connection
+    __hash__ = object.__hash__
     NEW = "new"
     WAITING = "waiting"
     HANDSHAKING = "handshaking"
@@ -57,6 +60,7 @@ class Life(enum.Enum):
 
 
 class Route(enum.Enum):
+    __hash__ = object.__hash__   # as Life's
     HELD = "held"
     REPORTED = "reported"
     RELEASED = "released"
