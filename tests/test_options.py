@@ -215,8 +215,8 @@ PROBES: Dict[Any, Any] = {
     # TLS
     ("ALPNProtocols", "tls.createServer"): Sets(["h2"], lambda r: bytes(r.ALPNProtocols or b""), b"\x02h2"),
     ("NPNProtocols", "tls.createServer"): Sets(["h2"], lambda r: bytes(r.NPNProtocols or b""), b"\x02h2"),
-    ("NPNProtocols", "tls.TLSSocket"): Sets(["h2"], lambda r: r._npn_wired, True),
-    ("NPNProtocols", "tls.connect"): Sets(["h2"], lambda r: r._npn_wired, True),
+    ("NPNProtocols", "tls.TLSSocket"): Sets(["h2"], lambda r: r._conn.npn_wired, True),
+    ("NPNProtocols", "tls.connect"): Sets(["h2"], lambda r: r._conn.npn_wired, True),
     "ALPNCallback": Sets(print, lambda r: r.ALPNCallback, print),   # called (and validated) per connection
     ("ALPNCallback", "tls.TLSSocket"): _type_error(**_SERVER_ONLY),
     "SNICallback": _type_error(),
