@@ -230,7 +230,7 @@ PROBES: Dict[Any, Any] = {
     "minDHSize": Raises(-1, "ERR_OUT_OF_RANGE"),
     "session": Raises(123, "ERR_INVALID_ARG_TYPE", names=False),
     "servername": Raises(123, "ERR_INVALID_ARG_TYPE", names=False),
-    "requestOCSP": Sets(True, lambda r: r._ocsp is not None, True),
+    "requestOCSP": Sets(True, lambda r: r._conn.ocsp is not None, True),
     "secureContext": Raises(123, "ERR_TLS_INVALID_CONTEXT", names=False),
     "requestCert": Sets(True, lambda r: r.requestCert, True),
     ("requestCert", "tls.TLSSocket"): Sets(True, lambda r: r._requestCert, True, extra=_SERVER_ONLY),

@@ -68,17 +68,6 @@ def _conn_reset(message: str, **attrs: Any) -> NodeError:
     return NodeError(message, "ECONNRESET", **attrs)
 
 
-def _conn_view(name: str) -> Any:
-    """A TLSSocket attribute that is the TLSConnection's ``name`` (read and write)."""
-    def get(self: "TLSSocket") -> Any:
-        return getattr(self._conn, name)
-
-    def put(self: "TLSSocket", value: Any) -> None:
-        setattr(self._conn, name, value)
-
-    return property(get, put, doc="TLSConnection.%s" % name)
-
-
 _HIGH_WATER_MARKS = tuple(name for name in NET_SOCKET.options if name.endswith("ighWaterMark"))
 
 
@@ -96,18 +85,12 @@ class TLSSocket(_extras.TLSSocketExtras, net.Socket):
 
     _conn: TLSConnection
 
-    # The connection owns the engine and the per-connection feature state; the
-    # feature hooks (tls._protocol.*) get this socket from OpenSSL and reach
-    # that state through these views.
+    # The connection owns the engine and the per-connection feature state
+    # (tls._protocol.*); the socket is its ConnectionOwner.  The engine is
+    # read by the socket's getters (None once destroyed).
     @property
     def _engine(self) -> Optional[TLSEngine]:
         return self._conn.engine
-
-    _sessions = _conn_view("sessions")          # sessions state, when session events are wired
-    _hello_parser = _conn_view("hello_parser")  # ClientHello parser while 'resumeSession' may pause
-    _held_writes = _conn_view("held_writes")    # writes SSL_write refused during a renegotiation
-    _reneg_events = _conn_view("reneg_events")  # renegotiation starts/dones recorded by OpenSSL
-    _ocsp = _conn_view("ocsp")                  # set when OCSP is wired on this socket
 
     if TYPE_CHECKING:
         # The listener shapes of the usual events, for type checkers and editors only (at run
@@ -404,7 +387,7 @@ class TLSSocket(_extras.TLSSocketExtras, net.Socket):
             return
         self._set_life(Life.HANDSHAKING)
         if not self._is_server:
-            self._cycle()
+            self._conn.cycle()
 
     def _on_queued_write(self) -> None:
         # A standalone client socket starts its handshake with the first write (as in Node).
@@ -454,12 +437,6 @@ class TLSSocket(_extras.TLSSocketExtras, net.Socket):
             "Client network socket disconnected before secure TLS connection was established",
             path=opts.get("path"), host=opts.get("host"), port=opts.get("port"),
             localAddress=opts.get("localAddress")))
-
-    def _cycle(self) -> None:
-        self._conn.cycle()
-
-    def _flush(self) -> None:
-        self._conn.flush()
 
     def destroy(self: _TLSSocketT, error: Optional[BaseException] = None) -> _TLSSocketT:
         conn = self._conn
