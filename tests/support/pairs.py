@@ -130,11 +130,15 @@ class Owner:
 
 
 class ConnPair:
-    def __init__(self, server_options: dict, client_options: Optional[dict] = None) -> None:
+    """A client and a server TLSConnection with bare Owners; ``server_context``
+    shares one server context between pairs (its ticket keys: resumption)."""
+
+    def __init__(self, server_options: dict, client_options: Optional[dict] = None,
+                 server_context: Any = None) -> None:
         self.loop = _Loop()
         self.client_owner, self.server_owner = Owner(self.loop), Owner(self.loop)
         client_ctx = tls.createSecureContext(client_options or {})
-        server_ctx = tls.createSecureContext(server_options)
+        server_ctx = self.server_context = server_context or tls.createSecureContext(server_options)
         self.client = self.client_owner.conn = TLSConnection(client_ctx, False, self.client_owner)
         self.server = self.server_owner.conn = TLSConnection(server_ctx, True, self.server_owner)
         for conn in (self.client, self.server):
