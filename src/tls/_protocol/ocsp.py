@@ -62,10 +62,6 @@ def configure(conn: "TLSConnection", opts: Any) -> None:
         conn.ocsp = _CLIENT
 
 
-def _gone(conn: "TLSConnection") -> bool:
-    return conn.engine is None or conn.owner.destroyed
-
-
 def after_handshake_step(conn: "TLSConnection") -> bool:
     """Run after each SSL_do_handshake of a connection with OCSP wired.
 
@@ -82,12 +78,12 @@ def after_handshake_step(conn: "TLSConnection") -> bool:
             return False
         response = ffi.buffer(out[0], n)[:] if n >= 0 and out[0] != ffi.NULL else None
         conn.owner._emit_tls_event("OCSPResponse", response)
-        return _gone(conn)
+        return conn.engine is None or conn.owner.destroyed
     if lib.tls_ocsp_state(ssl) != _REQUESTED:
         return False
     lib.tls_ocsp_set_state(ssl, _RUNNING)
     _request(conn)
-    return _gone(conn)
+    return conn.engine is None or conn.owner.destroyed
 
 
 def _context_certificates(conn: "TLSConnection") -> Optional[Tuple[Optional[bytes], Optional[bytes]]]:
