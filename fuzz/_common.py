@@ -183,7 +183,7 @@ def note_error(side: str, exc: BaseException) -> None:
 
 
 def step(eng: TLSEngine) -> bytes:
-    """One TLSSocket._cycle: handshake while not done, then read all; the plaintext.
+    """One TLSConnection.cycle: handshake while not done, then read all; the plaintext.
 
     What the engine wants to send stays in it (the caller's outgoing()).
     """

@@ -2,7 +2,7 @@
 
 Input: byte 0 picks the configuration (_common.CONFIGS), byte 1 the size of
 the network reads, the rest is what arrives on the socket.  The server engine
-runs the way TLSSocket._cycle runs it: handshake until done, then read, then
+runs the way TLSConnection.cycle runs it: handshake until done, then read, then
 flush.  Seeds: the client's side of real handshakes (make_corpus.py).
 """
 from __future__ import annotations

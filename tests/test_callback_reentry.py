@@ -6,7 +6,7 @@ engine deferred re-entry (tls/_engine.py, "Re-entry") a destroy() there freed
 the ``SSL`` under OpenSSL (heap-use-after-free under AddressSanitizer) and a
 renegotiate() recursed into ``SSL_do_handshake`` until RecursionError.  The
 other callbacks run after OpenSSL returned, but from the middle of the
-engine loop (TLSSocket._cycle), so they are re-entry cases for it.
+engine loop (TLSConnection.cycle), so they are re-entry cases for it.
 
 Every case talks to a real Node 20 peer (our server with a Node client, our
 client with a Node server).  The expected outcomes were measured on Node 20

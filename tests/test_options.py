@@ -215,8 +215,8 @@ PROBES: Dict[Any, Any] = {
     # TLS
     ("ALPNProtocols", "tls.createServer"): Sets(["h2"], lambda r: bytes(r.ALPNProtocols or b""), b"\x02h2"),
     ("NPNProtocols", "tls.createServer"): Sets(["h2"], lambda r: bytes(r.NPNProtocols or b""), b"\x02h2"),
-    ("NPNProtocols", "tls.TLSSocket"): Sets(["h2"], lambda r: r._npn_wired, True),
-    ("NPNProtocols", "tls.connect"): Sets(["h2"], lambda r: r._npn_wired, True),
+    ("NPNProtocols", "tls.TLSSocket"): Sets(["h2"], lambda r: r._conn.npn_wired, True),
+    ("NPNProtocols", "tls.connect"): Sets(["h2"], lambda r: r._conn.npn_wired, True),
     "ALPNCallback": Sets(print, lambda r: r.ALPNCallback, print),   # called (and validated) per connection
     ("ALPNCallback", "tls.TLSSocket"): _type_error(**_SERVER_ONLY),
     "SNICallback": _type_error(),
@@ -230,7 +230,7 @@ PROBES: Dict[Any, Any] = {
     "minDHSize": Raises(-1, "ERR_OUT_OF_RANGE"),
     "session": Raises(123, "ERR_INVALID_ARG_TYPE", names=False),
     "servername": Raises(123, "ERR_INVALID_ARG_TYPE", names=False),
-    "requestOCSP": Sets(True, lambda r: r._ocsp is not None, True),
+    "requestOCSP": Sets(True, lambda r: r._conn.ocsp is not None, True),
     "secureContext": Raises(123, "ERR_TLS_INVALID_CONTEXT", names=False),
     "requestCert": Sets(True, lambda r: r.requestCert, True),
     ("requestCert", "tls.TLSSocket"): Sets(True, lambda r: r._requestCert, True, extra=_SERVER_ONLY),

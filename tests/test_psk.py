@@ -478,13 +478,15 @@ def test_psk_hooks_go_through_the_callback_guard():
     the socket is destroyed with the error while the hook still counts as running
     (so the engine only detaches), nothing is stored for later, OpenSSL gets 0."""
     class Owner:
+        """Stands for the engine's owner, the TLSConnection (and for its socket)."""
         destroyed = False
 
         def __init__(self, engine_box):
             self.box = engine_box
             self.seen = []
+            self.owner = self
 
-        def _psk_callback(self, *args):
+        def psk_callback(self, *args):
             raise Boom("from the user")
 
         def destroy(self, err):

@@ -249,7 +249,7 @@ def test_listeners_wired_only_for_later_connections(opts, client_opts):
     seen: List[Any] = []
 
     def main() -> None:
-        server = tls.createServer(opts, lambda s: (seen.append((s._sessions, s._hello_parser)), s.end()))
+        server = tls.createServer(opts, lambda s: (seen.append((s._conn.sessions, s._conn.hello_parser)), s.end()))
 
         def on_connection(raw: Any) -> None:
             # The TLS socket for this connection already exists: too late for it.
@@ -292,14 +292,14 @@ def test_client_without_session_listener_is_not_wired(opts, client_opts):
             sockets.append(c)
             c.on("data", lambda d: None)
             c.on("close", lambda *a: server.close())
-            assert c._sessions is None
+            assert c._conn.sessions is None
             c.on("session", lambda s: None)
-            assert c._sessions is not None  # wired by the 'session' listener
+            assert c._conn.sessions is not None  # wired by the 'session' listener
 
         server.listen(0, listening)
 
     run_program(main)
-    assert sockets[1]._sessions is None and sockets[1]._hello_parser is None
+    assert sockets[1]._conn.sessions is None and sockets[1]._conn.hello_parser is None
 
 
 def test_garbage_session_option_means_full_handshake(opts, client_opts):

@@ -10,7 +10,7 @@ import tls
 
 def _send_close_notify_only(sock):
     sock._engine.shutdown()
-    sock._flush()
+    sock._conn.flush()
     assert sock._transport is not None and not sock._transport.is_closing()
 
 

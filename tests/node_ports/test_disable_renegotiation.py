@@ -42,7 +42,7 @@ def test_disable_renegotiation(agent1, calls, node_run):
             socket.on("data", calls.must_call(on_data))
 
             def on_secure():
-                assert socket._handshakes < 2, "Too many handshakes [%d]" % socket._handshakes
+                assert socket._conn.reneg.handshakes < 2, "Too many handshakes [%d]" % socket._conn.reneg.handshakes
 
             socket.on("secure", calls.must_call(on_secure))
 

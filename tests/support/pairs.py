@@ -38,18 +38,24 @@ class _Loop:
 
 
 class Owner:
-    """A ConnectionOwner and nothing more: records what the connection tells it."""
+    """A ConnectionOwner and nothing more: records what the connection tells it.
 
-    # what OpenSSL's hooks look up on an engine's owner when a feature is wired
-    # (none is, here)
-    _sessions = None
+    No server, no Node events: what the features emit is recorded in
+    ``events`` as ``(name, *args)``; ``listen(event)`` stands for a first
+    listener being added (the hooks features wait for, e.g. 'session').
+    """
 
     def __init__(self, loop: _Loop) -> None:
         self._loop = loop
         self.destroyed = False
+        self.secureConnecting = False   # a client that is verified (emits 'session')
+        self._write_shut = False
+        self.conn: Optional[TLSConnection] = None   # set by ConnPair (the pump's entry point)
         self.wire: List[bytes] = []     # ciphertext to send
         self.plain: List[bytes] = []    # plaintext received
         self.events: List[Any] = []
+        self.first_listener_hooks: dict = {}
+        self.before_secure: List[Callable[[], Any]] = []
 
     def _transport_write(self, data: bytes) -> None:
         self.wire.append(bytes(data))
@@ -61,11 +67,50 @@ class Owner:
         self.events.append("eof")
 
     def _finishInit(self) -> None:
+        for listener in self.before_secure:
+            listener()
         self.events.append("secure")
 
     def _on_ssl_error(self, err: BaseException) -> None:
         self.events.append(("error", getattr(err, "code", None)))
         self.destroyed = True
+
+    def destroy(self, error: Optional[BaseException] = None) -> None:
+        if not self.destroyed:
+            self.events.append(("destroy", getattr(error, "code", error)))
+            self.destroyed = True
+            if self.conn is not None:
+                self.conn.free()
+
+    def _emitTLSError(self, err: BaseException) -> None:
+        self.events.append(("tls-error", getattr(err, "code", None)))
+
+    def _on_raw_data(self, data: Any) -> None:
+        if self.conn is not None:
+            self.conn.on_raw_data(data)
+
+    def _emit_tls_event(self, event: str, *args: Any) -> bool:
+        self.events.append((event,) + args)
+        return True
+
+    def _before_secure(self, listener: Callable[[], Any]) -> None:
+        self.before_secure.append(listener)
+
+    def _on_first_tls_listener(self, event: str, hook: Callable[[], Any]) -> None:
+        self.first_listener_hooks[event] = hook
+
+    def listen(self, event: str) -> None:
+        """A first listener for ``event`` (runs the hook a feature registered)."""
+        self.first_listener_hooks.pop(event)()
+
+    def _server_listens(self, event: str) -> bool:
+        return False
+
+    def _emit_server_event(self, event: str, *args: Any) -> bool:
+        return False
+
+    def _server_context(self) -> Any:
+        return None
 
     def _hang_up(self) -> None:
         self.events.append("hang-up")
@@ -85,13 +130,17 @@ class Owner:
 
 
 class ConnPair:
-    def __init__(self, server_options: dict, client_options: Optional[dict] = None) -> None:
+    """A client and a server TLSConnection with bare Owners; ``server_context``
+    shares one server context between pairs (its ticket keys: resumption)."""
+
+    def __init__(self, server_options: dict, client_options: Optional[dict] = None,
+                 server_context: Any = None) -> None:
         self.loop = _Loop()
         self.client_owner, self.server_owner = Owner(self.loop), Owner(self.loop)
         client_ctx = tls.createSecureContext(client_options or {})
-        server_ctx = tls.createSecureContext(server_options)
-        self.client = TLSConnection(client_ctx, False, self.client_owner)
-        self.server = TLSConnection(server_ctx, True, self.server_owner)
+        server_ctx = self.server_context = server_context or tls.createSecureContext(server_options)
+        self.client = self.client_owner.conn = TLSConnection(client_ctx, False, self.client_owner)
+        self.server = self.server_owner.conn = TLSConnection(server_ctx, True, self.server_owner)
         for conn in (self.client, self.server):
             conn.set_verify_mode(not conn.is_server, False)
 

@@ -90,7 +90,10 @@ def openssl_callback(name: str, fatal: Any, *,
 
 
 def _destroy_owner(engine: Any, exc: BaseException) -> None:
-    """Node's ``owner.destroy(err)`` from inside a hook (``in_callback`` still counts)."""
+    """Node's ``owner.destroy(err)`` from inside a hook (``in_callback`` still counts).
+
+    The engine's owner is a TLSConnection, whose ``destroy`` / ``destroyed``
+    are its socket's."""
     owner = engine.owner
     if owner is None or owner.destroyed:
         return

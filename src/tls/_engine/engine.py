@@ -3,10 +3,11 @@
 Theory of operation
 ===================
 
-The engine knows nothing about sockets or asyncio.  The owner (a TLSSocket)
-hands it the ciphertext that arrived from the network with :meth:`feed` and
-pulls out what OpenSSL wants to send with :meth:`outgoing`; plaintext goes the
-other way through :meth:`encrypt` and :meth:`read`.  Every call runs OpenSSL to
+The engine knows nothing about sockets or asyncio.  The owner (a
+TLSConnection, tls._protocol.connection, which OpenSSL's hooks find through
+the engine) hands it the ciphertext that arrived from the network with
+:meth:`feed` and pulls out what OpenSSL wants to send with :meth:`outgoing`;
+plaintext goes the other way through :meth:`encrypt` and :meth:`read`.  Every call runs OpenSSL to
 the point where it needs more input, then returns.
 
 Why memory BIOs instead of letting OpenSSL own the file descriptor: the same

@@ -86,7 +86,9 @@ def connect(*args: Any, **kwargs: Any) -> TLSSocket:
             tlssock.setTimeout(options["timeout"])
         tlssock.connect(options)
     tlssock._releaseControl()
-    _negotiation.connect_servername(tlssock, options)
+    servername = _negotiation.connect_servername(options)
+    if servername is not None:
+        tlssock.setServername(servername)
     if options.get("socket"):
         tlssock._start()
     tlssock.on("secure", lambda: _on_connect_secure(tlssock))
@@ -96,8 +98,11 @@ def connect(*args: Any, **kwargs: Any) -> TLSSocket:
 def _on_connect_secure(sock: TLSSocket) -> None:
     """Node's onConnectSecure (a 'secure' listener set by tls.connect)."""
     options = sock._connect_options or {}
-    if _keyexchange.check_min_dh_size(sock, options):
-        return  # ERR_TLS_DH_PARAM_SIZE emitted, socket destroyed
+    dh_error = _keyexchange.min_dh_size_error(sock._conn, options)
+    if dh_error is not None:
+        sock.emit("error", dh_error)  # ERR_TLS_DH_PARAM_SIZE, then destroyed without an error
+        sock.destroy()
+        return
     err: Any = sock._verify_error()
     if err is None and not sock.isSessionReused():
         parent = sock._parent

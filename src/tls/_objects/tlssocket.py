@@ -68,17 +68,6 @@ def _conn_reset(message: str, **attrs: Any) -> NodeError:
     return NodeError(message, "ECONNRESET", **attrs)
 
 
-def _conn_view(name: str) -> Any:
-    """A TLSSocket attribute that is the TLSConnection's ``name`` (read and write)."""
-    def get(self: "TLSSocket") -> Any:
-        return getattr(self._conn, name)
-
-    def put(self: "TLSSocket", value: Any) -> None:
-        setattr(self._conn, name, value)
-
-    return property(get, put, doc="TLSConnection.%s" % name)
-
-
 _HIGH_WATER_MARKS = tuple(name for name in NET_SOCKET.options if name.endswith("ighWaterMark"))
 
 
@@ -96,18 +85,12 @@ class TLSSocket(_extras.TLSSocketExtras, net.Socket):
 
     _conn: TLSConnection
 
-    # The connection owns the engine and the per-connection feature state; the
-    # feature hooks (tls._protocol.*) get this socket from OpenSSL and reach
-    # that state through these views.
+    # The connection owns the engine and the per-connection feature state
+    # (tls._protocol.*); the socket is its ConnectionOwner.  The engine is
+    # read by the socket's getters (None once destroyed).
     @property
     def _engine(self) -> Optional[TLSEngine]:
         return self._conn.engine
-
-    _sessions = _conn_view("sessions")          # sessions state, when session events are wired
-    _hello_parser = _conn_view("hello_parser")  # ClientHello parser while 'resumeSession' may pause
-    _held_writes = _conn_view("held_writes")    # writes SSL_write refused during a renegotiation
-    _reneg_events = _conn_view("reneg_events")  # renegotiation starts/dones recorded by OpenSSL
-    _ocsp = _conn_view("ocsp")                  # set when OCSP is wired on this socket
 
     if TYPE_CHECKING:
         # The listener shapes of the usual events, for type checkers and editors only (at run
@@ -147,6 +130,7 @@ class TLSSocket(_extras.TLSSocketExtras, net.Socket):
         self.authorized = False
         self.authorizationError: Optional[str] = None
         self.alpnProtocol: Any = None
+        self.npnProtocol: Any = None
         self.servername: Any = None
         self.secureConnecting = True
         self._tls_options = opts
@@ -173,9 +157,9 @@ class TLSSocket(_extras.TLSSocketExtras, net.Socket):
         # path); the per-read one follows once the handshake started (_set_life).
         self._write_chunk = conn.write_chunk  # type: ignore[method-assign]
         self._configure_engine(opts)
-        _extras.init_socket(self, opts)  # pskCallback / pskIdentityHint
-        _sessions.init_socket(self, opts)  # session option, 'session' / 'newSession' / 'resumeSession'
-        _negotiation.init_socket(self, opts)  # ALPN, ALPNCallback, NPN, SNICallback
+        _extras.configure(conn, opts)  # pskCallback / pskIdentityHint
+        _sessions.configure(conn, opts)  # session option, 'session' / 'newSession' / 'resumeSession'
+        _negotiation.configure(conn, opts)  # ALPN, ALPNCallback, NPN, SNICallback
         self._tls_error_listener = self._tlsError
         self.on("error", self._tls_error_listener)
         timeout = opts.get("handshakeTimeout")
@@ -204,14 +188,38 @@ class TLSSocket(_extras.TLSSocketExtras, net.Socket):
         """Node's field: the (first) handshake is done."""
         return self._life in SECURED
 
+    # -- ConnectionOwner: what the protocol features (tls._protocol) ask of the socket
     def _next_tick(self, callback: Callable[..., Any], *args: Any) -> None:
-        """For the protocol features (tls._protocol): run ``callback(*args)`` on Node's next tick."""
+        """Run ``callback(*args)`` on Node's next tick."""
         _runtime.nextTick(callback, *args)
 
+    def _emit_tls_event(self, event: str, *args: Any) -> bool:
+        """'session', 'OCSPResponse', 'keylog': Node's events of this socket."""
+        return self.emit(event, *args)
+
+    def _before_secure(self, listener: Callable[[], Any]) -> None:
+        self.prependListener("secure", lambda *a: listener())
+
+    def _on_first_tls_listener(self, event: str, hook: Callable[[], Any]) -> None:
+        self._on_first_listener(event, lambda _socket: hook())
+
+    def _server_listens(self, event: str) -> bool:
+        server = self.server
+        return server is not None and hasattr(server, "listenerCount") and server.listenerCount(event) > 0
+
+    def _emit_server_event(self, event: str, *args: Any) -> bool:
+        server = self.server
+        return server is not None and bool(server.emit(event, *args))
+
+    def _server_context(self) -> Optional[SecureContext]:
+        """The tls.Server's context (a TLSSocket of a plain net.Server has none)."""
+        return getattr(self.server, "_shared_creds", None)
+
     def _configure_engine(self, opts: Dict[str, Any]) -> None:
-        self._conn.set_verify_mode(self._requestCert, self._rejectUnauthorized)
-        _renegotiation.configure(self)   # C info callback: a 2nd 'secure', CLIENT_RENEG_LIMIT
-        _ocsp.configure(self, opts)      # sets self._ocsp (None unless OCSP is wired)
+        conn = self._conn
+        conn.set_verify_mode(self._requestCert, self._rejectUnauthorized)
+        _renegotiation.configure(conn)   # C info callback: a 2nd 'secure', CLIENT_RENEG_LIMIT
+        _ocsp.configure(conn, opts)      # sets conn.ocsp (None unless OCSP is wired)
 
     def renegotiate(self, options: Any = None, callback: Optional[Callable[..., Any]] = None) -> Optional[bool]:
         """Start a TLS renegotiation (TLS 1.2 and older); ``callback(err)`` when it is done.
@@ -256,13 +264,13 @@ class TLSSocket(_extras.TLSSocketExtras, net.Socket):
 
     def disableRenegotiation(self) -> None:
         """Later renegotiations of the peer emit 'error' ERR_TLS_RENEGOTIATION_DISABLED."""
-        _renegotiation.disable(self)
+        _renegotiation.disable(self._conn)
 
     def getEphemeralKeyInfo(self) -> Optional[Dict[str, Any]]:
-        return _keyexchange.ephemeral_key_info(self)
+        return _keyexchange.ephemeral_key_info(self._conn)
 
     def setMaxSendFragment(self, size: Any) -> bool:
-        return _keyexchange.set_max_send_fragment(self, size)
+        return _keyexchange.set_max_send_fragment(self._conn, size)
 
     # -- Node's error plumbing ----------------------------------------------
     def _tlsError(self, err: BaseException) -> Optional[BaseException]:
@@ -379,7 +387,7 @@ class TLSSocket(_extras.TLSSocketExtras, net.Socket):
             return
         self._set_life(Life.HANDSHAKING)
         if not self._is_server:
-            self._cycle()
+            self._conn.cycle()
 
     def _on_queued_write(self) -> None:
         # A standalone client socket starts its handshake with the first write (as in Node).
@@ -430,12 +438,6 @@ class TLSSocket(_extras.TLSSocketExtras, net.Socket):
             path=opts.get("path"), host=opts.get("host"), port=opts.get("port"),
             localAddress=opts.get("localAddress")))
 
-    def _cycle(self) -> None:
-        self._conn.cycle()
-
-    def _flush(self) -> None:
-        self._conn.flush()
-
     def destroy(self: _TLSSocketT, error: Optional[BaseException] = None) -> _TLSSocketT:
         conn = self._conn
         if conn.corked and not self.destroyed:
@@ -448,7 +450,7 @@ class TLSSocket(_extras.TLSSocketExtras, net.Socket):
         engine = self._engine
         if engine is None:
             return
-        _negotiation.finish_init(self, engine)  # alpnProtocol, npnProtocol
+        self.alpnProtocol, self.npnProtocol = _negotiation.negotiated(self._conn)
         if self.servername is None:
             self.servername = engine.servername() or False
         self._set_life(Life.SECURE)
@@ -558,13 +560,13 @@ class TLSSocket(_extras.TLSSocketExtras, net.Socket):
         return engine.session_reused() if engine is not None else None
 
     def getSession(self) -> Optional[bytes]:
-        return _sessions.get_session(self)
+        return _sessions.get_session(self._conn)
 
     def getTLSTicket(self) -> Optional[bytes]:
-        return _sessions.get_tls_ticket(self)
+        return _sessions.get_tls_ticket(self._conn)
 
     def setSession(self, session: Any) -> None:
-        _sessions.set_session(self, session)
+        _sessions.set_session(self._conn, session)
 
     def setServername(self, name: str) -> None:
         if not isinstance(name, str):

@@ -28,9 +28,18 @@ pays one attribute test per feature and nothing more:
   order after each read.
 * ``ocsp``: set when OCSP is wired.
 
+and, off the data path: ``reneg`` (renegotiation's counting and
+``disableRenegotiation()``), ``hello`` (the SNICallback / ALPNCallback work
+of a server's ClientHello), ``sni_context``, ``npn_wired``,
+``psk_callback`` and ``keylog_lines``.
+
 The feature functions (tls._protocol.sessions, renegotiation, ocsp,
-negotiation, extras) take the owner, and reach this state through it: their
-OpenSSL hooks find the owner from the ``SSL*`` (``engine.owner``).
+negotiation, keyexchange, extras) take the connection and keep their state on
+it; their OpenSSL hooks find it from the ``SSL*`` (the engine's ``owner`` is
+the connection).  What they need of the socket -- Node's events, destroy(),
+its server, the public attributes Node defines on a TLSSocket -- goes through
+:class:`ConnectionOwner`, so every feature also runs with an owner that is no
+socket at all (tests/support/pairs.py's ``Owner``).
 
 Why the loops look the way they do (the hot path)
 =================================================
@@ -57,7 +66,7 @@ certificate) never sends it, and the peer sees a hang-up.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable, Optional, Protocol
+from typing import TYPE_CHECKING, Any, Callable, List, Optional, Protocol
 
 from .._base.errors import NodeError
 from .._binding import ffi, lib
@@ -77,15 +86,18 @@ CORK_LIMIT = 64 * 1024
 
 
 class ConnectionOwner(Protocol):
-    """What a TLSConnection calls on its owner (TLSSocket implements it).
+    """What a TLSConnection and its features call on their owner (TLSSocket implements it).
 
     Ciphertext out, plaintext and end of stream in, the handshake's outcome,
-    errors, and the two schedulers.  The feature hooks (tls._protocol.*) use
-    more of the owner: its events and ``destroy``; they are Node's API.
+    errors and the two schedulers (the pump); then what the features
+    (tls._protocol.*) need of a Node socket: its events, ``destroy``, its
+    server's events and context.
     """
 
     destroyed: bool
     _loop: Any  # the asyncio loop: call_soon for the cork
+    secureConnecting: bool  # Node's: a client emits 'session' only once it is False
+    _write_shut: bool       # end() closed the writing side (held writes go first)
 
     def _transport_write(self, data: bytes) -> None:
         """Send ciphertext to the peer."""
@@ -114,16 +126,45 @@ class ConnectionOwner(Protocol):
     def _next_tick(self, callback: Callable[..., Any], *args: Any) -> None:
         """Run ``callback(*args)`` on Node's next tick."""
 
+    # -- for the features (tls._protocol.*) --------------------------------
+    def destroy(self, error: Optional[BaseException] = None) -> Any:
+        """Node's destroy([error])."""
+
+    def _emitTLSError(self, err: BaseException) -> None:
+        """A TLS error that does not end the connection by itself (renegotiation limits)."""
+
+    def _on_raw_data(self, data: Any) -> None:
+        """Ciphertext as if it had just arrived (the ClientHello parser hands back what it held)."""
+
+    def _emit_tls_event(self, event: str, *args: Any) -> bool:
+        """Emit one of Node's TLSSocket events ('session', 'OCSPResponse', 'keylog')."""
+
+    def _before_secure(self, listener: Callable[[], Any]) -> None:
+        """Run ``listener()`` first at every 'secure' (keylog lines come before it)."""
+
+    def _on_first_tls_listener(self, event: str, hook: Callable[[], Any]) -> None:
+        """Call ``hook()`` once ``event`` has a listener (at once if it has one)."""
+
+    def _server_listens(self, event: str) -> bool:
+        """The owner's tls.Server has ``event`` listeners (False without a server)."""
+
+    def _emit_server_event(self, event: str, *args: Any) -> bool:
+        """``server.emit(event, *args)``: False without a server or a listener."""
+
+    def _server_context(self) -> Optional["SecureContext"]:
+        """The server's own SecureContext (OCSP reads its certificates), or None."""
+
 
 class TLSConnection:
     """One TLS connection: the engine, its feature state and the pump."""
 
     __slots__ = ("engine", "owner", "is_server", "_loop", "secure", "sessions", "hello_parser",
-                 "held_writes", "reneg_events", "ocsp", "corked", "in_cycle", "cork_scheduled")
+                 "held_writes", "reneg_events", "ocsp", "corked", "in_cycle", "cork_scheduled",
+                 "reneg", "hello", "sni_context", "npn_wired", "psk_callback", "keylog_lines")
 
     def __init__(self, context: "SecureContext", is_server: bool, owner: ConnectionOwner) -> None:
-        # the engine's owner is the socket: OpenSSL's hooks find it from the SSL*
-        self.engine: Optional[TLSEngine] = TLSEngine(context._ctx, is_server, owner)
+        # the engine's owner is this connection: OpenSSL's hooks find it from the SSL*
+        self.engine: Optional[TLSEngine] = TLSEngine(context._ctx, is_server, self)
         self.owner = owner
         self.is_server = is_server
         self._loop = owner._loop
@@ -136,6 +177,22 @@ class TLSConnection:
         self.corked = False              # records of writes wait in the write BIO
         self.in_cycle = False            # inside cycle() (its end flushes)
         self.cork_scheduled = False      # flush_cork is queued on the loop
+        # off the data path (see the module docstring)
+        self.reneg: Any = None           # renegotiation: counting, disableRenegotiation()
+        self.hello: Any = None           # negotiation: SNICallback / ALPNCallback work
+        self.sni_context: Optional["SecureContext"] = None  # the one an SNICallback chose
+        self.npn_wired = False           # NPN configured (else npnProtocol is False)
+        self.psk_callback: Optional[Callable[..., Any]] = None
+        self.keylog_lines: Optional[List[bytes]] = None  # None until 'keylog' is listened to
+
+    # Node's owner.destroy() / owner.destroyed, for the callback guard
+    # (tls._binding.callbacks) and the features: the socket decides.
+    @property
+    def destroyed(self) -> bool:
+        return self.owner.destroyed
+
+    def destroy(self, error: Optional[BaseException] = None) -> None:
+        self.owner.destroy(error)
 
     def free(self) -> None:
         engine, self.engine = self.engine, None
@@ -212,12 +269,12 @@ class TLSConnection:
             try:
                 if not self.secure:
                     done = engine.handshake()
-                    if self.ocsp is not None and _ocsp.after_handshake_step(owner):
+                    if self.ocsp is not None and _ocsp.after_handshake_step(self):
                         return  # an OCSP listener destroyed the socket
                     if not done:
                         self.flush()
                         return
-                    if self.sessions is not None and _sessions.hold_secure(owner):
+                    if self.sessions is not None and _sessions.hold_secure(self):
                         return  # TLS 1.2: 'newSession' first, 'secure' waits for its done()
                     # Like Node, 'secure' runs before the last flight is sent: a
                     # socket destroyed by its listeners never sends it.
@@ -226,25 +283,25 @@ class TLSConnection:
                     engine = self.engine
                     if engine is None or owner.destroyed:
                         return
-                if self.sessions is not None and _sessions.dispatch(owner):
+                if self.sessions is not None and _sessions.dispatch(self):
                     return  # 'newSession' / 'session' (TLS 1.3 tickets come after 'secure')
                 while True:
                     data, status = engine.read()
-                    if self.reneg_events is not None and _renegotiation.before_data(owner):
+                    if self.reneg_events is not None and _renegotiation.before_data(self):
                         return  # a renegotiation finished before this data ('secure' again)
                     if data:
                         owner._push(data)
                     if self.reneg_events is not None:
                         # a renegotiation started after this data: the limits, then resume
-                        status = _renegotiation.after_data(owner, status)
+                        status = _renegotiation.after_data(self, status)
                         if status is None:
                             return
-                    if self.sessions is not None and _sessions.dispatch(owner):
+                    if self.sessions is not None and _sessions.dispatch(self):
                         return  # sessions (tickets) read in this batch, after its data
                     if status != READ_MORE or self.engine is None:
                         break
                 if self.held_writes is not None:
-                    _renegotiation.release_writes(owner)  # the handshake moved on: retry them
+                    _renegotiation.release_writes(self)  # the handshake moved on: retry them
                 self.flush()
             except NodeError as err:
                 self.flush()
@@ -316,7 +373,7 @@ class TLSConnection:
             self.owner._on_ssl_error(err)
             return
         if view:
-            _renegotiation.hold_write(self.owner, view, cb)  # SSL_write waits for the handshake
+            _renegotiation.hold_write(self, view, cb)  # SSL_write waits for the handshake
             return
         if cb is not None:
             self.owner._after_write(cb)
@@ -331,7 +388,7 @@ class TLSConnection:
                 return  # end() from a hook (OpenSSL on the stack): once it returned
             engine.shutdown()
             self.flush()
-        if self.sessions is not None and _sessions.defer_shutdown(self.owner):
+        if self.sessions is not None and _sessions.defer_shutdown(self):
             return  # output held for 'newSession': FIN after done()
         self.owner._send_fin()
 
@@ -348,5 +405,5 @@ class TLSConnection:
             self.owner._on_ssl_error(err)
             return
         if self.reneg_events is not None:
-            _renegotiation.process_events(self.owner)  # a server counts its HelloRequest as a start
+            _renegotiation.process_events(self)  # a server counts its HelloRequest as a start
         self.flush()

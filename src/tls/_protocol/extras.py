@@ -47,7 +47,7 @@ from .._base.validators import (
     validate_function as _validate_function, validate_string as _validate_string,
 )
 
-__all__ = ["TLSSocketExtras", "init_socket", "verified_without_certificate"]
+__all__ = ["TLSSocketExtras", "configure", "enable_keylog", "verified_without_certificate"]
 
 from .._base.validators import BUFFER_TYPES as _BUFFER_TYPES
 _UINT32_MAX = 2 ** 32 - 1
@@ -66,6 +66,7 @@ def _short(value: Any) -> str:
 if TYPE_CHECKING:
     from .._engine.engine import TLSEngine
     from .._node.events import EventEmitter
+    from .connection import TLSConnection
 
     _ExtrasBase = EventEmitter  # for the type checker: mixed into an EventEmitter (tls.TLSSocket)
 else:
@@ -77,18 +78,16 @@ class TLSSocketExtras(_ExtrasBase):
 
     if TYPE_CHECKING:
         # what tls.TLSSocket provides
+        _conn: TLSConnection
+
         @property
         def _engine(self) -> Optional[TLSEngine]: ...
         @property
         def _secureEstablished(self) -> bool: ...
 
-    # Key log lines made by OpenSSL, waiting to be emitted; None until a
-    # 'keylog' listener asked for them.
-    _keylog_lines: Optional[List[bytes]] = None
-
     def _keylog_listened(self) -> None:
         # Node's keylogNewListener: the first 'keylog' listener installs the callback.
-        _enable_keylog(self)
+        enable_keylog(self._conn)
 
     _first_listener_hooks = {"keylog": _keylog_listened}
 
@@ -124,11 +123,11 @@ class TLSSocketExtras(_ExtrasBase):
 
     def getFinished(self) -> Optional[bytes]:
         """The last Finished message this side sent, or None (none yet / destroyed)."""
-        return _finished(self, lib.SSL_get_finished)
+        return _finished(self._engine, lib.SSL_get_finished)
 
     def getPeerFinished(self) -> Optional[bytes]:
         """The last Finished message the peer sent, or None (none yet / destroyed)."""
-        return _finished(self, lib.SSL_get_peer_finished)
+        return _finished(self._engine, lib.SSL_get_peer_finished)
 
     def getSharedSigalgs(self) -> Optional[List[str]]:
         """Signature algorithms both sides support, most preferred first
@@ -146,8 +145,7 @@ class TLSSocketExtras(_ExtrasBase):
         return out
 
 
-def _finished(sock: Any, getter: Any) -> Optional[bytes]:
-    engine = sock._engine
+def _finished(engine: Optional["TLSEngine"], getter: Any) -> Optional[bytes]:
     if engine is None:
         return None
     buf = ffi.new("unsigned char[]", _FINISHED_MAX)
@@ -173,45 +171,45 @@ def _sign_name(nid: int) -> str:
 # keylog
 
 
-def _enable_keylog(sock: Any) -> None:
-    """Install OpenSSL's keylog callback for this socket (Node's enableKeylogCallback)."""
-    engine = sock._engine
-    if engine is None or sock._keylog_lines is not None:  # destroyed, or enabled already
+def enable_keylog(conn: "TLSConnection") -> None:
+    """Install OpenSSL's keylog callback for this connection (Node's enableKeylogCallback)."""
+    engine = conn.engine
+    if engine is None or conn.keylog_lines is not None:  # freed, or enabled already
         return
-    sock._keylog_lines = []
+    conn.keylog_lines = []
     ctx = lib.SSL_get_SSL_CTX(engine.ssl)
     if lib.SSL_CTX_get_keylog_callback(ctx) == ffi.NULL:
         lib.SSL_CTX_set_keylog_callback(ctx, lib._tls_keylog_cb)
     # Lines made during the handshake are out before 'secure' (so before
     # 'secureConnect' / 'secureConnection'), as Node emits them synchronously.
-    sock.prependListener("secure", lambda *a: _flush_keylog(sock))
+    conn.owner._before_secure(lambda: _flush_keylog(conn))
 
 
 @openssl_callback("_tls_keylog_cb", None)
 def _keylog_cb(engine: Any, ssl: Any, line: Any) -> None:
-    owner = engine.owner
-    pending = getattr(owner, "_keylog_lines", None)
-    if pending is None:  # a socket sharing the context, without a listener
+    conn = engine.owner
+    pending = conn.keylog_lines if conn is not None else None
+    if pending is None:  # a connection sharing the context, without a listener
         return
     pending.append(ffi.string(line) + b"\n")
     if len(pending) == 1:
-        owner._loop.call_soon(_flush_keylog, owner)
+        conn._loop.call_soon(_flush_keylog, conn)
 
 
-def _flush_keylog(sock: Any) -> None:
-    lines = sock._keylog_lines
+def _flush_keylog(conn: "TLSConnection") -> None:
+    lines = conn.keylog_lines
     if not lines:
         return
-    sock._keylog_lines = []
+    conn.keylog_lines = []
     for line in lines:
-        sock.emit("keylog", line)
+        conn.owner._emit_tls_event("keylog", line)
 
 
 # ---------------------------------------------------------------------------
 # PSK
 
 
-def init_socket(sock: Any, options: Mapping[str, Any]) -> None:
+def configure(conn: "TLSConnection", options: Mapping[str, Any]) -> None:
     """TLSSocket construction (Node's ``_init``): the PSK callbacks and hint."""
     psk_callback = options.get("pskCallback")
     if not _truthy(psk_callback):
@@ -220,15 +218,17 @@ def init_socket(sock: Any, options: Mapping[str, Any]) -> None:
     hint: Any = options.get("pskIdentityHint")
     if _truthy(hint):
         _validate_string(hint, "options.pskIdentityHint", "property")
-    sock._psk_callback = psk_callback
-    ssl = sock._engine.ssl
+    engine = conn.engine
+    assert engine is not None, "configured before the engine is freed"
+    conn.psk_callback = psk_callback
+    ssl = engine.ssl
     lib.SSL_set_psk_server_callback(ssl, lib._tls_psk_server_cb)
     lib.SSL_set_psk_client_callback(ssl, lib._tls_psk_client_cb)
     if _truthy(hint) and not lib.SSL_use_psk_identity_hint(ssl, hint.encode("utf-8")):
         lib.ERR_clear_error()
         # Node 20's code, typo included (renamed ..._IDENTITY_... in Node 22).
         err = NodeError("Failed to set PSK identity hint", "ERR_TLS_PSK_SET_IDENTIY_HINT_FAILED")
-        sock._next_tick(sock._on_ssl_error, err)
+        conn.owner._next_tick(conn.owner._on_ssl_error, err)
 
 
 def _psk_length_error(what: str, value: Any, message: str) -> NodeTypeError:
@@ -243,15 +243,15 @@ def _psk_length_error(what: str, value: Any, message: str) -> NodeTypeError:
 
 @openssl_callback("_tls_psk_server_cb", 0, user_code=True)
 def _psk_server_cb(engine: Any, ssl: Any, identity: Any, psk: Any, max_psk_len: int) -> int:
-    owner = engine.owner
-    callback = getattr(owner, "_psk_callback", None)
+    conn = engine.owner
+    callback = conn.psk_callback if conn is not None else None
     if callback is None or identity == ffi.NULL:
         return 0
     try:
         ident = ffi.string(identity).decode("utf-8")
     except UnicodeDecodeError:  # not an identity Node could pass on: unknown
         return 0
-    ret = callback(owner, ident)
+    ret = callback(conn.owner, ident)  # Node's pskCallback(tlsSocket, identity)
     if ret is None:
         return 0
     if isinstance(ret, _BUFFER_TYPES):
@@ -270,8 +270,8 @@ def _psk_server_cb(engine: Any, ssl: Any, identity: Any, psk: Any, max_psk_len: 
 @openssl_callback("_tls_psk_client_cb", 0, user_code=True)
 def _psk_client_cb(engine: Any, ssl: Any, hint: Any, identity: Any, max_identity_len: int,
                    psk: Any, max_psk_len: int) -> int:
-    owner = engine.owner
-    callback = getattr(owner, "_psk_callback", None)
+    conn = engine.owner
+    callback = conn.psk_callback if conn is not None else None
     if callback is None:
         return 0
     hint_str = None

@@ -10,9 +10,10 @@ lib/internal/tls/wrap.js).
   ephemeral (RSA) or has not happened; None on a server socket and after
   the socket was destroyed.
 * ``minDHSize``: checked first when a tls.connect socket becomes secure,
-  before the certificate is verified: a DH key smaller than it emits 'error'
+  before the certificate is verified: a DH key smaller than it is the error
   ERR_TLS_DH_PARAM_SIZE (Node's message, "DH parameter size N is less than
-  2048", whatever the option says) and destroys the socket without an error.
+  2048", whatever the option says), which tls.connect emits as 'error'
+  before it destroys the socket without an error.
 * ``setMaxSendFragment(size)``: ``size`` must be a 32-bit integer
   (ERR_INVALID_ARG_TYPE / ERR_OUT_OF_RANGE); True when OpenSSL accepted it
   (512..16384), False otherwise.  Records written afterwards carry at most
@@ -21,21 +22,24 @@ lib/internal/tls/wrap.js).
 from __future__ import annotations
 
 import math
-from typing import Any, Dict, Optional
+from typing import TYPE_CHECKING, Any, Dict, Optional
 
 from .._binding import ffi, lib
 from .._base.errors import NodeError, NodeRangeError, NodeTypeError
 from .._base.validators import received as _received
 
-__all__ = ["ephemeral_key_info", "check_min_dh_size", "set_max_send_fragment"]
+if TYPE_CHECKING:
+    from .connection import TLSConnection
+
+__all__ = ["ephemeral_key_info", "min_dh_size_error", "set_max_send_fragment"]
 
 _KIND_DH = 1
 _KIND_ECDH = 2
 
 
-def ephemeral_key_info(sock: Any) -> Optional[Dict[str, Any]]:
-    engine = sock._engine
-    if engine is None or sock._is_server:
+def ephemeral_key_info(conn: "TLSConnection") -> Optional[Dict[str, Any]]:
+    engine = conn.engine
+    if engine is None or conn.is_server:
         return None
     bits = ffi.new("int *")
     name = ffi.new("char[]", 64)
@@ -47,16 +51,14 @@ def ephemeral_key_info(sock: Any) -> Optional[Dict[str, Any]]:
     return {}
 
 
-def check_min_dh_size(sock: Any, options: Dict[str, Any]) -> bool:
-    """Node's first step of onConnectSecure; True when the socket was rejected."""
-    info = ephemeral_key_info(sock) or {}
+def min_dh_size_error(conn: "TLSConnection", options: Dict[str, Any]) -> Optional[NodeError]:
+    """Node's first step of onConnectSecure: the error when the server's DH
+    key is smaller than ``minDHSize``, else None."""
+    info = ephemeral_key_info(conn) or {}
     min_dh = options.get("minDHSize")
     if info.get("type") == "DH" and min_dh is not None and info["size"] < min_dh:
-        err = NodeError("DH parameter size %d is less than 2048" % info["size"], "ERR_TLS_DH_PARAM_SIZE")
-        sock.emit("error", err)
-        sock.destroy()
-        return True
-    return False
+        return NodeError("DH parameter size %d is less than 2048" % info["size"], "ERR_TLS_DH_PARAM_SIZE")
+    return None
 
 
 def _validate_int32(value: Any, name: str) -> int:
@@ -73,9 +75,9 @@ def _validate_int32(value: Any, name: str) -> int:
     return int(value)
 
 
-def set_max_send_fragment(sock: Any, size: Any) -> bool:
+def set_max_send_fragment(conn: "TLSConnection", size: Any) -> bool:
     size = _validate_int32(size, "size")
-    engine = sock._engine
+    engine = conn.engine
     if engine is None:
         return False
     done: bool = lib.SSL_set_max_send_fragment(engine.ssl, size) == 1

@@ -27,7 +27,7 @@ answers ``SSL_CLIENT_HELLO_RETRY``: ``SSL_do_handshake`` returns
 tick, outside OpenSSL, the ``ALPNCallback`` is called (its answer is stored
 in C, where the ALPN select callback finds it), then the ``SNICallback``;
 when its ``cb`` is called, the SNI context is applied and the handshake
-resumes with ``TLSSocket._cycle()`` (a new ``SSL_do_handshake``, which calls
+resumes with ``TLSConnection.cycle()`` (a new ``SSL_do_handshake``, which calls
 the hook again; it now answers ``SSL_CLIENT_HELLO_SUCCESS`` from C).  A
 socket destroyed meanwhile simply never resumes: ``cb`` then answers
 ``ERR_SOCKET_CLOSED`` (a no-op destroy), never a crash.
@@ -70,8 +70,7 @@ first protocol, which the server sees, as Node did when it had NPN).
 from __future__ import annotations
 
 import warnings
-from typing import Any, Callable, Dict, List, Optional
-
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple
 
 from .._base.addresses import isIP
 from .._binding import ffi, lib
@@ -81,6 +80,9 @@ from .._base.validators import invalid_arg_value as _invalid_arg_value, truthy a
 from .._base.errors import NodeError, NodeRangeError, NodeTypeError
 from .._binding.errors import error_from_queue
 from .._base.validators import js_string as _js_string, validate_function as _validate_function
+
+if TYPE_CHECKING:
+    from .connection import TLSConnection
 
 __all__ = ["convertALPNProtocols", "SNICallback"]
 
@@ -183,30 +185,35 @@ def SNICallback(socket: Any, servername: str, callback: Callable[..., Any]) -> N
 
 
 # ---------------------------------------------------------------------------
-# TLSSocket
+# A connection's negotiation
 
 
 class _Hello:
-    """The ClientHello work of one server socket (SNICallback / ALPNCallback)."""
+    """The ClientHello work of one server connection (``TLSConnection.hello``):
+    its SNICallback / ALPNCallback and how far they got."""
 
-    __slots__ = ("running", "done")
+    __slots__ = ("sni_callback", "alpn_callback", "running", "done")
 
-    def __init__(self) -> None:
+    def __init__(self, sni_callback: Optional[Callable[..., Any]],
+                 alpn_callback: Optional[Callable[..., Any]]) -> None:
+        self.sni_callback = sni_callback
+        self.alpn_callback = alpn_callback
         self.running = False
         self.done = False
 
 
-def init_socket(sock: Any, opts: Dict[str, Any]) -> None:
-    """Node's TLSSocket constructor / _init, for ALPN, ALPNCallback, NPN and SNI."""
-    sock.npnProtocol = None
-    sock._npn_wired = False    # NPN wired for this socket (else npnProtocol is False)
-    sock._SNICallback = None
-    sock._ALPNCallback = None
-    sock._sni_context = None   # Node's _handle.sni_context (OCSPRequest reads its certificate)
-    sock._hello = None
-    engine = sock._engine
+def configure(conn: "TLSConnection", opts: Dict[str, Any]) -> None:
+    """Node's TLSSocket constructor / _init, for ALPN, ALPNCallback, NPN and SNI.
+
+    The connection keeps what the handshake needs: ``hello`` (the callbacks),
+    ``npn_wired``; the SNI context an SNICallback chooses goes to
+    ``sni_context`` (Node's _handle.sni_context, which OCSPRequest reads).
+    """
+    engine = conn.engine
+    assert engine is not None, "configured before the engine is freed"
     ssl = engine.ssl
-    is_server = sock._is_server
+    is_server = conn.is_server
+    alpn_callback = sni_callback = None
     if is_server:
         lib.tls_neg_server_init(ssl)  # Node's SelectSNIContextCallback (answers NOACK)
 
@@ -218,7 +225,7 @@ def init_socket(sock: Any, opts: Dict[str, Any]) -> None:
 
     if is_server and _truthy(opts.get("ALPNCallback")):
         _validate_function(opts["ALPNCallback"], "options.ALPNCallback")
-        sock._ALPNCallback = opts["ALPNCallback"]
+        alpn_callback = opts["ALPNCallback"]
         if not lib.tls_neg_enable_alpn_callback(ssl):
             raise error_from_queue("could not enable the ALPN callback")
 
@@ -228,29 +235,32 @@ def init_socket(sock: Any, opts: Dict[str, Any]) -> None:
         wire = _wire(opts["NPNProtocols"], "options.NPNProtocols", npn)
         if not lib.tls_neg_set_npn_protos(ssl, wire, len(wire), int(is_server)):
             raise error_from_queue("could not set the NPN protocols")
-        sock._npn_wired = True
+        conn.npn_wired = True
 
     # Node: a custom SNICallback, or the default one once the server has contexts.
     sni = opts.get("SNICallback")
     server = opts.get("server")
     if is_server and _truthy(sni) and (sni is not SNICallback or getattr(server, "_contexts", None)):
         _validate_function(sni, "options.SNICallback")
-        sock._SNICallback = sni
+        sni_callback = sni
         if not lib.tls_neg_enable_hello(ssl):
             raise error_from_queue("could not enable the SNI callback")
 
-    if sock._ALPNCallback is not None or sock._SNICallback is not None:
-        sock._hello = _Hello()
+    if alpn_callback is not None or sni_callback is not None:
+        conn.hello = _Hello(sni_callback, alpn_callback)
 
     if alpn_wire is not None:
         if not lib.tls_neg_set_alpn_protos(ssl, alpn_wire, len(alpn_wire), int(is_server)):
             raise error_from_queue("could not set the ALPN protocols")
 
 
-def finish_init(sock: Any, engine: Any) -> None:
-    """At the end of the handshake (Node's _finishInit): alpnProtocol, npnProtocol."""
-    sock.alpnProtocol = engine.alpn_protocol()
-    sock.npnProtocol = _npn_protocol(engine.ssl) if sock._npn_wired else False
+def negotiated(conn: "TLSConnection") -> Tuple[Any, Any]:
+    """At the end of the handshake (Node's _finishInit): what the owner shows
+    as ``alpnProtocol`` and ``npnProtocol`` (a name, or False)."""
+    engine = conn.engine
+    if engine is None:
+        return False, False
+    return engine.alpn_protocol(), _npn_protocol(engine.ssl) if conn.npn_wired else False
 
 
 def _npn_protocol(ssl: Any) -> Any:
@@ -264,17 +274,18 @@ def _npn_protocol(ssl: Any) -> Any:
 _ip_servername_warned = False
 
 
-def connect_servername(sock: Any, options: Dict[str, Any]) -> None:
-    """tls.connect's ``servername``: SNI is sent only when it is given."""
+def connect_servername(options: Dict[str, Any]) -> Any:
+    """tls.connect's ``servername``: the name to send, or None (SNI is sent
+    only when it is given); an IP address gets Node's DEP0123 warning once."""
     global _ip_servername_warned
     servername = options.get("servername")
     if not _truthy(servername):
-        return
+        return None
     if not _ip_servername_warned and isinstance(servername, str) and isIP(servername):
         _ip_servername_warned = True
         warnings.warn("[DEP0123] Setting the TLS ServerName to an IP address is not permitted by RFC 6066. "
                       "This will be ignored in a future version.", DeprecationWarning, stacklevel=3)
-    sock.setServername(servername)
+    return servername
 
 
 # ---------------------------------------------------------------------------
@@ -326,41 +337,42 @@ _HELLO_RETRY: int = lib.SSL_CLIENT_HELLO_RETRY
 
 @openssl_callback("_tls_client_hello_cb", 0)  # 0: SSL_CLIENT_HELLO_ERROR
 def _client_hello_cb(engine: Any, ssl: Any, al: Any, arg: Any) -> int:
-    sock = engine.owner
-    hello = getattr(sock, "_hello", None)
+    conn = engine.owner
+    hello = conn.hello if conn is not None else None
     if hello is None or hello.done:
         lib.tls_neg_hello_done(ssl)
         return _HELLO_SUCCESS
     if hello.running:
         return _HELLO_RETRY
     servername = _hello_servername(ssl)
-    protocols = _hello_alpn(ssl) if sock._ALPNCallback is not None else None
-    if protocols is None and not (servername and sock._SNICallback is not None):
+    protocols = _hello_alpn(ssl) if hello.alpn_callback is not None else None
+    if protocols is None and not (servername and hello.sni_callback is not None):
         hello.done = True
         lib.tls_neg_hello_done(ssl)
         return _HELLO_SUCCESS
     hello.running = True
-    sock._next_tick(_hello_work, sock, servername, protocols)
+    conn.owner._next_tick(_hello_work, conn, servername, protocols)
     return _HELLO_RETRY
 
 
-def _hello_work(sock: Any, servername: Optional[str], protocols: Optional[List[bytes]]) -> None:
+def _hello_work(conn: "TLSConnection", servername: Optional[str], protocols: Optional[List[bytes]]) -> None:
     """Outside OpenSSL: ALPNCallback, then SNICallback (whose cb resumes)."""
-    if sock._engine is None or sock.destroyed:
+    if conn.engine is None or conn.owner.destroyed:
         return
-    if protocols is not None and not _call_alpn_callback(sock, servername, protocols):
+    if protocols is not None and not _call_alpn_callback(conn, servername, protocols):
         return
-    if servername and sock._SNICallback is not None:
-        _load_sni(sock, servername)
+    if servername and conn.hello.sni_callback is not None:
+        _load_sni(conn, servername)
     else:
-        _resume(sock)
+        _resume(conn)
 
 
-def _call_alpn_callback(sock: Any, servername: Optional[str], protocols: List[bytes]) -> bool:
+def _call_alpn_callback(conn: "TLSConnection", servername: Optional[str], protocols: List[bytes]) -> bool:
     """Node's callALPNCallback: True when the handshake may go on."""
     names = [_ascii(p) for p in protocols]
+    owner = conn.owner
     try:
-        selected = sock._ALPNCallback({"servername": servername or False, "protocols": names})
+        selected = conn.hello.alpn_callback({"servername": servername or False, "protocols": names})
         if selected is None:  # undefined: every protocol refused (fatal alert)
             choice = -1
         else:
@@ -371,16 +383,16 @@ def _call_alpn_callback(sock: Any, servername: Optional[str], protocols: List[by
                                     "client's offered protocols (%s)" % (_js_string(selected), ", ".join(names)),
                                     "ERR_TLS_ALPN_CALLBACK_INVALID_RESULT")
     except Exception as err:
-        sock.destroy(err)
+        owner.destroy(err)
         return False
-    engine = sock._engine
-    if engine is None or sock.destroyed:
+    engine = conn.engine
+    if engine is None or owner.destroyed:
         return False
     lib.tls_neg_set_alpn_choice(engine.ssl, choice)
     return True
 
 
-def _load_sni(sock: Any, servername: str) -> None:
+def _load_sni(conn: "TLSConnection", servername: str) -> None:
     """Node's loadSNI: ``SNICallback(servername, cb)``, cb once-guarded.
 
     As in Node, a ``cb`` called before ``SNICallback`` returned lets the
@@ -390,71 +402,73 @@ def _load_sni(sock: Any, servername: str) -> None:
     called = False
     inside = True
     ready = False
+    owner = conn.owner
 
     def callback(err: Any = None, context: Any = None) -> None:
         nonlocal called, ready
         if called:
-            sock.destroy(NodeError("Callback called multiple times", "ERR_MULTIPLE_CALLBACK"))
+            owner.destroy(NodeError("Callback called multiple times", "ERR_MULTIPLE_CALLBACK"))
             return
         called = True
         if _truthy(err):
-            sock.destroy(err)
+            owner.destroy(err)
             return
-        if sock._engine is None:
-            sock.destroy(NodeError("Socket is closed", "ERR_SOCKET_CLOSED"))
+        if conn.engine is None:
+            owner.destroy(NodeError("Socket is closed", "ERR_SOCKET_CLOSED"))
             return
         if _truthy(context):
             inner = context.get("context") if isinstance(context, dict) else getattr(context, "context", None)
             context = inner if _truthy(inner) else context
         else:
             context = None
-        if _cert_cb_done(sock, context):
+        if _cert_cb_done(conn, context):
             if inside:
                 ready = True
             else:
-                _resume(sock)
+                _resume(conn)
 
     try:
-        sni_callback = sock._SNICallback
+        sni_callback = conn.hello.sni_callback
         if sni_callback is SNICallback:  # the default one reads the socket's server (Node's `this`)
-            SNICallback(sock, servername, callback)
+            SNICallback(owner, servername, callback)
         else:
             sni_callback(servername, callback)
     except Exception as err:
-        sock.destroy(err)
+        owner.destroy(err)
         return
     finally:
         inside = False
     if ready:
-        _resume(sock)
+        _resume(conn)
 
 
-def _cert_cb_done(sock: Any, context: Any) -> bool:
+def _cert_cb_done(conn: "TLSConnection", context: Any) -> bool:
     """Node's CertCbDone: apply the SNI context; True when the handshake may go on."""
-    engine = sock._engine
+    engine = conn.engine
+    assert engine is not None, "checked by the SNICallback's cb"
     if context is not None:
         if isinstance(context, SecureContext) and context._ctx is not None:
-            sock._sni_context = context
+            conn.sni_context = context
             lib.ERR_clear_error()
             result = lib.tls_neg_use_sni_context(engine.ssl, context._ctx)
             if result < 0:
-                sock.destroy(error_from_queue("CertCbDone"))
+                conn.owner.destroy(error_from_queue("CertCbDone"))
                 return False
             lib.ERR_clear_error()
         elif not isinstance(context, (str, int, float, bool)):
             # a JavaScript object that is no SecureContext (Node: onerror)
-            sock._on_ssl_error(NodeTypeError("Invalid SNI context"))
+            conn.owner._on_ssl_error(NodeTypeError("Invalid SNI context"))
             return False
     return True
 
 
-def _resume(sock: Any) -> None:
-    hello = sock._hello
+def _resume(conn: "TLSConnection") -> None:
+    hello = conn.hello
     hello.running = False
     hello.done = True
-    engine = sock._engine
-    if engine is None or sock.destroyed:
+    engine = conn.engine
+    if engine is None or conn.owner.destroyed:
         return
     lib.tls_neg_hello_done(engine.ssl)
     engine.paused = False
-    sock._cycle()
+    conn.cycle()

@@ -27,10 +27,14 @@ server answers (bytes, or None when it stapled nothing) is emitted as
 """
 from __future__ import annotations
 
-from typing import Any, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Optional, Tuple
 
 from .._binding import ffi, lib
 from .._base.errors import NodeError, NodeTypeError
+from .._base.validators import BUFFER_TYPES as _BUFFER_TYPES
+
+if TYPE_CHECKING:
+    from .connection import TLSConnection
 
 __all__ = ["configure", "after_handshake_step"]
 
@@ -42,65 +46,63 @@ _DONE = 4
 _SERVER = 1
 _CLIENT = 2
 
-from .._base.validators import BUFFER_TYPES as _BUFFER_TYPES  # noqa: E402
 
-
-def configure(sock: Any, opts: Any) -> None:
-    """Wire OCSP on a new TLSSocket (sets ``sock._ocsp``: None when unused)."""
-    sock._ocsp = None
-    ssl = sock._engine.ssl
-    if sock._is_server:
-        server = sock.server
-        if server is not None and hasattr(server, "listenerCount") and server.listenerCount("OCSPRequest") > 0:
+def configure(conn: "TLSConnection", opts: Any) -> None:
+    """Wire OCSP on a new connection (sets ``conn.ocsp``: None when unused)."""
+    engine = conn.engine
+    assert engine is not None, "configured before the engine is freed"
+    conn.ocsp = None
+    ssl = engine.ssl
+    if conn.is_server:
+        if conn.owner._server_listens("OCSPRequest"):
             lib.tls_ocsp_server_enable(ssl)
-            sock._ocsp = _SERVER
+            conn.ocsp = _SERVER
     elif opts.get("requestOCSP"):
         lib.tls_ocsp_client_enable(ssl)
-        sock._ocsp = _CLIENT
+        conn.ocsp = _CLIENT
 
 
-def after_handshake_step(sock: Any) -> bool:
-    """Run after each SSL_do_handshake of a socket with OCSP wired.
+def after_handshake_step(conn: "TLSConnection") -> bool:
+    """Run after each SSL_do_handshake of a connection with OCSP wired.
 
-    Returns True when the socket was destroyed meanwhile (stop cycling).
+    Returns True when its owner was destroyed meanwhile (stop cycling).
     """
-    engine = sock._engine
+    engine = conn.engine
     if engine is None:
         return True
     ssl = engine.ssl
-    if sock._ocsp == _CLIENT:
+    if conn.ocsp == _CLIENT:
         out = ffi.new("const unsigned char **")
         n = lib.tls_ocsp_take_response(ssl, out)
         if n == -2:
             return False
         response = ffi.buffer(out[0], n)[:] if n >= 0 and out[0] != ffi.NULL else None
-        sock.emit("OCSPResponse", response)
-        return sock._engine is None or sock.destroyed
+        conn.owner._emit_tls_event("OCSPResponse", response)
+        return conn.engine is None or conn.owner.destroyed
     if lib.tls_ocsp_state(ssl) != _REQUESTED:
         return False
     lib.tls_ocsp_set_state(ssl, _RUNNING)
-    _request(sock)
-    return sock._engine is None or sock.destroyed
+    _request(conn)
+    return conn.engine is None or conn.owner.destroyed
 
 
-def _context_certificates(sock: Any) -> Optional[Tuple[Optional[bytes], Optional[bytes]]]:
+def _context_certificates(conn: "TLSConnection") -> Optional[Tuple[Optional[bytes], Optional[bytes]]]:
     """(certificate, issuer) DER of the context the handshake uses, as Node:
-    the SNI context if one was selected (tls/_negotiation.py keeps it as
-    ``sock._sni_context``), else the server's shared context; None when there
-    is neither (a TLSSocket of a plain net.Server)."""
-    ctx = getattr(sock, "_sni_context", None) or getattr(sock.server, "_shared_creds", None)
+    the SNI context if one was selected (tls._protocol.negotiation keeps it
+    as ``conn.sni_context``), else the server's shared context; None when
+    there is neither (a TLSSocket of a plain net.Server)."""
+    ctx = conn.sni_context or conn.owner._server_context()
     if ctx is None:
         return None
-    ctx = getattr(ctx, "context", ctx)
     return ctx.getCertificate(), ctx.getIssuer()
 
 
-def _request(sock: Any) -> None:
+def _request(conn: "TLSConnection") -> None:
     """Node's requestOCSP(socket, info) for a client that asked."""
-    server = sock.server
-    certs = _context_certificates(sock) if server is not None else None
-    if certs is None or server.listenerCount("OCSPRequest") == 0:
-        _done(sock, None)
+    owner = conn.owner
+    certs = _context_certificates(conn)
+    if certs is None or not owner._server_listens("OCSPRequest"):
+        _done(conn, None)
         return
     called = [False]
     # While the listeners run (Node runs them inside the certificate
@@ -110,49 +112,49 @@ def _request(sock: Any) -> None:
 
     def on_ocsp(err: Any = None, response: Any = None) -> None:
         if called[0]:
-            sock.destroy(NodeError("Callback called multiple times", "ERR_MULTIPLE_CALLBACK"))
+            owner.destroy(NodeError("Callback called multiple times", "ERR_MULTIPLE_CALLBACK"))
             return
         called[0] = True
         if err:
-            sock.destroy(err)
+            owner.destroy(err)
             return
-        if sock._engine is None:
-            sock.destroy(NodeError("Socket is closed", "ERR_SOCKET_CLOSED"))
+        if conn.engine is None:
+            owner.destroy(NodeError("Socket is closed", "ERR_SOCKET_CLOSED"))
             return
         # JavaScript truthiness: any Buffer (even empty) is a response.
         if response is not None and response is not False and response != "" and response != 0:
             if not isinstance(response, _BUFFER_TYPES):
                 raise NodeTypeError("OCSP response must be a buffer", "ERR_INVALID_ARG_TYPE")
-            _done(sock, bytes(response), resume=not emitting[0])
+            _done(conn, bytes(response), resume=not emitting[0])
         else:
-            _done(sock, None, resume=not emitting[0])
+            _done(conn, None, resume=not emitting[0])
 
     try:
-        server.emit("OCSPRequest", certs[0], certs[1], on_ocsp)
+        owner._emit_server_event("OCSPRequest", certs[0], certs[1], on_ocsp)
     finally:
         emitting[0] = False
-    engine = sock._engine
-    if called[0] and engine is not None and not sock.destroyed \
+    engine = conn.engine
+    if called[0] and engine is not None and not owner.destroyed \
             and lib.tls_ocsp_state(engine.ssl) == _DONE:
-        _resume(sock)
+        _resume(conn)
 
 
-def _done(sock: Any, response: Optional[bytes], resume: bool = True) -> None:
+def _done(conn: "TLSConnection", response: Optional[bytes], resume: bool = True) -> None:
     """Node's setOCSPResponse + requestOCSPDone: store, then resume the handshake."""
-    engine = sock._engine
+    engine = conn.engine
     if engine is None:
         return
     if response is None:
         lib.tls_ocsp_done(engine.ssl, ffi.NULL, 0)
     elif not lib.tls_ocsp_done(engine.ssl, response, len(response)):
-        sock.destroy(NodeError("Failed to set the OCSP response", "ERR_CRYPTO_OPERATION_FAILED"))
+        conn.owner.destroy(NodeError("Failed to set the OCSP response", "ERR_CRYPTO_OPERATION_FAILED"))
         return
     if resume:
-        _resume(sock)
+        _resume(conn)
 
 
-def _resume(sock: Any) -> None:
-    engine = sock._engine
+def _resume(conn: "TLSConnection") -> None:
+    engine = conn.engine
     if engine is not None:
         engine.paused = False
-        sock._cycle()
+        conn.cycle()

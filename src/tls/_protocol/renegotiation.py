@@ -8,7 +8,7 @@ on every connection.  It records the first handshake itself and calls
 handshake start on a server, a handshake done that is not waiting for a
 requested renegotiation.  Ordinary connections therefore never run Python
 from the info callback.  That Python body runs on OpenSSL's stack, so it
-only appends the event to ``socket._reneg_events``; TLSSocket._cycle acts
+only appends the event to the connection's ``reneg_events``; TLSConnection.cycle acts
 on them once OpenSSL returned: :func:`before_data` runs the 'done' events
 that came before a decrypt batch's plaintext, :func:`after_data` the rest
 after it.  A server's renegotiation start also holds the handshake (see
@@ -18,7 +18,7 @@ server's answer is written only if the socket survived -- the order Node
 has, where all this happens inside the info callback.
 
 Node's counting, on the server: the first handshake start only records the
-time (here: when the socket was created, which is when its ClientHello is
+time (here: when the connection was created, which is when its ClientHello is
 about to arrive); each later start resets the count to 1 when
 ``tls.CLIENT_RENEG_WINDOW`` seconds passed since the previous start, else
 adds one; a count above ``tls.CLIENT_RENEG_LIMIT`` is an
@@ -38,13 +38,16 @@ from __future__ import annotations
 import sys
 import time
 from collections import deque
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from .._base import constants as _constants
 from .._binding import lib
 from .._binding.callbacks import openssl_callback
 from .._engine.engine import READ_MORE
 from .._base.errors import NodeError
+
+if TYPE_CHECKING:
+    from .connection import TLSConnection
 
 __all__ = ["configure", "before_data", "after_data", "process_events", "disable", "hold_write",
            "release_writes"]
@@ -53,17 +56,27 @@ _EVENT_START = 1
 _EVENT_DONE = 2
 
 
-def configure(sock: Any) -> None:
-    """Per-socket state and the C info callback (every TLSSocket)."""
-    sock._reneg_events = None
-    sock._reneg_disabled = False
-    sock._handshakes = 0                       # Node's ssl.handshakes
-    sock._last_handshake_time = time.monotonic()  # Node's ssl.lastHandshakeTime
-    lib.tls_reneg_enable(sock._engine.ssl)
+class Limits:
+    """A connection's renegotiation counting (``TLSConnection.reneg``)."""
+
+    __slots__ = ("disabled", "handshakes", "last_handshake_time")
+
+    def __init__(self) -> None:
+        self.disabled = False                        # disableRenegotiation()
+        self.handshakes = 0                          # Node's ssl.handshakes
+        self.last_handshake_time = time.monotonic()  # Node's ssl.lastHandshakeTime
 
 
-def disable(sock: Any) -> None:
-    sock._reneg_disabled = True
+def configure(conn: "TLSConnection") -> None:
+    """The counting state and the C info callback (every connection)."""
+    engine = conn.engine
+    assert engine is not None, "configured before the engine is freed"
+    conn.reneg = Limits()
+    lib.tls_reneg_enable(engine.ssl)
+
+
+def disable(conn: "TLSConnection") -> None:
+    conn.reneg.disabled = True
 
 
 def _live(name: str) -> Any:
@@ -76,40 +89,40 @@ def _live(name: str) -> Any:
 @openssl_callback("_tls_reneg_event", None)
 def _on_reneg_event(engine: Any, ssl: Any, event: int) -> None:
     # On OpenSSL's stack: record only.
-    owner = engine.owner
-    if owner is None:
+    conn = engine.owner
+    if conn is None:
         return
     entry = (event, time.monotonic())
-    if owner._reneg_events is None:
-        owner._reneg_events = [entry]
+    if conn.reneg_events is None:
+        conn.reneg_events = [entry]
     else:
-        owner._reneg_events.append(entry)
+        conn.reneg_events.append(entry)
 
 
-def before_data(sock: Any) -> bool:
+def before_data(conn: "TLSConnection") -> bool:
     """The 'done' events that precede a decrypt batch's plaintext (a
-    renegotiation finished, then data came).  True when the socket was
-    destroyed."""
-    events = sock._reneg_events
+    renegotiation finished, then data came).  True when the connection was
+    freed (its owner destroyed)."""
+    events = conn.reneg_events
     while events and events[0][0] == _EVENT_DONE:
         del events[0]
-        _on_handshake_done(sock)
-        if sock._engine is None:
+        _on_handshake_done(conn)
+        if conn.engine is None:
             return True
     if not events:
-        sock._reneg_events = None
+        conn.reneg_events = None
     return False
 
 
-def after_data(sock: Any, status: int) -> Optional[int]:
+def after_data(conn: "TLSConnection", status: int) -> Optional[int]:
     """The remaining events, once the batch's plaintext was delivered.
 
     Returns the read status to go on with: READ_MORE when a handshake held
     at a renegotiation start was released (read again), None when the
-    socket was destroyed.
+    connection was freed.
     """
-    started = process_events(sock)
-    engine = sock._engine
+    started = process_events(conn)
+    engine = conn.engine
     if engine is None:
         return None
     if started and engine.paused:
@@ -118,68 +131,69 @@ def after_data(sock: Any, status: int) -> Optional[int]:
     return status
 
 
-def process_events(sock: Any) -> bool:
+def process_events(conn: "TLSConnection") -> bool:
     """Act on every recorded event; release a held handshake.  True when a
     renegotiation start was among them."""
-    events, sock._reneg_events = sock._reneg_events, None
+    events, conn.reneg_events = conn.reneg_events, None
     started = False
     for event, now in events or ():
-        if sock._engine is None:
+        if conn.engine is None:
             return started
         if event == _EVENT_START:
             started = True
-            _on_handshake_start(sock, now)
+            _on_handshake_start(conn, now)
         else:
-            _on_handshake_done(sock)
-    engine = sock._engine
+            _on_handshake_done(conn)
+    engine = conn.engine
     if started and engine is not None:
         lib.tls_reneg_release(engine.ssl)
     return started
 
 
-def _on_handshake_done(sock: Any) -> None:
+def _on_handshake_done(conn: "TLSConnection") -> None:
     # Node's onhandshakedone: the renegotiated session is secure ('secure'
     # again; a tls.connect socket re-verifies and emits 'secureConnect', a
     # server socket re-checks its client).
-    sock._finishInit()
+    conn.owner._finishInit()
 
 
-def _on_handshake_start(sock: Any, now: float) -> None:
-    last = sock._last_handshake_time
-    sock._last_handshake_time = now
+def _on_handshake_start(conn: "TLSConnection", now: float) -> None:
+    limits = conn.reneg
+    last = limits.last_handshake_time
+    limits.last_handshake_time = now
     if now - last >= _live("CLIENT_RENEG_WINDOW"):
-        sock._handshakes = 1
+        limits.handshakes = 1
     else:
-        sock._handshakes += 1
-    if sock._handshakes > _live("CLIENT_RENEG_LIMIT"):
-        sock._emitTLSError(NodeError("TLS session renegotiation attack detected", "ERR_TLS_SESSION_ATTACK"))
+        limits.handshakes += 1
+    if limits.handshakes > _live("CLIENT_RENEG_LIMIT"):
+        conn.owner._emitTLSError(NodeError("TLS session renegotiation attack detected", "ERR_TLS_SESSION_ATTACK"))
         return
-    if sock._reneg_disabled:
-        sock._emitTLSError(NodeError("TLS session renegotiation disabled for this socket",
-                                     "ERR_TLS_RENEGOTIATION_DISABLED"))
+    if limits.disabled:
+        conn.owner._emitTLSError(NodeError("TLS session renegotiation disabled for this socket",
+                                           "ERR_TLS_RENEGOTIATION_DISABLED"))
 
 
 # -- application data during a renegotiation -----------------------------------------
 
-def hold_write(sock: Any, rest: Any, cb: Any) -> None:
+def hold_write(conn: "TLSConnection", rest: Any, cb: Any) -> None:
     """SSL_write refuses application data while a renegotiation is in
     progress; keep the rest of the write, and everything written after it,
     in order (Node keeps it as pending cleartext and retries each cycle)."""
-    sock._held_writes = deque([(bytes(rest), cb)])
+    conn.held_writes = deque([(bytes(rest), cb)])
 
 
-def release_writes(sock: Any) -> None:
-    """Retry the held writes (TLSSocket._cycle, after each read); a
+def release_writes(conn: "TLSConnection") -> None:
+    """Retry the held writes (TLSConnection.cycle, after each read); a
     shutdown requested meanwhile follows them."""
-    held, sock._held_writes = sock._held_writes, None
+    held, conn.held_writes = conn.held_writes, None
     while held:
-        if sock._engine is None:
+        if conn.engine is None:
             return
         chunk, cb = held.popleft()
-        sock._write_chunk(chunk, cb)
-        if sock._held_writes is not None:
+        conn.write_chunk(chunk, cb)
+        if conn.held_writes is not None:
             # still refused: keep the order
-            sock._held_writes.extend(held)
+            conn.held_writes.extend(held)
             return
-    if sock._write_shut and sock._engine is not None:
-        sock._shutdown_write()
+    if conn.owner._write_shut and conn.engine is not None:
+        conn.shutdown_write()

@@ -65,7 +65,7 @@ context's 48-byte keys (csrc/tickets.c).  (Node's Server defaults for
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Any, Callable, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Callable, List, Optional, Tuple
 
 from .._binding import ffi, lib
 from .._binding.callbacks import openssl_callback
@@ -73,8 +73,11 @@ from .._base.validators import truthy as _truthy
 from .._base.errors import NodeError, NodeTypeError
 from .._base.validators import received as _received
 
+if TYPE_CHECKING:
+    from .connection import TLSConnection
+
 __all__ = [
-    "init_socket", "dispatch", "hold_secure", "defer_shutdown",
+    "configure", "dispatch", "hold_secure", "defer_shutdown",
     "get_session", "get_tls_ticket", "set_session",
     "get_ticket_keys", "set_ticket_keys",
 ]
@@ -84,7 +87,7 @@ _BUFFERS = (bytes, bytearray, memoryview)
 
 
 class _State:
-    """Per-socket session state (``TLSSocket._sessions``), only when wired."""
+    """Per-connection session state (``TLSConnection.sessions``), only when wired."""
 
     __slots__ = ("events", "current", "hold", "dispatching", "new_session_pending", "secure_pending",
                  "shutdown_pending")
@@ -102,15 +105,15 @@ class _State:
         self.shutdown_pending = False     # FIN asked while output was held
 
 
-def _enable(sock: Any) -> Optional[_State]:
-    engine = sock._engine
+def _enable(conn: "TLSConnection") -> Optional[_State]:
+    engine = conn.engine
     if engine is None:
         return None
     if not lib.tls_sessions_enable(engine.ssl, 1):
         raise MemoryError("could not enable the session callbacks")
-    state: Optional[_State] = sock._sessions
+    state: Optional[_State] = conn.sessions
     if state is None:
-        state = sock._sessions = _State()
+        state = conn.sessions = _State()
     return state
 
 
@@ -119,8 +122,8 @@ def _enable(sock: Any) -> Optional[_State]:
 @openssl_callback("_tls_new_session_cb", 0)
 def _on_new_session(engine: Any, ssl: Any, sess: Any) -> int:
     """A new session (TLS 1.2 handshake, TLS 1.3 ticket): record it."""
-    owner = engine.owner
-    state = owner._sessions if owner is not None else None
+    conn = engine.owner
+    state = conn.sessions if conn is not None else None
     if state is None:
         return 0
     der = _session_der(sess)
@@ -147,29 +150,28 @@ def _session_der(sess: Any) -> Optional[bytes]:
     return der
 
 
-# -- socket hooks (called from tls._wrap) ------------------------------------------
+# -- connection hooks (TLSSocket construction, TLSConnection's pump) ---------------
 
-def init_socket(sock: Any, opts: Any) -> None:
+def configure(conn: "TLSConnection", opts: Any) -> None:
     """Node's TLSSocket._init, the session part."""
-    if sock._is_server:
-        server = sock.server
-        if server is not None and (server.listenerCount("resumeSession") > 0
-                                   or server.listenerCount("newSession") > 0):
-            if _enable(sock) is not None:
-                sock._hello_parser = _HelloParser(sock)
+    owner = conn.owner
+    if conn.is_server:
+        if owner._server_listens("resumeSession") or owner._server_listens("newSession"):
+            if _enable(conn) is not None:
+                conn.hello_parser = _HelloParser(conn)
         return
     session = opts.get("session")
     if _truthy(session):
-        _set_session(sock, session)
+        _set_session(conn, session)
     # Only call into Python for new sessions once there is a 'session'
     # listener (Node's newListener hook; _enable is idempotent and does
-    # nothing on a destroyed socket).
-    sock._on_first_listener("session", _enable)
+    # nothing on a freed connection).
+    owner._on_first_tls_listener("session", lambda: _enable(conn))
 
 
-def dispatch(sock: Any) -> bool:
-    """Emit the session events of OpenSSL's last calls; True when the socket is gone."""
-    state = sock._sessions
+def dispatch(conn: "TLSConnection") -> bool:
+    """Emit the session events of OpenSSL's last calls; True when the connection is gone."""
+    state = conn.sessions
     events = state.events
     if not events:
         return False
@@ -177,39 +179,39 @@ def dispatch(sock: Any) -> bool:
     state.dispatching = True
     try:
         for sid, der, ticket in events:
-            if sock._engine is None:
+            if conn.engine is None:
                 return True
             state.current = (der, ticket)
-            if sock._is_server:
-                _server_new_session(sock, state, sid, der)
+            if conn.is_server:
+                _server_new_session(conn, state, sid, der)
             else:
-                _client_new_session(sock, der)
+                _client_new_session(conn, der)
     finally:
         state.dispatching = False
         state.current = None
-    if sock._engine is None:
+    if conn.engine is None:
         return True
     if state.shutdown_pending and not state.hold:
-        _send_pending_shutdown(sock, state)  # done() was called by a listener
-    return sock._engine is None
+        _send_pending_shutdown(conn, state)  # done() was called by a listener
+    return conn.engine is None
 
 
-def hold_secure(sock: Any) -> bool:
+def hold_secure(conn: "TLSConnection") -> bool:
     """The handshake is done: True when 'secure' must wait for 'newSession' done().
 
     Node's onhandshakedone: in TLS 1.2 the session is made before the
     handshake is done, so 'newSession' comes first and 'secure' waits for
     ``done()``; TLS 1.3 tickets come after 'secure' (see dispatch()).
     """
-    state = sock._sessions
+    state = conn.sessions
     if state.secure_pending:
         return True
-    if not sock._is_server or not state.events:
+    if not conn.is_server or not state.events:
         return False
-    engine = sock._engine
+    engine = conn.engine
     if engine is None or engine.protocol() == "TLSv1.3":
         return False
-    if dispatch(sock):
+    if dispatch(conn):
         return True
     if state.new_session_pending:
         state.secure_pending = True
@@ -217,26 +219,26 @@ def hold_secure(sock: Any) -> bool:
     return False
 
 
-def defer_shutdown(sock: Any) -> bool:
+def defer_shutdown(conn: "TLSConnection") -> bool:
     """end() while output is held for 'newSession': send FIN after done()."""
-    state = sock._sessions
+    state = conn.sessions
     if state is not None and state.hold:
         state.shutdown_pending = True
         return True
     return False
 
 
-def _client_new_session(sock: Any, der: bytes) -> None:
+def _client_new_session(conn: "TLSConnection", der: bytes) -> None:
     # Node's onnewsessionclient: only once verified ('secureConnect' emitted);
     # a session made before that (never the case here: events are dispatched
     # after 'secure') or on a bare TLSSocket client is not emitted.
-    if not sock.secureConnecting:
-        sock.emit("session", der)
+    owner = conn.owner
+    if not owner.secureConnecting:
+        owner._emit_tls_event("session", der)
 
 
-def _server_new_session(sock: Any, state: _State, sid: bytes, der: bytes) -> None:
+def _server_new_session(conn: "TLSConnection", state: _State, sid: bytes, der: bytes) -> None:
     """Node's onnewsession."""
-    server = sock.server
     once = False
 
     def done(*_: Any) -> None:
@@ -244,34 +246,34 @@ def _server_new_session(sock: Any, state: _State, sid: bytes, der: bytes) -> Non
         if once:
             return
         once = True
-        if sock._engine is None:
-            sock.destroy(NodeError("Socket is closed", "ERR_SOCKET_CLOSED"))
+        if conn.engine is None:
+            conn.owner.destroy(NodeError("Socket is closed", "ERR_SOCKET_CLOSED"))
             return
-        _new_session_done(sock, state)
+        _new_session_done(conn, state)
 
     state.new_session_pending = True
-    if server is None or not server.emit("newSession", sid, der, done):
+    if not conn.owner._emit_server_event("newSession", sid, der, done):
         done()
 
 
-def _new_session_done(sock: Any, state: _State) -> None:
+def _new_session_done(conn: "TLSConnection", state: _State) -> None:
     state.hold = False
     state.new_session_pending = False
     if state.dispatching:
         return  # called from a listener: the running cycle goes on
-    sock._flush()
+    conn.flush()
     if state.shutdown_pending:
-        _send_pending_shutdown(sock, state)
-    if state.secure_pending and sock._engine is not None:
+        _send_pending_shutdown(conn, state)
+    if state.secure_pending and conn.engine is not None:
         state.secure_pending = False
-        sock._cycle()
+        conn.cycle()
 
 
-def _send_pending_shutdown(sock: Any, state: _State) -> None:
+def _send_pending_shutdown(conn: "TLSConnection", state: _State) -> None:
     """The FIN end() asked for while the output was held (after that output)."""
     state.shutdown_pending = False
-    if sock._engine is not None:
-        sock._shutdown_write()
+    if conn.engine is not None:
+        conn.shutdown_write()
 
 
 # -- Node's ClientHelloParser --------------------------------------------------------
@@ -294,14 +296,14 @@ _EXT_SESSION_TICKET = 35
 class _HelloParser:
     """Holds the first bytes a server receives until 'resumeSession' is answered.
 
-    While it is attached (``sock._hello_parser``) the ciphertext is buffered
+    While it is attached (``conn.hello_parser``) the ciphertext is buffered
     here and OpenSSL is not run; detaching hands the buffer to the engine.
     """
 
-    __slots__ = ("sock", "buf", "frame_len", "state")
+    __slots__ = ("conn", "buf", "frame_len", "state")
 
-    def __init__(self, sock: Any) -> None:
-        self.sock = sock
+    def __init__(self, conn: "TLSConnection") -> None:
+        self.conn = conn
         self.buf = bytearray()
         self.frame_len = -1
         self.state = _PARSING
@@ -315,14 +317,14 @@ class _HelloParser:
         if self.state == _PARSING:
             self._parse()
             # the read that completed the ClientHello may carry a flood too
-            if self.state == _PAUSED and self.sock._hello_parser is self and len(self.buf) > _PENDING_LIMIT:
+            if self.state == _PAUSED and self.conn.hello_parser is self and len(self.buf) > _PENDING_LIMIT:
                 self._cut_off()
 
     def _cut_off(self) -> None:
         """Too much while 'resumeSession' is pending: drop it all, destroy the socket."""
         self.state = _CUT_OFF
         self.buf = bytearray()
-        self.sock.destroy(NodeError("The client sent more than %d bytes while 'resumeSession' was pending"
+        self.conn.owner.destroy(NodeError("The client sent more than %d bytes while 'resumeSession' was pending"
                                     % _PENDING_LIMIT, "ERR_TLS_RESUME_SESSION_OVERFLOW"))
 
     def _parse(self) -> None:
@@ -345,19 +347,20 @@ class _HelloParser:
         if hello is None:
             return self.end()
         self.state = _PAUSED
-        _load_session(self.sock, self, hello[0], hello[1])
+        _load_session(self.conn, self, hello[0], hello[1])
 
     def end(self) -> None:
         """Node's endParser: OpenSSL gets the buffered bytes and runs."""
-        sock = self.sock
+        conn = self.conn
         if self.state == _CUT_OFF:
             return  # the socket was destroyed: nothing may reach OpenSSL
-        if sock._hello_parser is self:
-            sock._hello_parser = None
+        if conn.hello_parser is self:
+            conn.hello_parser = None
         data, self.buf = bytes(self.buf), bytearray()
         self.state = _PAUSED
-        if data and sock._engine is not None:
-            sock._on_raw_data(data)
+        if data and conn.engine is not None:
+            # through the owner: a TLSSocket's first bytes start its handshake
+            conn.owner._on_raw_data(data)
 
 
 def _parse_client_hello(buf: bytearray, end: int) -> Optional[Tuple[bytes, bool]]:
@@ -394,22 +397,23 @@ def _parse_client_hello(buf: bytearray, end: int) -> Optional[Tuple[bytes, bool]
     return session_id, has_ticket
 
 
-def _load_session(sock: Any, parser: _HelloParser, session_id: bytes, has_ticket: bool) -> None:
+def _load_session(conn: "TLSConnection", parser: _HelloParser, session_id: bytes, has_ticket: bool) -> None:
     """Node's loadSession (the socket's onclienthello)."""
     once = False
+    owner = conn.owner
 
     def on_session(err: Any = None, session: Any = None) -> None:
         nonlocal once
         if once:
-            sock.destroy(NodeError("Callback called multiple times", "ERR_MULTIPLE_CALLBACK"))
+            owner.destroy(NodeError("Callback called multiple times", "ERR_MULTIPLE_CALLBACK"))
             return
         once = True
         if _truthy(err):
-            sock.destroy(err)
+            owner.destroy(err)
             return
-        engine = sock._engine
+        engine = conn.engine
         if engine is None:
-            sock.destroy(NodeError("Socket is closed", "ERR_SOCKET_CLOSED"))
+            owner.destroy(NodeError("Socket is closed", "ERR_SOCKET_CLOSED"))
             return
         if isinstance(session, _BUFFERS):
             data = bytes(session)
@@ -418,20 +422,19 @@ def _load_session(sock: Any, parser: _HelloParser, session_id: bytes, has_ticket
 
     # Sessions without an id cannot be resumed; with a ticket OpenSSL resumes
     # from the ticket itself; without a listener nothing is loaded.
-    server = sock.server
-    if not session_id or has_ticket or server is None \
-            or not server.emit("resumeSession", session_id, on_session):
+    if not session_id or has_ticket \
+            or not owner._emit_server_event("resumeSession", session_id, on_session):
         parser.end()
 
 
 # -- getters / setters ---------------------------------------------------------------
 
-def _current(sock: Any, index: int, read: Callable[[Any], Optional[bytes]]) -> Optional[bytes]:
+def _current(conn: "TLSConnection", index: int, read: Callable[[Any], Optional[bytes]]) -> Optional[bytes]:
     """The session being reported by a 'session' event, else the live one."""
-    engine = sock._engine
+    engine = conn.engine
     if engine is None:
         return None
-    state: Optional[_State] = sock._sessions
+    state: Optional[_State] = conn.sessions
     if state is not None and state.current is not None:
         return state.current[index]
     sess = lib.SSL_get_session(engine.ssl)
@@ -440,12 +443,12 @@ def _current(sock: Any, index: int, read: Callable[[Any], Optional[bytes]]) -> O
     return read(sess)
 
 
-def get_session(sock: Any) -> Optional[bytes]:
-    return _current(sock, 0, _session_der)
+def get_session(conn: "TLSConnection") -> Optional[bytes]:
+    return _current(conn, 0, _session_der)
 
 
-def get_tls_ticket(sock: Any) -> Optional[bytes]:
-    return _current(sock, 1, _ticket)
+def get_tls_ticket(conn: "TLSConnection") -> Optional[bytes]:
+    return _current(conn, 1, _ticket)
 
 
 def _ticket(sess: Any) -> Optional[bytes]:
@@ -458,17 +461,17 @@ def _ticket(sess: Any) -> Optional[bytes]:
     return data
 
 
-def set_session(sock: Any, session: Any) -> None:
+def set_session(conn: "TLSConnection", session: Any) -> None:
     """TLSSocket.setSession: a str is taken as latin-1 bytes."""
     if isinstance(session, str):
         session = bytes(ord(c) & 0xFF for c in session)
-    _set_session(sock, session)
+    _set_session(conn, session)
 
 
-def _set_session(sock: Any, session: Any) -> None:
+def _set_session(conn: "TLSConnection", session: Any) -> None:
     if not isinstance(session, _BUFFERS):
         raise NodeTypeError("Session must be a buffer", "ERR_INVALID_ARG_TYPE")
-    engine = sock._engine
+    engine = conn.engine
     if engine is None:
         return
     decoded = _decoded_session(bytes(session))
