@@ -5,7 +5,6 @@ import asyncio
 import json
 import shutil
 import subprocess
-import threading
 import time
 
 import pytest
@@ -18,45 +17,15 @@ from tls._node.runtime import (
 from tls.errors import NodeError, NodeTypeError
 from tls.events import EventEmitter
 
-from support.aio import Hung
+from support.aio import run_guarded
 
 NODE = shutil.which("node")
 LIMIT = 10.0
 
 
 def run(fn, *args, limit: float = LIMIT):
-    """``_runtime.run`` with two guards so that no test can hang: an
-    in-loop timer raising ``Hung`` (plain asyncio, so it holds nothing), and
-    a watchdog thread stopping the loop should even that not end it."""
-    hung = []
-    loops = []
-
-    def guarded(*a):
-        loop = asyncio.get_running_loop()
-        loops.append(loop)
-
-        def hang():
-            raise Hung("run() did not finish within %s s" % limit)
-
-        loop.call_later(limit, hang)
-        return fn(*a)
-
-    def watchdog():
-        if loops and not loops[0].is_closed():
-            hung.append(True)
-            try:
-                loops[0].call_soon_threadsafe(loops[0].stop)
-            except RuntimeError:
-                pass
-
-    timer = threading.Timer(limit + 5, watchdog)
-    timer.daemon = True
-    timer.start()
-    try:
-        return _runtime.run(guarded, *args)
-    finally:
-        timer.cancel()
-        assert not hung, "run() ignored the failing guard"
+    """``_runtime.run`` (tls.run) guarded so that no test can hang (support.aio.run_guarded)."""
+    return run_guarded(fn, *args, limit=limit)
 
 
 class FakeHandle:

@@ -125,12 +125,15 @@ class Hung(AssertionError):
     """A program under ``tls.run`` did not finish in time."""
 
 
-def guarded_run(fn: Callable[..., Any], limit: float = 10.0) -> float:
-    """tls.run(fn) with an in-loop guard (a plain asyncio timer, holding
-    nothing) and a watchdog thread; returns how long it ran."""
+def run_guarded(fn: Callable[..., Any], *args: Any, limit: float = 10.0) -> Any:
+    """tls.run(fn, *args) with two guards so that no test can hang: an in-loop
+    timer raising ``Hung`` (a plain asyncio timer, holding nothing) and a
+    watchdog thread stopping the loop should even that not end it (which
+    fails the test: the run ignored its guard).  Returns what tls.run does."""
     loops: List[Any] = []
+    hung: List[bool] = []
 
-    def main() -> Any:
+    def main(*a: Any) -> Any:
         loop = asyncio.get_running_loop()
         loops.append(loop)
 
@@ -138,10 +141,11 @@ def guarded_run(fn: Callable[..., Any], limit: float = 10.0) -> float:
             raise Hung("tls.run() did not finish within %s s" % limit)
 
         loop.call_later(limit, hang)
-        return fn()
+        return fn(*a)
 
     def watchdog() -> None:
         if loops and not loops[0].is_closed():
+            hung.append(True)
             try:
                 loops[0].call_soon_threadsafe(loops[0].stop)
             except RuntimeError:
@@ -150,11 +154,17 @@ def guarded_run(fn: Callable[..., Any], limit: float = 10.0) -> float:
     timer = threading.Timer(limit + 5, watchdog)
     timer.daemon = True
     timer.start()
-    start = time.monotonic()
     try:
-        tls.run(main)
+        return tls.run(main, *args)
     finally:
         timer.cancel()
+        assert not hung, "tls.run() ignored the failing guard"
+
+
+def guarded_run(fn: Callable[..., Any], limit: float = 10.0) -> float:
+    """:func:`run_guarded` of ``fn``; returns how long it ran."""
+    start = time.monotonic()
+    run_guarded(fn, limit=limit)
     return time.monotonic() - start
 
 
