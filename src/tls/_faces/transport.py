@@ -16,7 +16,7 @@ connection, whoever made it; streams.py keeps the entry points
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Any, Dict, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, Optional, Tuple, Protocol, Set
 
 from .._base.addresses import isIP
 from .._binding import ffi, lib
@@ -26,9 +26,15 @@ from .._objects.x509 import _split_escaped_alt_names
 
 if TYPE_CHECKING:
     from .._engine.context import SecureContext
-    from .streams import Server
 
 __all__ = ["TLSTransport", "SSLObjectView", "python_peercert"]
+
+
+class _TransportServer(Protocol):
+    """What a transport asks of the streams Server that made it (streams.py implements it; a Protocol
+    here, so that this module need not import the module that imports it)."""
+
+    _transports: Set["TLSTransport"]
 
 
 # -- the transport ---------------------------------------------------------------------------
@@ -37,7 +43,7 @@ class TLSTransport(asyncio.Transport):
     """An ``asyncio.Transport`` over a connected ``tls.TLSSocket`` (see the module docstring)."""
 
     def __init__(self, sock: TLSSocket, protocol: asyncio.BaseProtocol, half_open: bool = False,
-                 server: Optional["Server"] = None, shutdown_timeout: float = 30.0) -> None:
+                 server: Optional[_TransportServer] = None, shutdown_timeout: float = 30.0) -> None:
         super().__init__()
         self._sock = sock
         # an asyncio.Protocol (data_received, eof_received), typed as the Transport API has it

@@ -29,14 +29,25 @@ import functools
 import threading
 import weakref
 from collections import deque
-from typing import TYPE_CHECKING, Any, Callable, Deque, Dict, List, Optional, Set, Tuple
+from typing import Any, Protocol, Callable, Deque, Dict, List, Optional, Set, Tuple
 
 from .._base.errors import NodeError, NodeTypeError
 from .._base.validators import received as _received
 
-if TYPE_CHECKING:
-    from .runtime import _Runner
-    from .timers import Immediate
+
+class _QueuedImmediate(Protocol):
+    """A setImmediate handle as the loop state queues it (timers.Immediate; a Protocol, so that
+    this module need not import the modules built on it)."""
+
+    _destroyed: bool
+    _callback: Callable[..., Any]
+    _args: Tuple[Any, ...]
+
+
+class _ProgramRunner(Protocol):
+    """The tls.run() program lifetime the state tells when the last ref goes (runtime._Runner)."""
+
+    def schedule_check(self) -> None: ...
 
 __all__ = [
     "get_loop", "ref_handle", "unref_handle", "handle_closed", "has_ref", "active_handles",
@@ -79,10 +90,10 @@ class _LoopState:
         self.ticks: Deque[Tuple[Callable[..., Any], Tuple[Any, ...]]] = deque()
         self.microtasks: Deque[Callable[[], Any]] = deque()
         self.drain_scheduled = False
-        self.immediates: Deque["Immediate"] = deque()
+        self.immediates: Deque[_QueuedImmediate] = deque()
         self.immediates_scheduled = False
         self.tasks: Set["asyncio.Future[Any]"] = set()
-        self.runner: Optional["_Runner"] = None
+        self.runner: Optional[_ProgramRunner] = None
         # Set once the program has ended (uncaught error or normal exit):
         # our callbacks no longer run, as nothing runs after a Node process exits.
         self.dead = False

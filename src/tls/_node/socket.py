@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import socket as _socket
 import struct
-from typing import TYPE_CHECKING, Any, Callable, Deque, Dict, List, Optional, Tuple, TypeVar
+from typing import Any, Callable, Deque, Dict, List, Optional, Tuple, TypeVar, Protocol
 
 from . import runtime as _runtime
 from .._base.addresses import isIP, isIPv4, isIPv6  # net's own functions
@@ -41,12 +41,18 @@ from .stream import StreamMixin, _destroyed_error
 
 __all__ = ["Socket", "Stream", "connect", "createConnection", "isIP", "isIPv4", "isIPv6"]
 
-if TYPE_CHECKING:
-    from .net_server import Server
-
 _SocketT = TypeVar("_SocketT", bound="Socket")
 
 HIGH_WATER_MARK = 16 * 1024
+
+
+class _AcceptingServer(Protocol):
+    """What a socket asks of the net.Server that accepted it (net_server.py implements it;
+    a Protocol here, so that this module need not import the server module that imports it)."""
+
+    def _accepted(self, sock: "Socket") -> None: ...
+    def _swap_connection(self, old: "Socket", new: "Socket") -> None: ...
+    def _connection_closed(self, sock: "Socket") -> None: ...
 
 
 class Socket(ConnectingMixin, StreamMixin, EventEmitter, AsyncSocketMixin):
@@ -103,7 +109,7 @@ class Socket(ConnectingMixin, StreamMixin, EventEmitter, AsyncSocketMixin):
     _tcp_ready = False
     _destroy_error: Optional[BaseException] = None
     _refed = True
-    _server: Optional["Server"] = None  # the net.Server that accepted it (net_server.py)
+    _server: Optional["_AcceptingServer"] = None  # the net.Server that accepted it (net_server.py)
     _peer: Any = None
     _sockname: Any = None
     _family: Optional[int] = None

@@ -7,18 +7,23 @@ back-pressure ('drain') pauses the socket's writes.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from .tlssocket import TLSSocket
+from typing import Any, Protocol
 
 __all__ = ["StreamTransport"]
+
+
+class _Owner(Protocol):
+    """What the transport asks of the TLSSocket it serves (tlssocket.py implements it)."""
+
+    _write_paused: bool
+
+    def _on_write_drained(self) -> None: ...
 
 
 class StreamTransport:
     """The asyncio-transport surface net.Socket uses, over a Node-style stream."""
 
-    def __init__(self, owner: "TLSSocket", stream: Any) -> None:
+    def __init__(self, owner: _Owner, stream: Any) -> None:
         self._owner = owner
         self._stream = stream
         self._closing = False

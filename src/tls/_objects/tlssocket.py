@@ -33,7 +33,6 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, Hashable, Optional, TypeV
 if TYPE_CHECKING:
     from typing import Literal
 
-    from .server import Server
 
     # events whose listeners get no argument
     _SocketNoArgEvent = Literal["secureConnect", "connect", "ready", "end", "finish", "drain", "timeout"]
@@ -135,7 +134,7 @@ class TLSSocket(_extras.TLSSocketExtras, net.Socket):
         self.secureConnecting = True
         self._tls_options = opts
         self._is_server = bool(opts.get("isServer"))
-        self.server: Optional["Server"] = opts.get("server")
+        self.server: Optional[net.Server] = opts.get("server")   # a tls.Server, or a plain net.Server
         # Node's _secureEstablished, _hadError, a started / pending handshake (tls._objects.life)
         self._life = Life.NEW
         # Node's _controlReleased and kErrorEmitted: where TLS errors go (tls._objects.life)
