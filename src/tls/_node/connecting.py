@@ -34,13 +34,12 @@ from .._base.errors import NodeError, NodeTypeError, _lookup_error, errno_error
 from .._base.options import SOCKET_CONNECT
 from .._base.validators import received as _received
 from .netargs import _hints, _normalize_connect_args, _validate_port
-from .socket_protocol import _SocketProtocol, _transport_maker
+from .socket_protocol import _SocketProtocol, _TransportOwner, _transport_maker
 
 if TYPE_CHECKING:
     import asyncio
 
     from .events import EventEmitter
-    from .socket import Socket
 
     # for the type checker the mixin is an EventEmitter (as the Socket it is mixed into)
     _ConnectingBase = EventEmitter
@@ -128,7 +127,7 @@ class ConnectingMixin(_ConnectingBase):
         if make is False:
             return False
         port = options["port"]
-        self._protocol = _SocketProtocol(cast("Socket", self))  # mixed into Socket alone
+        self._protocol = _SocketProtocol(cast(_TransportOwner, self))  # mixed into Socket alone
         try:
             sock = _socket.socket(_socket.AF_INET6 if kind == 6 else _socket.AF_INET, _socket.SOCK_STREAM)
         except OSError as exc:
@@ -179,7 +178,7 @@ class ConnectingMixin(_ConnectingBase):
 
     async def _connect(self, options: Dict[str, Any]) -> None:
         path = options.get("path")
-        self._protocol = _SocketProtocol(cast("Socket", self))  # mixed into Socket alone
+        self._protocol = _SocketProtocol(cast(_TransportOwner, self))  # mixed into Socket alone
         factory = lambda: self._protocol  # noqa: E731
         if path is not None:
             try:
@@ -246,7 +245,7 @@ class ConnectingMixin(_ConnectingBase):
         self.connecting = True
         if self._refed:
             _runtime.ref_handle(self)
-        protocol = self._protocol = _SocketProtocol(cast("Socket", self))  # mixed into Socket alone
+        protocol = self._protocol = _SocketProtocol(cast(_TransportOwner, self))  # mixed into Socket alone
         self._connect_task = self._loop.create_task(self._connect_adopted(sock, protocol))
         return self
 

@@ -15,10 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from typing import TYPE_CHECKING, Any, Dict, Optional
-
-if TYPE_CHECKING:
-    from .socket import Socket
+from typing import Any, Callable, Dict, Optional, Protocol
 
 __all__ = ["_SocketProtocol", "_transport_maker"]
 
@@ -35,6 +32,24 @@ def _read_buffer() -> memoryview:
     return view
 
 
+class _TransportOwner(Protocol):
+    """What the forwarder calls on its owner (net.Socket, socket.py: duck-typed, declared here)."""
+
+    bytesRead: int
+    _timeout_ms: Optional[float]
+    _write_paused: bool
+    _loop: asyncio.AbstractEventLoop
+
+    def _on_transport(self, transport: Any) -> None: ...
+    def _touch(self) -> None: ...
+    def _on_raw_eof(self) -> Any: ...
+    def _on_connection_lost(self, exc: Optional[BaseException]) -> None: ...
+    def _on_write_drained(self) -> None: ...
+
+    @property
+    def _on_raw_data(self) -> Callable[[Any], Any]: ...   # a method, or the TLS connection's, bound per socket
+
+
 class _SocketProtocol(asyncio.BufferedProtocol):
     """Forwards transport events to ``owner``; reads land in a shared buffer.
 
@@ -45,7 +60,7 @@ class _SocketProtocol(asyncio.BufferedProtocol):
 
     __slots__ = ("owner", "_view")
 
-    def __init__(self, owner: "Socket") -> None:
+    def __init__(self, owner: _TransportOwner) -> None:
         self.owner = owner
         self._view = _read_buffer()
 
