@@ -66,7 +66,7 @@ def _short(value: Any) -> str:
 if TYPE_CHECKING:
     from .._engine.engine import TLSEngine
     from .._node.events import EventEmitter
-    from .connection import TLSConnection
+    from .state import ConnectionState
 
     _ExtrasBase = EventEmitter  # for the type checker: mixed into an EventEmitter (tls.TLSSocket)
 else:
@@ -78,7 +78,7 @@ class TLSSocketExtras(_ExtrasBase):
 
     if TYPE_CHECKING:
         # what tls.TLSSocket provides
-        _conn: TLSConnection
+        _conn: ConnectionState
 
         @property
         def _engine(self) -> Optional[TLSEngine]: ...
@@ -171,7 +171,7 @@ def _sign_name(nid: int) -> str:
 # keylog
 
 
-def enable_keylog(conn: "TLSConnection") -> None:
+def enable_keylog(conn: "ConnectionState") -> None:
     """Install OpenSSL's keylog callback for this connection (Node's enableKeylogCallback)."""
     engine = conn.engine
     if engine is None or conn.keylog_lines is not None:  # freed, or enabled already
@@ -196,7 +196,7 @@ def _keylog_cb(engine: Any, ssl: Any, line: Any) -> None:
         conn._loop.call_soon(_flush_keylog, conn)
 
 
-def _flush_keylog(conn: "TLSConnection") -> None:
+def _flush_keylog(conn: "ConnectionState") -> None:
     lines = conn.keylog_lines
     if not lines:
         return
@@ -209,7 +209,7 @@ def _flush_keylog(conn: "TLSConnection") -> None:
 # PSK
 
 
-def configure(conn: "TLSConnection", options: Mapping[str, Any]) -> None:
+def configure(conn: "ConnectionState", options: Mapping[str, Any]) -> None:
     """TLSSocket construction (Node's ``_init``): the PSK callbacks and hint."""
     psk_callback = options.get("pskCallback")
     if not _truthy(psk_callback):

@@ -29,7 +29,7 @@ from .._base.errors import NodeError, NodeRangeError, NodeTypeError
 from .._base.validators import received as _received
 
 if TYPE_CHECKING:
-    from .connection import TLSConnection
+    from .state import ConnectionState
 
 __all__ = ["ephemeral_key_info", "min_dh_size_error", "set_max_send_fragment"]
 
@@ -37,7 +37,7 @@ _KIND_DH = 1
 _KIND_ECDH = 2
 
 
-def ephemeral_key_info(conn: "TLSConnection") -> Optional[Dict[str, Any]]:
+def ephemeral_key_info(conn: "ConnectionState") -> Optional[Dict[str, Any]]:
     engine = conn.engine
     if engine is None or conn.is_server:
         return None
@@ -51,7 +51,7 @@ def ephemeral_key_info(conn: "TLSConnection") -> Optional[Dict[str, Any]]:
     return {}
 
 
-def min_dh_size_error(conn: "TLSConnection", options: Dict[str, Any]) -> Optional[NodeError]:
+def min_dh_size_error(conn: "ConnectionState", options: Dict[str, Any]) -> Optional[NodeError]:
     """Node's first step of onConnectSecure: the error when the server's DH
     key is smaller than ``minDHSize``, else None."""
     info = ephemeral_key_info(conn) or {}
@@ -75,7 +75,7 @@ def _validate_int32(value: Any, name: str) -> int:
     return int(value)
 
 
-def set_max_send_fragment(conn: "TLSConnection", size: Any) -> bool:
+def set_max_send_fragment(conn: "ConnectionState", size: Any) -> bool:
     size = _validate_int32(size, "size")
     engine = conn.engine
     if engine is None:

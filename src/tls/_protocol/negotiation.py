@@ -82,7 +82,7 @@ from .._binding.errors import error_from_queue
 from .._base.validators import js_string as _js_string, validate_function as _validate_function
 
 if TYPE_CHECKING:
-    from .connection import TLSConnection
+    from .state import ConnectionState
 
 __all__ = ["convertALPNProtocols", "SNICallback"]
 
@@ -202,7 +202,7 @@ class _Hello:
         self.done = False
 
 
-def configure(conn: "TLSConnection", opts: Dict[str, Any]) -> None:
+def configure(conn: "ConnectionState", opts: Dict[str, Any]) -> None:
     """Node's TLSSocket constructor / _init, for ALPN, ALPNCallback, NPN and SNI.
 
     The connection keeps what the handshake needs: ``hello`` (the callbacks),
@@ -254,7 +254,7 @@ def configure(conn: "TLSConnection", opts: Dict[str, Any]) -> None:
             raise error_from_queue("could not set the ALPN protocols")
 
 
-def negotiated(conn: "TLSConnection") -> Tuple[Any, Any]:
+def negotiated(conn: "ConnectionState") -> Tuple[Any, Any]:
     """At the end of the handshake (Node's _finishInit): what the owner shows
     as ``alpnProtocol`` and ``npnProtocol`` (a name, or False)."""
     engine = conn.engine
@@ -355,7 +355,7 @@ def _client_hello_cb(engine: Any, ssl: Any, al: Any, arg: Any) -> int:
     return _HELLO_RETRY
 
 
-def _hello_work(conn: "TLSConnection", servername: Optional[str], protocols: Optional[List[bytes]]) -> None:
+def _hello_work(conn: "ConnectionState", servername: Optional[str], protocols: Optional[List[bytes]]) -> None:
     """Outside OpenSSL: ALPNCallback, then SNICallback (whose cb resumes)."""
     if conn.engine is None or conn.owner.destroyed:
         return
@@ -367,7 +367,7 @@ def _hello_work(conn: "TLSConnection", servername: Optional[str], protocols: Opt
         _resume(conn)
 
 
-def _call_alpn_callback(conn: "TLSConnection", servername: Optional[str], protocols: List[bytes]) -> bool:
+def _call_alpn_callback(conn: "ConnectionState", servername: Optional[str], protocols: List[bytes]) -> bool:
     """Node's callALPNCallback: True when the handshake may go on."""
     names = [_ascii(p) for p in protocols]
     owner = conn.owner
@@ -392,7 +392,7 @@ def _call_alpn_callback(conn: "TLSConnection", servername: Optional[str], protoc
     return True
 
 
-def _load_sni(conn: "TLSConnection", servername: str) -> None:
+def _load_sni(conn: "ConnectionState", servername: str) -> None:
     """Node's loadSNI: ``SNICallback(servername, cb)``, cb once-guarded.
 
     As in Node, a ``cb`` called before ``SNICallback`` returned lets the
@@ -442,7 +442,7 @@ def _load_sni(conn: "TLSConnection", servername: str) -> None:
         _resume(conn)
 
 
-def _cert_cb_done(conn: "TLSConnection", context: Any) -> bool:
+def _cert_cb_done(conn: "ConnectionState", context: Any) -> bool:
     """Node's CertCbDone: apply the SNI context; True when the handshake may go on."""
     engine = conn.engine
     assert engine is not None, "checked by the SNICallback's cb"
@@ -462,7 +462,7 @@ def _cert_cb_done(conn: "TLSConnection", context: Any) -> bool:
     return True
 
 
-def _resume(conn: "TLSConnection") -> None:
+def _resume(conn: "ConnectionState") -> None:
     hello = conn.hello
     hello.running = False
     hello.done = True

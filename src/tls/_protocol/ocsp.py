@@ -34,7 +34,7 @@ from .._base.errors import NodeError, NodeTypeError
 from .._base.validators import BUFFER_TYPES as _BUFFER_TYPES
 
 if TYPE_CHECKING:
-    from .connection import TLSConnection
+    from .state import ConnectionState
 
 __all__ = ["configure", "after_handshake_step"]
 
@@ -47,7 +47,7 @@ _SERVER = 1
 _CLIENT = 2
 
 
-def configure(conn: "TLSConnection", opts: Any) -> None:
+def configure(conn: "ConnectionState", opts: Any) -> None:
     """Wire OCSP on a new connection (sets ``conn.ocsp``: None when unused)."""
     engine = conn.engine
     assert engine is not None, "configured before the engine is freed"
@@ -62,7 +62,7 @@ def configure(conn: "TLSConnection", opts: Any) -> None:
         conn.ocsp = _CLIENT
 
 
-def after_handshake_step(conn: "TLSConnection") -> bool:
+def after_handshake_step(conn: "ConnectionState") -> bool:
     """Run after each SSL_do_handshake of a connection with OCSP wired.
 
     Returns True when its owner was destroyed meanwhile (stop cycling).
@@ -86,7 +86,7 @@ def after_handshake_step(conn: "TLSConnection") -> bool:
     return conn.engine is None or conn.owner.destroyed
 
 
-def _context_certificates(conn: "TLSConnection") -> Optional[Tuple[Optional[bytes], Optional[bytes]]]:
+def _context_certificates(conn: "ConnectionState") -> Optional[Tuple[Optional[bytes], Optional[bytes]]]:
     """(certificate, issuer) DER of the context the handshake uses, as Node:
     the SNI context if one was selected (tls._protocol.negotiation keeps it
     as ``conn.sni_context``), else the server's shared context; None when
@@ -97,7 +97,7 @@ def _context_certificates(conn: "TLSConnection") -> Optional[Tuple[Optional[byte
     return ctx.getCertificate(), ctx.getIssuer()
 
 
-def _request(conn: "TLSConnection") -> None:
+def _request(conn: "ConnectionState") -> None:
     """Node's requestOCSP(socket, info) for a client that asked."""
     owner = conn.owner
     certs = _context_certificates(conn)
@@ -139,7 +139,7 @@ def _request(conn: "TLSConnection") -> None:
         _resume(conn)
 
 
-def _done(conn: "TLSConnection", response: Optional[bytes], resume: bool = True) -> None:
+def _done(conn: "ConnectionState", response: Optional[bytes], resume: bool = True) -> None:
     """Node's setOCSPResponse + requestOCSPDone: store, then resume the handshake."""
     engine = conn.engine
     if engine is None:
@@ -153,7 +153,7 @@ def _done(conn: "TLSConnection", response: Optional[bytes], resume: bool = True)
         _resume(conn)
 
 
-def _resume(conn: "TLSConnection") -> None:
+def _resume(conn: "ConnectionState") -> None:
     engine = conn.engine
     if engine is not None:
         engine.paused = False

@@ -47,7 +47,7 @@ from .._engine.engine import READ_MORE
 from .._base.errors import NodeError
 
 if TYPE_CHECKING:
-    from .connection import TLSConnection
+    from .state import ConnectionState
 
 __all__ = ["configure", "before_data", "after_data", "process_events", "disable", "hold_write",
            "release_writes"]
@@ -67,7 +67,7 @@ class Limits:
         self.last_handshake_time = time.monotonic()  # Node's ssl.lastHandshakeTime
 
 
-def configure(conn: "TLSConnection") -> None:
+def configure(conn: "ConnectionState") -> None:
     """The counting state and the C info callback (every connection)."""
     engine = conn.engine
     assert engine is not None, "configured before the engine is freed"
@@ -75,7 +75,7 @@ def configure(conn: "TLSConnection") -> None:
     lib.tls_reneg_enable(engine.ssl)
 
 
-def disable(conn: "TLSConnection") -> None:
+def disable(conn: "ConnectionState") -> None:
     conn.reneg.disabled = True
 
 
@@ -99,7 +99,7 @@ def _on_reneg_event(engine: Any, ssl: Any, event: int) -> None:
         conn.reneg_events.append(entry)
 
 
-def before_data(conn: "TLSConnection") -> bool:
+def before_data(conn: "ConnectionState") -> bool:
     """The 'done' events that precede a decrypt batch's plaintext (a
     renegotiation finished, then data came).  True when the connection was
     freed (its owner destroyed)."""
@@ -114,7 +114,7 @@ def before_data(conn: "TLSConnection") -> bool:
     return False
 
 
-def after_data(conn: "TLSConnection", status: int) -> Optional[int]:
+def after_data(conn: "ConnectionState", status: int) -> Optional[int]:
     """The remaining events, once the batch's plaintext was delivered.
 
     Returns the read status to go on with: READ_MORE when a handshake held
@@ -131,7 +131,7 @@ def after_data(conn: "TLSConnection", status: int) -> Optional[int]:
     return status
 
 
-def process_events(conn: "TLSConnection") -> bool:
+def process_events(conn: "ConnectionState") -> bool:
     """Act on every recorded event; release a held handshake.  True when a
     renegotiation start was among them."""
     events, conn.reneg_events = conn.reneg_events, None
@@ -150,14 +150,14 @@ def process_events(conn: "TLSConnection") -> bool:
     return started
 
 
-def _on_handshake_done(conn: "TLSConnection") -> None:
+def _on_handshake_done(conn: "ConnectionState") -> None:
     # Node's onhandshakedone: the renegotiated session is secure ('secure'
     # again; a tls.connect socket re-verifies and emits 'secureConnect', a
     # server socket re-checks its client).
     conn.owner._finishInit()
 
 
-def _on_handshake_start(conn: "TLSConnection", now: float) -> None:
+def _on_handshake_start(conn: "ConnectionState", now: float) -> None:
     limits = conn.reneg
     last = limits.last_handshake_time
     limits.last_handshake_time = now
@@ -175,14 +175,14 @@ def _on_handshake_start(conn: "TLSConnection", now: float) -> None:
 
 # -- application data during a renegotiation -----------------------------------------
 
-def hold_write(conn: "TLSConnection", rest: Any, cb: Any) -> None:
+def hold_write(conn: "ConnectionState", rest: Any, cb: Any) -> None:
     """SSL_write refuses application data while a renegotiation is in
     progress; keep the rest of the write, and everything written after it,
     in order (Node keeps it as pending cleartext and retries each cycle)."""
     conn.held_writes = deque([(bytes(rest), cb)])
 
 
-def release_writes(conn: "TLSConnection") -> None:
+def release_writes(conn: "ConnectionState") -> None:
     """Retry the held writes (TLSConnection.cycle, after each read); a
     shutdown requested meanwhile follows them."""
     held, conn.held_writes = conn.held_writes, None

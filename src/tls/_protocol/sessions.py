@@ -74,7 +74,7 @@ from .._base.errors import NodeError, NodeTypeError
 from .._base.validators import received as _received
 
 if TYPE_CHECKING:
-    from .connection import TLSConnection
+    from .state import ConnectionState
 
 __all__ = [
     "configure", "dispatch", "hold_secure", "defer_shutdown",
@@ -105,7 +105,7 @@ class _State:
         self.shutdown_pending = False     # FIN asked while output was held
 
 
-def _enable(conn: "TLSConnection") -> Optional[_State]:
+def _enable(conn: "ConnectionState") -> Optional[_State]:
     engine = conn.engine
     if engine is None:
         return None
@@ -152,7 +152,7 @@ def _session_der(sess: Any) -> Optional[bytes]:
 
 # -- connection hooks (TLSSocket construction, TLSConnection's pump) ---------------
 
-def configure(conn: "TLSConnection", opts: Any) -> None:
+def configure(conn: "ConnectionState", opts: Any) -> None:
     """Node's TLSSocket._init, the session part."""
     owner = conn.owner
     if conn.is_server:
@@ -169,7 +169,7 @@ def configure(conn: "TLSConnection", opts: Any) -> None:
     owner._on_first_tls_listener("session", lambda: _enable(conn))
 
 
-def dispatch(conn: "TLSConnection") -> bool:
+def dispatch(conn: "ConnectionState") -> bool:
     """Emit the session events of OpenSSL's last calls; True when the connection is gone."""
     state = conn.sessions
     events = state.events
@@ -196,7 +196,7 @@ def dispatch(conn: "TLSConnection") -> bool:
     return conn.engine is None
 
 
-def hold_secure(conn: "TLSConnection") -> bool:
+def hold_secure(conn: "ConnectionState") -> bool:
     """The handshake is done: True when 'secure' must wait for 'newSession' done().
 
     Node's onhandshakedone: in TLS 1.2 the session is made before the
@@ -219,7 +219,7 @@ def hold_secure(conn: "TLSConnection") -> bool:
     return False
 
 
-def defer_shutdown(conn: "TLSConnection") -> bool:
+def defer_shutdown(conn: "ConnectionState") -> bool:
     """end() while output is held for 'newSession': send FIN after done()."""
     state = conn.sessions
     if state is not None and state.hold:
@@ -228,7 +228,7 @@ def defer_shutdown(conn: "TLSConnection") -> bool:
     return False
 
 
-def _client_new_session(conn: "TLSConnection", der: bytes) -> None:
+def _client_new_session(conn: "ConnectionState", der: bytes) -> None:
     # Node's onnewsessionclient: only once verified ('secureConnect' emitted);
     # a session made before that (never the case here: events are dispatched
     # after 'secure') or on a bare TLSSocket client is not emitted.
@@ -237,7 +237,7 @@ def _client_new_session(conn: "TLSConnection", der: bytes) -> None:
         owner._emit_tls_event("session", der)
 
 
-def _server_new_session(conn: "TLSConnection", state: _State, sid: bytes, der: bytes) -> None:
+def _server_new_session(conn: "ConnectionState", state: _State, sid: bytes, der: bytes) -> None:
     """Node's onnewsession."""
     once = False
 
@@ -256,7 +256,7 @@ def _server_new_session(conn: "TLSConnection", state: _State, sid: bytes, der: b
         done()
 
 
-def _new_session_done(conn: "TLSConnection", state: _State) -> None:
+def _new_session_done(conn: "ConnectionState", state: _State) -> None:
     state.hold = False
     state.new_session_pending = False
     if state.dispatching:
@@ -269,7 +269,7 @@ def _new_session_done(conn: "TLSConnection", state: _State) -> None:
         conn.cycle()
 
 
-def _send_pending_shutdown(conn: "TLSConnection", state: _State) -> None:
+def _send_pending_shutdown(conn: "ConnectionState", state: _State) -> None:
     """The FIN end() asked for while the output was held (after that output)."""
     state.shutdown_pending = False
     if conn.engine is not None:
@@ -302,7 +302,7 @@ class _HelloParser:
 
     __slots__ = ("conn", "buf", "frame_len", "state")
 
-    def __init__(self, conn: "TLSConnection") -> None:
+    def __init__(self, conn: "ConnectionState") -> None:
         self.conn = conn
         self.buf = bytearray()
         self.frame_len = -1
@@ -397,7 +397,7 @@ def _parse_client_hello(buf: bytearray, end: int) -> Optional[Tuple[bytes, bool]
     return session_id, has_ticket
 
 
-def _load_session(conn: "TLSConnection", parser: _HelloParser, session_id: bytes, has_ticket: bool) -> None:
+def _load_session(conn: "ConnectionState", parser: _HelloParser, session_id: bytes, has_ticket: bool) -> None:
     """Node's loadSession (the socket's onclienthello)."""
     once = False
     owner = conn.owner
@@ -429,7 +429,7 @@ def _load_session(conn: "TLSConnection", parser: _HelloParser, session_id: bytes
 
 # -- getters / setters ---------------------------------------------------------------
 
-def _current(conn: "TLSConnection", index: int, read: Callable[[Any], Optional[bytes]]) -> Optional[bytes]:
+def _current(conn: "ConnectionState", index: int, read: Callable[[Any], Optional[bytes]]) -> Optional[bytes]:
     """The session being reported by a 'session' event, else the live one."""
     engine = conn.engine
     if engine is None:
@@ -443,11 +443,11 @@ def _current(conn: "TLSConnection", index: int, read: Callable[[Any], Optional[b
     return read(sess)
 
 
-def get_session(conn: "TLSConnection") -> Optional[bytes]:
+def get_session(conn: "ConnectionState") -> Optional[bytes]:
     return _current(conn, 0, _session_der)
 
 
-def get_tls_ticket(conn: "TLSConnection") -> Optional[bytes]:
+def get_tls_ticket(conn: "ConnectionState") -> Optional[bytes]:
     return _current(conn, 1, _ticket)
 
 
@@ -461,14 +461,14 @@ def _ticket(sess: Any) -> Optional[bytes]:
     return data
 
 
-def set_session(conn: "TLSConnection", session: Any) -> None:
+def set_session(conn: "ConnectionState", session: Any) -> None:
     """TLSSocket.setSession: a str is taken as latin-1 bytes."""
     if isinstance(session, str):
         session = bytes(ord(c) & 0xFF for c in session)
     _set_session(conn, session)
 
 
-def _set_session(conn: "TLSConnection", session: Any) -> None:
+def _set_session(conn: "ConnectionState", session: Any) -> None:
     if not isinstance(session, _BUFFERS):
         raise NodeTypeError("Session must be a buffer", "ERR_INVALID_ARG_TYPE")
     engine = conn.engine
