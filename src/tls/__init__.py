@@ -31,7 +31,7 @@ __all__ = [
     "CLIENT_RENEG_LIMIT", "CLIENT_RENEG_WINDOW", "DEFAULT_CIPHERS", "DEFAULT_ECDH_CURVE",
     "DEFAULT_MAX_VERSION", "DEFAULT_MIN_VERSION", "NodeError", "SecureContext", "Server", "TLSSocket",
     "checkServerIdentity", "connect", "createSecureContext", "createServer", "events", "getCiphers",
-    "net", "rootCertificates", "run",
+    "net", "process", "rootCertificates", "run",
 ]
 __all__ += ["CryptoStream", "SecurePair", "createSecurePair"]  # deprecated (DEP0064)
 __all__ += ["convertALPNProtocols"]
@@ -51,6 +51,7 @@ if TYPE_CHECKING:
     )
     from ._protocol.negotiation import convertALPNProtocols as convertALPNProtocols
     from ._node.runtime import run as run
+    from ._node.process import process as process
     from ._engine.context import SecureContext as SecureContext
     from ._objects.configure_context import createSecureContext as createSecureContext, getCiphers as getCiphers
     from ._objects.connect import connect as connect
@@ -75,6 +76,7 @@ if TYPE_CHECKING:
 # public name -> the submodule that defines it (loaded on first access)
 _LAZY = {
     "run": "_node.runtime",
+    "process": "_node.process",   # Node's process object: signals, kill, exit
     "SecureContext": "_engine.context",
     "createSecureContext": "_objects.configure_context",
     "getCiphers": "_objects.configure_context",

@@ -15,11 +15,26 @@ The runtime is three modules, shown here as one (``runtime.X`` for each):
 * timers.py -- Node's timers (``setTimeout`` ... ``setImmediate``),
   ref-tracked in that state;
 * this module -- :func:`run`, which watches that state to end the program.
+
+Signals.  A Python signal handler runs in the main thread when the
+interpreter next gets control; a loop asleep in ``select`` only gets it back
+when the signal's byte arrives on a descriptor the loop watches.  So ``run``
+points ``signal.set_wakeup_fd`` at a socket of its own that the loop reads
+(asyncio does that only for ``loop.add_signal_handler``): a plain
+``signal.signal(SIGTERM, handler)`` that calls ``server.close()`` then ends
+the program as it would in Node, and so do ``tls.process.on('SIGTERM', ...)``
+listeners (process.py).  Ctrl-C with no SIGINT listener ends the program as
+Node's does: the clean-up of ``run`` runs, then the process dies of SIGINT
+(status 130 in a shell) without a traceback.
 """
 from __future__ import annotations
 
 import asyncio
 import inspect
+import signal
+import socket
+import sys
+import threading
 from collections import deque
 from typing import Any, Awaitable, Callable, Dict, Optional, Tuple, TypeVar, overload
 
@@ -146,6 +161,31 @@ def run(fn: Any, *args: Any) -> Any:
     if not callable(fn) and not inspect.isawaitable(fn):
         _check_callback(fn, "fn")
     try:
+        return _run_program(fn, args)
+    except KeyboardInterrupt:
+        if not _dies_of_sigint():
+            raise
+        # Node's Ctrl-C: no traceback, the process ends by the signal itself.
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError):
+                pass
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        signal.raise_signal(signal.SIGINT)
+        raise  # only if SIGINT did not end the process (it is blocked)
+
+
+def _dies_of_sigint() -> bool:
+    """Ctrl-C under run ends the process when nothing else took SIGINT: the main
+    thread, with Python's default handler in place (no tls.process listener, no
+    handler of the user's)."""
+    return (threading.current_thread() is threading.main_thread()
+            and signal.getsignal(signal.SIGINT) is signal.default_int_handler)
+
+
+def _run_program(fn: Any, args: Tuple[Any, ...]) -> Any:
+    try:
         asyncio.get_running_loop()
     except RuntimeError:
         pass
@@ -160,6 +200,7 @@ def run(fn: Any, *args: Any) -> Any:
     runner = _Runner(loop, st)
     st.runner = runner
     loop.set_exception_handler(runner.exception_handler)
+    wakeup = _SignalWakeup(loop)
     try:
         asyncio.set_event_loop(loop)
         main = loop.create_task(runner.main(fn, args))
@@ -185,12 +226,68 @@ def run(fn: Any, *args: Any) -> Any:
             if shutdown_executor is not None:
                 loop.run_until_complete(shutdown_executor())
         finally:
+            wakeup.close()
             st.runner = None
             st.refs.clear()
             st.tasks.clear()
             asyncio.set_event_loop(None)
             loop.close()
             _forget(loop)
+
+
+class _SignalWakeup:
+    """Wakes the loop when a signal arrives (see "Signals" above).
+
+    Only in the main thread (the only one Python delivers signals to) and only
+    when no wakeup descriptor is set already (asyncio's own, for
+    ``add_signal_handler``, or an embedding program's): then ``set_wakeup_fd``
+    points at one end of a socket pair whose other end the loop reads and
+    empties.  The previous setting is restored when ``run`` ends.
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.pair: Optional[Tuple[socket.socket, socket.socket]] = None
+        if threading.current_thread() is not threading.main_thread():
+            return
+        reader, writer = socket.socketpair()
+        reader.setblocking(False)
+        writer.setblocking(False)
+        try:
+            previous = signal.set_wakeup_fd(writer.fileno(), warn_on_full_buffer=False)
+        except (ValueError, OSError):
+            previous = -2
+        if previous != -1:  # somebody else's: leave it
+            if previous != -2:
+                signal.set_wakeup_fd(previous)
+            reader.close()
+            writer.close()
+            return
+        self.pair = (reader, writer)
+        loop.add_reader(reader.fileno(), self.drain)
+
+    def drain(self) -> None:
+        assert self.pair is not None
+        try:
+            while self.pair[0].recv(4096):
+                pass
+        except (BlockingIOError, InterruptedError):
+            pass
+
+    def close(self) -> None:
+        if self.pair is None:
+            return
+        reader, writer = self.pair
+        self.pair = None
+        current = signal.set_wakeup_fd(-1)
+        if current not in (-1, writer.fileno()):
+            signal.set_wakeup_fd(current)  # replaced while we ran (asyncio's add_signal_handler): theirs stays
+        try:
+            self.loop.remove_reader(reader.fileno())
+        except (ValueError, OSError, RuntimeError):
+            pass
+        reader.close()
+        writer.close()
 
 
 def _cancel_all_tasks(loop: asyncio.AbstractEventLoop) -> None:
