@@ -28,6 +28,7 @@ from .._node import net
 from .._protocol import sessions as _sessions
 from .._protocol.negotiation import SNICallback, _check_wire, _convert
 from .configure_context import createSecureContext
+from .counters import ServerCounters
 from .tlssocket import TLSSocket
 
 __all__ = ["Server", "createServer", "DEFAULT_HANDSHAKE_TIMEOUT"]
@@ -117,6 +118,7 @@ class Server(net.Server):
         super().__init__({name: opts[name] for name in NET_SERVER.options if name in opts},
                          self._tls_connection_listener)
         self._options = opts
+        self._counters = ServerCounters()
         self.requestCert = opts.get("requestCert") is True
         self.rejectUnauthorized = opts.get("rejectUnauthorized") is not False
         # Node: `options.handshakeTimeout || 120000`, then validateNumber.
@@ -143,6 +145,13 @@ class Server(net.Server):
         """Replace the ticket keys; new connections use them."""
         _sessions.set_ticket_keys(self, keys)
 
+    def getCounters(self) -> Dict[str, Any]:
+        """What an operator watches, as a plain dict: ``handshakes`` (``full``, ``resumed``),
+        ``tlsClientErrors`` (count by error code), ``connections`` (open now), ``bytesRead`` and
+        ``bytesWritten`` (network bytes, TLS records included, of every connection so far).
+        ``tls.cluster``'s primary adds its workers' dicts up the same way (``counters.sum_counters``)."""
+        return self._counters.snapshot(self._connections)
+
     def addContext(self, hostname: Any, context: Any) -> None:
         """SNI: connections for ``hostname`` (``*`` wildcards) use ``context`` (see _negotiation)."""
         _add_context(self, hostname, context)
@@ -161,6 +170,7 @@ class Server(net.Server):
             "pskCallback": self._pskCallback,
             "pskIdentityHint": self._pskIdentityHint,
         })
+        socket._counters = self._counters
         socket.on("secure", socket._on_server_socket_secure)
         _forward_keylog(self, socket)  # 'keylog' forwarding
         socket.on("close", socket._on_server_socket_close)

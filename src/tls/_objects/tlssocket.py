@@ -45,6 +45,7 @@ from .._base.errors import NodeError, NodeTypeError
 from .._base.validators import received as _received
 from .._engine.context import SecureContext
 from .configure_context import createSecureContext
+from .counters import ServerCounters
 from . import x509 as _x509
 from .._protocol import keyexchange as _keyexchange
 from .._protocol import ocsp as _ocsp
@@ -83,6 +84,8 @@ class TLSSocket(_extras.TLSSocketExtras, net.Socket):
     """
 
     _conn: TLSConnection
+    #: the tls.Server's counters a server socket reports to (set by the server's connection listener)
+    _counters: Optional[ServerCounters] = None
 
     # The connection owns the engine and the per-connection feature state
     # (tls._protocol.*); the socket is its ConnectionOwner.  The engine is
@@ -463,6 +466,9 @@ class TLSSocket(_extras.TLSSocketExtras, net.Socket):
 
     def _on_server_socket_secure(self) -> None:
         """Node's onServerSocketSecure (a 'secure' listener set by tls.Server)."""
+        server = self.server
+        assert server is not None and self._counters is not None, "a listener of tls.Server's sockets only"
+        self._counters.handshake(self.isSessionReused() is True)
         if self._requestCert:
             err = self._verify_error()
             if err is not None:
@@ -481,25 +487,27 @@ class TLSSocket(_extras.TLSSocketExtras, net.Socket):
             engine = self._engine
             if engine is not None and engine.protocol() != "TLSv1.3":
                 self._set_ready()
-            server = self.server
-            assert server is not None, "a listener of server sockets only"
             server.emit("secureConnection", self)
 
     def _on_server_socket_tls_error(self, err: BaseException) -> None:
         if self._route is Route.HELD:
             self._set_route(Route.REPORTED)
             server = self.server
-            assert server is not None, "a listener of server sockets only"
+            assert server is not None and self._counters is not None, "a listener of tls.Server's sockets only"
+            self._counters.client_error(err)
             server.emit("tlsClientError", err, self)
 
     def _on_server_socket_close(self, had_error: Any = False) -> None:
+        server = self.server
+        assert server is not None and self._counters is not None, "a listener of tls.Server's sockets only"
+        self._counters.closed(self)
         if had_error:
             return  # already reported through '_tlsError'
         if self._route is Route.HELD:
             self._set_route(Route.REPORTED)
-            server = self.server
-            assert server is not None, "a listener of server sockets only"
-            server.emit("tlsClientError", _conn_reset("socket hang up"), self)
+            err = _conn_reset("socket hang up")
+            self._counters.client_error(err)
+            server.emit("tlsClientError", err, self)
 
     # -- writing (tls._protocol.connection) -----------------------------------
     def _write_chunk(self, chunk: bytes, cb: Optional[Callable[..., Any]]) -> None:

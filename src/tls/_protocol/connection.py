@@ -131,6 +131,7 @@ class TLSConnection(ConnectionState):
         engine = self.engine
         if engine is None:
             return
+        self.bytes_received += len(data)
         if self.hello_parser is not None:
             self.hello_parser.feed(data)  # Node's ClientHello parser: 'resumeSession' first
             return
@@ -219,6 +220,7 @@ class TLSConnection(ConnectionState):
         self.corked = False
         out = engine.outgoing()
         if out:
+            self.bytes_sent += len(out)
             self.owner._transport_write(out)
 
     def cork(self, pending: int) -> None:

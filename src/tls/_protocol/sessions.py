@@ -359,7 +359,9 @@ class _HelloParser:
         data, self.buf = bytes(self.buf), bytearray()
         self.state = _PAUSED
         if data and conn.engine is not None:
-            # through the owner: a TLSSocket's first bytes start its handshake
+            # through the owner: a TLSSocket's first bytes start its handshake (bytes the
+            # network gave once, counted when they arrived)
+            conn.bytes_received -= len(data)
             conn.owner._on_raw_data(data)
 
 
