@@ -1,0 +1,89 @@
+"""tls.cluster: Node 20's cluster module -- a primary forks workers that share its listening ports.
+
+The module object ``tls.cluster`` is :data:`cluster`, an EventEmitter like
+Node's ``require('cluster')``; its parts, by purpose:
+
+* primary.py -- ``fork()``, ``setupPrimary()``, the workers' processes and
+  what they ask the primary for;
+* child.py -- a worker's boot, its ``listen()`` through the primary, its
+  disconnect;
+* channel.py -- the IPC channel (JSON lines and descriptors over a socketpair);
+* handles.py -- the primary's listening handles: shared (SCHED_NONE) and
+  round-robin (SCHED_RR);
+* sessions.py -- ticket keys and TLS 1.2 session IDs across workers;
+* worker.py -- the Worker class both sides use.
+"""
+from __future__ import annotations
+
+import os
+from typing import Any, Callable, Dict, Optional
+
+from ..._base.errors import NodeError
+from ..._node.events import EventEmitter
+from . import child as _child
+from .primary import SCHED_NONE, SCHED_RR, Primary
+from .worker import Worker
+
+__all__ = ["Cluster", "cluster", "Worker", "SCHED_NONE", "SCHED_RR"]
+
+# Measured on 2 workers / 2 cores (docs/cluster.md, bench/cluster_distribution.py): see DEFAULT_POLICY's note.
+DEFAULT_POLICY = SCHED_RR
+
+
+def _policy_from_env() -> int:
+    """NODE_CLUSTER_SCHED_POLICY as Node reads it: 'rr' or 'none', anything else the default."""
+    value = os.environ.get("NODE_CLUSTER_SCHED_POLICY")
+    if value == "rr":
+        return SCHED_RR
+    if value == "none":
+        return SCHED_NONE
+    return DEFAULT_POLICY
+
+
+class Cluster(EventEmitter):
+    """Node's ``cluster``: ``isPrimary`` / ``isWorker``, ``fork()``, ``workers``, ``worker``, ``settings``,
+    ``schedulingPolicy``, ``setupPrimary()``, ``disconnect()``; events 'fork', 'online', 'listening',
+    'message', 'disconnect', 'exit', 'setup'."""
+
+    SCHED_NONE = SCHED_NONE
+    SCHED_RR = SCHED_RR
+    Worker = Worker
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.settings: Dict[str, Any] = {}
+        self.schedulingPolicy: int = _policy_from_env()
+        self._primary: Optional[Primary] = None
+        self._side = _child.boot(self)
+        self.isWorker: bool = self._side is not None
+        self.isPrimary: bool = not self.isWorker
+        self.isMaster: bool = self.isPrimary
+        #: id -> Worker, in the primary (None in a worker, where Node leaves it undefined)
+        self.workers: Optional[Dict[int, Worker]] = None if self.isWorker else {}
+        #: this worker, in a worker (None in the primary)
+        self.worker: Optional[Worker] = self._side.worker if self._side is not None else None
+        if self.isPrimary:
+            self._primary = Primary(self)
+
+    def _need_primary(self, what: str) -> Primary:
+        if self._primary is None:
+            raise NodeError("cluster.%s() is only available in the primary (cluster.isPrimary)" % what,
+                            "ERR_CLUSTER_NOT_PRIMARY")
+        return self._primary
+
+    def setupPrimary(self, settings: Any = None, **kwargs: Any) -> None:
+        """Change the settings of the workers forked from now on (exec, args, execArgv, silent, cwd, ...)."""
+        self._need_primary("setupPrimary").setup(settings, kwargs)
+
+    setupMaster = setupPrimary
+
+    def fork(self, env: Any = None) -> Worker:
+        """Start a worker: this program again, in a fresh interpreter, with ``env`` added to its environment."""
+        return self._need_primary("fork").fork(env)
+
+    def disconnect(self, callback: Optional[Callable[[], Any]] = None) -> None:
+        """``worker.disconnect()`` for every worker; ``callback()`` once all are gone."""
+        self._need_primary("disconnect").disconnect_all(callback)
+
+
+cluster = Cluster()
