@@ -12,38 +12,47 @@ import pytest
 
 from support.cluster import run_program
 
+# Both workers accept on one port: 20 connections in a row, then the worker that took the last one
+# closes its server (told by a message) and the next connection must reach the other one.
 SHARE_PY = '''
 def main():
     if cluster.isPrimary:
         ports = {}
         seen = []
 
-        def connect(port):
+        def connect(port, then):
             sock = net.connect(port, "127.0.0.1")
             got = []
             sock.on("data", got.append)
+            sock.on("close", lambda *args: then(b"".join(got).decode()))
 
-            def closed(*args):
-                seen.append(b"".join(got).decode())
-                if (len(set(seen)) == 2 and len(seen) >= 20) or len(seen) >= 200:
-                    log("seen", seen)
-                    cluster.disconnect(lambda: log("all-disconnected"))
-                else:
-                    connect(port)
-            sock.on("close", closed)
+        def answered(port, worker):
+            seen.append(worker)
+            if len(seen) < 20:
+                connect(port, lambda worker: answered(port, worker))
+                return
+            log("seen", seen)
+            stopped = cluster.workers[int(worker[1:])]
+            stopped.once("message", lambda m, h=None: connect(port, lambda other: finish(worker, other)))
+            stopped.send("close your server")
+
+        def finish(stopped, other):
+            log("after-close", stopped, other)
+            cluster.disconnect(lambda: log("all-disconnected"))
 
         def listening(worker, address):
             ports[worker.id] = address["port"]
             if len(ports) == 2:
                 log("ports", sorted(ports.values()))
-                connect(address["port"])
+                connect(address["port"], lambda worker: answered(address["port"], worker))
 
         cluster.on("listening", listening)
         cluster.on("exit", lambda w, code, sig: log("exit", w.id, code, sig, w.exitedAfterDisconnect))
         cluster.fork()
         cluster.fork()
     else:
-        net.createServer(lambda s: s.end("w%d" % cluster.worker.id)).listen(0)
+        server = net.createServer(lambda s: s.end("w%d" % cluster.worker.id)).listen(0)
+        tls.process.on("message", lambda m, h=None: server.close() and tls.process.send("closed"))
 
 
 tls.run(main)
@@ -57,10 +66,11 @@ def test_two_workers_accept_on_one_port(policy, tmp_path):
     [(_, ports)] = ran.named("ports")
     assert ports[0] == ports[1] != 0                      # listen(0): one port for both workers
     [(_, seen)] = ran.named("seen")
-    counts = Counter(seen)
-    assert set(counts) == {"w1", "w2"}, counts            # both accept
+    [(_, stopped, other)] = ran.named("after-close")
+    assert {stopped, other} == {"w1", "w2"}               # both accept on it
     if policy == "rr":
-        assert abs(counts["w1"] - counts["w2"]) <= 1, counts   # round-robin: in turn
+        counts = Counter(seen)
+        assert counts["w1"] == counts["w2"] == 10, seen   # round-robin: in turn
     assert ran.named("all-disconnected") == [["all-disconnected"]]
     assert sorted(event[1:] for event in ran.named("exit")) == [[1, 0, None, True], [2, 0, None, True]]
 
@@ -76,11 +86,10 @@ if os.environ.get("NO_TICKET"):
 
 def main():
     if cluster.isPrimary:
-        state = {"session": None, "issuer": None, "tries": 0}
+        state = {"session": None, "issuer": None}
         ready = []
 
         def connect(port):
-            state["tries"] += 1
             sock = tls.connect({"port": port, "host": "127.0.0.1", "rejectUnauthorized": False,
                                 "session": state["session"], "minVersion": VERSION, "maxVersion": VERSION})
             got = []
@@ -93,13 +102,14 @@ def main():
             def closed(*args):
                 worker = b"".join(got).decode()
                 if state["issuer"] is None:
+                    # the issuer stops listening, so the next connection reaches the other worker
                     state["issuer"] = worker
                     log("issued", worker, reused, state["session"] is not None)
-                    connect(port)
-                elif worker == state["issuer"] and state["tries"] < 40:
-                    connect(port)      # the same worker again: try until the other one answers
+                    issuer = cluster.workers[int(worker[1:])]
+                    issuer.once("message", lambda m, h=None: connect(port))
+                    issuer.send("close your server")
                 else:
-                    log("resumed-on", worker, reused, state["tries"])
+                    log("resumed-on", worker, reused)
                     cluster.disconnect()
             sock.on("close", closed)
 
@@ -112,7 +122,8 @@ def main():
         cluster.fork()
         cluster.fork()
     else:
-        tls.createServer(OPTIONS, lambda s: s.end("w%d" % cluster.worker.id)).listen(0)
+        server = tls.createServer(OPTIONS, lambda s: s.end("w%d" % cluster.worker.id)).listen(0)
+        tls.process.on("message", lambda m, h=None: server.close() and tls.process.send("closed"))
 
 
 tls.run(main)
@@ -131,6 +142,6 @@ def test_a_session_from_one_worker_resumes_on_the_other(version, no_ticket, poli
     assert ran.returncode == 0, ran.stderr
     [(_, issuer, reused_first, got_session)] = ran.named("issued")
     assert reused_first == [False] and got_session, ran.events
-    [(_, worker, reused, _tries)] = ran.named("resumed-on")
+    [(_, worker, reused)] = ran.named("resumed-on")
     assert worker != issuer, ran.events          # another worker answered ...
     assert reused == [True], ran.events          # ... and resumed the session the first one made

@@ -26,8 +26,14 @@ from .worker import Worker
 
 __all__ = ["Cluster", "cluster", "Worker", "SCHED_NONE", "SCHED_RR"]
 
-# Measured on 2 workers / 2 cores (docs/cluster.md, bench/cluster_distribution.py): see DEFAULT_POLICY's note.
-DEFAULT_POLICY = SCHED_RR
+# The default distribution differs from Node's (SCHED_RR off Windows), on measurement
+# (bench/cluster_distribution.py, bench/results/2026-12-07-cluster.*, docs/cluster.md): with 2 workers on
+# this 2-core machine the shared socket served 1.48x one worker's full handshakes and round-robin 1.14x,
+# with spreads of 47.7% / 49.5% for the less busy worker.  Round-robin puts a third Python process (the
+# primary: accept, pass the descriptor, wait for the acknowledgement) on the path of every connection;
+# the kernel's spread is even enough here that its cost buys nothing.  NODE_CLUSTER_SCHED_POLICY=rr (or
+# cluster.schedulingPolicy = cluster.SCHED_RR before the first fork) gives Node's round-robin.
+DEFAULT_POLICY = SCHED_NONE
 
 
 def _policy_from_env() -> int:
