@@ -11,7 +11,8 @@ Node's ``require('cluster')``; its parts, by purpose:
 * handles.py -- the primary's listening handles: shared (SCHED_NONE) and
   round-robin (SCHED_RR);
 * sessions.py -- ticket keys and TLS 1.2 session IDs across workers;
-* worker.py -- the Worker class both sides use.
+* worker.py -- the Worker class both sides use;
+* restart.py -- ``rollingRestart()``, which is not Node's.
 """
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from ..._base.errors import NodeError
 from ..._node.events import EventEmitter
 from . import child as _child
 from .primary import SCHED_NONE, SCHED_RR, Primary
+from .restart import rolling_restart
 from .worker import Worker
 
 __all__ = ["Cluster", "cluster", "Worker", "SCHED_NONE", "SCHED_RR"]
@@ -90,6 +92,13 @@ class Cluster(EventEmitter):
     def disconnect(self, callback: Optional[Callable[[], Any]] = None) -> None:
         """``worker.disconnect()`` for every worker; ``callback()`` once all are gone."""
         self._need_primary("disconnect").disconnect_all(callback)
+
+    def rollingRestart(self, callback: Optional[Callable[..., Any]] = None) -> None:
+        """Replace every worker, one at a time: fork the new one, wait until it listens, disconnect the
+        old one, wait for its exit (restart.py).  ``callback(err, replacements)`` at the end.  Not in
+        Node; also ``rolling_restart``."""
+        self._need_primary("rollingRestart")
+        rolling_restart(self, callback)
 
 
 cluster = Cluster()

@@ -270,6 +270,7 @@ class Primary:
         channel.attach(loop)
         process = WorkerProcess(popen, channel, argv)
         worker = Worker(wid, process, self, state="none")
+        worker._fork_env = env   # what a rolling restart forks its replacement with
         worker._internal = Internal(channel, lambda message, handle: self._on_internal(worker, message))
         worker.on("message", lambda message, handle=None: self.cluster.emit("message", worker, message, handle))
         process.once("exit", lambda code, sig: self._on_exit(worker, code, sig))
