@@ -5,11 +5,19 @@ process is started (the programs of test_cluster_life.py cover the rest).
 """
 from __future__ import annotations
 
+import asyncio
+import socket
+
 import pytest
 
 import tls
 import tls.cluster as cluster
+from tls._faces.cluster import primary as _primary
 from tls._faces.cluster.channel import encode
+from tls._faces.cluster.sessions import SessionCache, install_forwarding, session_protocol_version
+from tls._objects import server_hooks
+
+from support.aio import run_async
 
 
 def test_the_module_is_nodes_cluster_object():
@@ -92,3 +100,105 @@ def test_fork_needs_a_running_loop(fresh_settings):
         cluster.fork()
     assert caught.value.code == "ERR_NO_EVENT_LOOP"
     assert cluster.workers == {}
+
+
+# -- the hooks a worker installs, tried in this process -----------------------------------------------------
+
+
+
+def test_default_ticket_keys_reach_new_servers_unless_given(pems):
+    run_async(_ticket_keys(pems), 10)
+
+
+async def _ticket_keys(pems):
+    keys, own = bytes(range(48)), bytes(range(48, 96))
+    server_hooks.set_default_ticket_keys(keys)
+    try:
+        assert tls.Server({"key": pems.key, "cert": pems.cert}).getTicketKeys() == keys
+        server = tls.Server({"key": pems.key, "cert": pems.cert, "ticketKeys": own})
+        assert server.getTicketKeys() == own
+        later = tls.Server({"key": pems.key, "cert": pems.cert})
+        later.setSecureContext({"key": pems.key, "cert": pems.cert})   # a reload keeps the cluster's keys
+        assert later.getTicketKeys() == keys
+    finally:
+        server_hooks.set_default_ticket_keys(None)
+    assert tls.Server({"key": pems.key, "cert": pems.cert}).getTicketKeys() != keys
+    with pytest.raises(tls.NodeError):
+        server_hooks.set_default_ticket_keys(b"short")
+
+
+def test_session_forwarding_steps_aside_for_the_programs_own_listeners(pems):
+    run_async(_steps_aside(pems), 10)
+
+
+async def _steps_aside(pems):
+    asked = []
+    server = tls.Server({"key": pems.key, "cert": pems.cert})
+    install_forwarding(server, lambda message, reply: (asked.append(message), reply({"data": "abcd"}, None)))
+    got = []
+    server.listeners("resumeSession")[0](b"\x01\x02", lambda err, data: got.append((err, data)))
+    assert asked == [{"act": "resumeSession", "id": "0102"}] and got == [(None, b"\xab\xcd")]
+    mine = lambda session_id, data, done: done()  # noqa: E731
+    server.on("newSession", mine)
+    assert server.listeners("newSession") == [mine] and server.listeners("resumeSession") == []
+
+
+def test_the_primarys_session_cache_honours_the_timeout(monkeypatch):
+    cache = SessionCache(max_size=2)
+    now = [1000.0]
+    monkeypatch.setattr("tls._faces.cluster.sessions.time.monotonic", lambda: now[0])
+    cache.store("a", "00", 10)
+    cache.store("b", "01", None)          # the default, 300 s
+    assert cache.get("a") == "00" and cache.get("b") == "01"
+    now[0] += 11
+    assert cache.get("a") is None and cache.get("b") == "01"
+    cache.store("c", "02", 5)
+    cache.store("d", "03", 5)             # over max_size: the oldest goes
+    assert cache.get("b") is None and len(cache) == 2
+
+
+def test_session_protocol_version_reads_the_der():
+    # SEQUENCE { INTEGER 1, INTEGER 0x0304, ... } and { INTEGER 1, INTEGER 0x0303, ... }
+    assert session_protocol_version(bytes.fromhex("3082000a020101020203040400")) == 0x0304
+    assert session_protocol_version(bytes.fromhex("300a020101020203030400")) == 0x0303
+    assert session_protocol_version(b"") is None and session_protocol_version(b"\x04\x00") is None
+
+
+def test_a_workers_command_line_without_orig_argv(monkeypatch):
+    """Python 3.9 has no sys.orig_argv: the command line is rebuilt from argv, the flags and __main__."""
+    monkeypatch.delattr("sys.orig_argv", raising=False)
+    monkeypatch.setattr("sys.argv", ["/srv/app.py", "--port", "1"])
+    monkeypatch.setattr("sys.modules", {**__import__("sys").modules,
+                                         "__main__": type("M", (), {"__spec__": None})()})
+    flags, target, args = _primary._split_orig_argv()
+    assert target == ["/srv/app.py"] and args == ["--port", "1"] and isinstance(flags, list)
+
+
+def test_a_workers_command_line_from_orig_argv(monkeypatch):
+    monkeypatch.setattr("sys.orig_argv", ["python3", "-X", "dev", "-u", "-m", "app", "--port", "1"], raising=False)
+    assert _primary._split_orig_argv() == (["-X", "dev", "-u"], ["-m", "app"], ["--port", "1"])
+    monkeypatch.setattr("sys.orig_argv", ["python3", "-Wdefault", "serve.py", "x"], raising=False)
+    assert _primary._split_orig_argv() == (["-Wdefault"], ["serve.py"], ["x"])
+
+
+def test_a_connection_accepted_before_close_is_still_served():
+    """What a worker's graceful disconnect relies on: close() right after an accept (the connection's
+    transport not up yet) serves that connection, and 'close' waits for it -- Node emits 'connection'
+    at accept time, so it never drops one."""
+    async def body():
+        events = []
+        closed = asyncio.get_running_loop().create_future()
+        server = tls.net.createServer(lambda s: (events.append("connection"), s.end("served")))
+        server.on("close", lambda: (events.append("close"), closed.set_result(None)))
+        await server.listen(0, "127.0.0.1")
+        client = socket.create_connection(("127.0.0.1", server.address()["port"]))
+        server._on_acceptable()          # accepted now; its transport starts on the next iteration
+        server.close()
+        client.setblocking(False)
+        loop = asyncio.get_running_loop()
+        data = await asyncio.wait_for(loop.sock_recv(client, 100), 5)
+        client.close()
+        await asyncio.wait_for(closed, 5)
+        assert data == b"served" and events == ["connection", "close"]
+
+    run_async(body(), 10)

@@ -5,8 +5,8 @@ where Node 20 runs the same program, its events are compared with ours.
 """
 from __future__ import annotations
 
-import os
 import re
+import socket
 from typing import Any, List
 
 import pytest
@@ -284,7 +284,6 @@ tls.run(main)
 
 
 def test_bad_input_in_a_worker_and_a_busy_port(tmp_path):
-    import socket
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen()

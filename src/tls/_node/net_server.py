@@ -174,7 +174,7 @@ class Server(EventEmitter, AsyncServerMixin):
         self._sock = sock
         self._accept_params = (int(sock.family), int(sock.type), sock.proto)
         self.listening = True
-        self._closing = False
+        self._closing = self._close_emitted = False
         self._loop.add_reader(sock.fileno(), self._on_acceptable)
         if self._refed:
             _runtime.ref_handle(self)
@@ -185,7 +185,7 @@ class Server(EventEmitter, AsyncServerMixin):
         connection over to :meth:`_accept_socket` (cluster round-robin)."""
         self._remote = handle
         self.listening = True
-        self._closing = False
+        self._closing = self._close_emitted = False
         if self._refed:
             _runtime.ref_handle(self)
         self._loop.call_soon(self._emit_listening, handle)
@@ -339,7 +339,11 @@ class Server(EventEmitter, AsyncServerMixin):
         return protocol
 
     def _accepted(self, sock: Socket) -> None:
-        if self._closing or not self.listening:
+        # A connection accepted before close() is served even when its transport comes up after
+        # it (asyncio starts it on the next loop iteration): Node emits 'connection' at accept time,
+        # so close() never drops one, and 'close' waits for it.  A cluster worker's graceful
+        # disconnect (close, finish what was accepted, exit) depends on it.
+        if self._close_emitted:   # too late: 'close' has been emitted
             sock._server = None
             sock.destroy()
             return
@@ -413,7 +417,10 @@ class Server(EventEmitter, AsyncServerMixin):
 
     def _emit_close(self) -> None:
         if self._sock is None and self._remote is None and not self._connections:
+            self._close_emitted = True
             self.emit("close")
+
+    _close_emitted = False
 
     def address(self) -> Any:
         """{address, family, port} while listening on TCP; the path of a Unix

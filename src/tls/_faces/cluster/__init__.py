@@ -25,6 +25,7 @@ from . import child as _child
 from .primary import SCHED_NONE, SCHED_RR, Primary
 from .restart import rolling_restart
 from .worker import Worker
+from .worker import Worker as _Worker
 
 __all__ = ["Cluster", "cluster", "Worker", "SCHED_NONE", "SCHED_RR"]
 
@@ -67,9 +68,9 @@ class Cluster(EventEmitter):
         self.isPrimary: bool = not self.isWorker
         self.isMaster: bool = self.isPrimary
         #: id -> Worker, in the primary (None in a worker, where Node leaves it undefined)
-        self.workers: Optional[Dict[int, Worker]] = None if self.isWorker else {}
+        self.workers: Optional[Dict[int, _Worker]] = None if self.isWorker else {}
         #: this worker, in a worker (None in the primary)
-        self.worker: Optional[Worker] = self._side.worker if self._side is not None else None
+        self.worker: Optional[_Worker] = self._side.worker if self._side is not None else None
         if self.isPrimary:
             self._primary = Primary(self)
 
@@ -85,7 +86,7 @@ class Cluster(EventEmitter):
 
     setupMaster = setupPrimary
 
-    def fork(self, env: Any = None) -> Worker:
+    def fork(self, env: Any = None) -> _Worker:
         """Start a worker: this program again, in a fresh interpreter, with ``env`` added to its environment."""
         return self._need_primary("fork").fork(env)
 

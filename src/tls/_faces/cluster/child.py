@@ -185,7 +185,7 @@ class WorkerSide:
             server = self.servers.get(message.get("key", ""))
             accepted = server is not None and server.listening and handle is not None
             self.internal.reply(message, {"accepted": accepted})
-            if accepted:
+            if server is not None and handle is not None and accepted:
                 try:
                     peer = handle.getpeername()
                 except OSError:

@@ -167,7 +167,7 @@ class WorkerProcess(EventEmitter):
     # -- exit ------------------------------------------------------------------------------
     def _watch_exit(self) -> None:
         try:
-            pidfd = os.pidfd_open(self.pid)  # type: ignore[attr-defined]
+            pidfd = os.pidfd_open(self.pid)
         except (AttributeError, OSError):
             threading.Thread(target=self._wait_in_thread, daemon=True).start()
             return
@@ -224,6 +224,12 @@ class Primary:
         self.sessions = SessionCache()
         self._disconnect_callbacks: List[Callable[[], Any]] = []
 
+    @property
+    def _workers(self) -> Dict[int, Worker]:
+        workers = self.cluster.workers
+        assert workers is not None   # a primary's cluster.workers is a dict
+        return workers
+
     # -- setupPrimary / fork -----------------------------------------------------------------
     def setup(self, options: Any = None, kwargs: Optional[Mapping[str, Any]] = None) -> None:
         cluster = self.cluster
@@ -275,7 +281,7 @@ class Primary:
         worker.on("message", lambda message, handle=None: self.cluster.emit("message", worker, message, handle))
         process.once("exit", lambda code, sig: self._on_exit(worker, code, sig))
         process.once("disconnect", lambda: self._on_disconnect(worker))
-        self.cluster.workers[wid] = worker
+        self._workers[wid] = worker
         _emit_soon(self.cluster, "fork", worker)
         return worker
 
@@ -299,8 +305,8 @@ class Primary:
         self.cluster.emit("disconnect", worker)
 
     def _remove_worker(self, worker: Worker) -> None:
-        self.cluster.workers.pop(worker.id, None)
-        if not self.cluster.workers:
+        self._workers.pop(worker.id, None)
+        if not self._workers:
             callbacks, self._disconnect_callbacks = self._disconnect_callbacks, []
             for callback in callbacks:
                 callback()
@@ -330,7 +336,7 @@ class Primary:
             process.kill(signum)
 
     def disconnect_all(self, callback: Optional[Callable[[], Any]]) -> None:
-        workers = list(self.cluster.workers.values())
+        workers = list(self._workers.values())
         if callback is not None:
             self._disconnect_callbacks.append(callback)
         if not workers:

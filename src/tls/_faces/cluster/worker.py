@@ -1,4 +1,4 @@
-"""cluster.Worker: one worker as its primary sees it, or as a worker sees itself (Node's lib/internal/cluster/worker.js).
+"""cluster.Worker: a worker as its primary sees it, or as it sees itself (Node's internal/cluster/worker.js).
 
 The class is shared by both sides, as in Node: the primary's ``Worker`` wraps
 the worker's child process, a worker's ``cluster.worker`` wraps its own
@@ -22,6 +22,9 @@ class _Side(Protocol):
 class Worker(EventEmitter):
     """A cluster worker: ``id``, ``process``, ``send()``, ``kill()``, ``disconnect()``;
     events 'online', 'listening', 'message', 'disconnect', 'exit', 'error'."""
+
+    _internal: Any = None   # the primary's side: cluster messages to this worker (channel.Internal)
+    _fork_env: Any = None   # the primary's side: the env it was forked with (for a rolling restart)
 
     def __init__(self, id: int, process: Any, side: Optional[_Side] = None, state: str = "none") -> None:
         super().__init__()
