@@ -24,7 +24,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 import pytest
 
 import tls
-from tls import net
+from tls import cluster, net
 from tls._base import options as _options
 from tls._binding import lib
 from tls._engine.context import SecureContext
@@ -272,6 +272,16 @@ PROBES: Dict[Any, Any] = {
     "readableAll": Sets(True, lambda r: os.stat(r._path).st_mode & 0o044, 0o044, extra={"path": "PATH"}),
     "writableAll": Sets(True, lambda r: os.stat(r._path).st_mode & 0o022, 0o022, extra={"path": "PATH"}),
     "fd": Sets("LISTENING_FD", lambda r: r.address()["port"] == _PICKED["LISTENING_FD"], True),
+    # cluster.setupPrimary: the settings the next fork() uses (tests/cluster run real workers with them)
+    "exec": Sets("/srv/app.py", lambda r: r["exec"], "/srv/app.py"),
+    "args": Sets(["--port", "1"], lambda r: r["args"], ["--port", "1"]),
+    "execArgv": Sets(["-X", "dev"], lambda r: r["execArgv"], ["-X", "dev"]),
+    "silent": Sets(True, lambda r: r["silent"], True),
+    "cwd": _type_error(),
+    "serialization": Raises("advanced", "ERR_INVALID_ARG_VALUE"),
+    "uid": _type_error("root"),
+    "gid": _type_error("wheel"),
+    "windowsHide": Sets(True, lambda r: r["windowsHide"], True),
     # real connections to a listener of the test (and a lookup that the family changes)
     "family": Sets(6, _lookup, ANY_CHANGE, extra={"host": "localhost"}, wait="lookup"),
     "localAddress": Sets("127.0.0.2", lambda r: r.localAddress, "127.0.0.2", wait="connect"),
@@ -292,6 +302,7 @@ WITHOUT_EFFECT = {
     ("allowHalfOpen", "createSecurePair"): "a TLSSocket over a socket takes that socket's allowHalfOpen",
     ("exclusive", "net listen"): "no effect without a cluster",
     ("exclusive", "tls listen"): "no effect without a cluster",
+    ("windowsHide", "setupPrimary"): "no effect off Windows",
 }
 
 
@@ -340,6 +351,8 @@ def _entry_points(table: str, target: Dict[str, Any]) -> List[Tuple[str, Callabl
                 ("tls listen", lambda o, kw: _listen(tls.createServer(), o, kw))]
     if table == "tlsSocket.renegotiate":
         return [("renegotiate", _renegotiate)]
+    if table == "cluster.setupPrimary":
+        return [("setupPrimary", _setup_primary)]
     raise AssertionError("no entry point for %s" % table)
 
 
@@ -364,6 +377,17 @@ def _secure_pair(options: Dict[str, Any], kw: bool) -> Any:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)   # DEP0064 itself: node_ports/test_legacy_deprecated
         return tls.createSecurePair(None, is_server, None, False, options).cleartext
+
+
+def _setup_primary(options: Dict[str, Any], kw: bool) -> Any:
+    """The settings setupPrimary makes from ``options`` (from the defaults each time: they are sticky)."""
+    saved = cluster.settings
+    cluster.settings = {}
+    try:
+        cluster.setupPrimary(**options) if kw else cluster.setupPrimary(options)
+        return dict(cluster.settings)
+    finally:
+        cluster.settings = saved
 
 
 def _renegotiate(options: Dict[str, Any], kw: bool) -> Any:

@@ -77,6 +77,8 @@ REFUSED_OPTIONS: Dict[str, Tuple[Tuple[Any, ...], str]] = {
     "readable": ((False,), "only meaningful with 'fd', which is not implemented"),
     "writable": ((False,), "only meaningful with 'fd', which is not implemented"),
     "autoSelectFamilyAttemptTimeout": ((), "addresses are tried one after the other, each until it fails"),
+    "stdio": ((), "a worker inherits the primary's stdio, or has none with 'silent'"),
+    "inspectPort": ((), "there is no inspector to give a port to"),
 }
 
 # -- the tables (Node 20's documented options, plus the ones this port adds) -------------------
@@ -115,6 +117,10 @@ _TLS_CONNECT_OWN = (
     "checkServerIdentity", "session", "minDHSize", "secureContext", "requestOCSP",
 )
 
+# cluster.setupPrimary (tls.cluster)
+_CLUSTER_SETUP = ("exec", "args", "execArgv", "silent", "cwd", "serialization", "uid", "gid", "windowsHide",
+                  "stdio", "inspectPort")
+
 OPTION_TABLES: Dict[str, OptionTable] = {}
 
 
@@ -132,6 +138,7 @@ LISTEN = _table("server.listen", _LISTEN, implements=("fd",))
 TLS_SOCKET = _table("tls.TLSSocket", _TLS_SOCKET_OWN, _SECURE_CONTEXT, _NET_SOCKET)
 TLS_SERVER = _table("tls.createServer", _TLS_SERVER_OWN, _SECURE_CONTEXT, _NET_SERVER)
 TLS_CONNECT = _table("tls.connect", _TLS_CONNECT_OWN, _SECURE_CONTEXT, _NET_SOCKET, _NET_CONNECT)
+CLUSTER_SETUP = _table("cluster.setupPrimary", _CLUSTER_SETUP)
 RENEGOTIATE = _table("tlsSocket.renegotiate", ("rejectUnauthorized", "requestCert"))
 
 ALL_OPTIONS: FrozenSet[str] = frozenset(option for table in OPTION_TABLES.values() for option in table.options)

@@ -125,6 +125,7 @@ def _lookup(loop: asyncio.AbstractEventLoop) -> Optional[_LoopState]:
 def _state(loop: asyncio.AbstractEventLoop) -> _LoopState:
     st = _lookup(loop)
     if st is None:
+        created = False
         with _states_lock:
             st = _lookup(loop)
             if st is None:
@@ -137,7 +138,22 @@ def _state(loop: asyncio.AbstractEventLoop) -> _LoopState:
                     except TypeError:
                         _strong_fallback[loop] = st
                 _registry.add(st)
+                created = True
+        if created:
+            for hook in list(_new_loop_hooks):
+                hook(loop)
     return st
+
+
+# Run for each loop that gets a runtime state (tls.run's loop, or the first one
+# Node-style code runs on): how a cluster worker's IPC channel (layer 6) joins
+# the program's loop before the program's own code uses it, as Node's does.
+_new_loop_hooks: List[Callable[[asyncio.AbstractEventLoop], None]] = []
+
+
+def on_new_loop(hook: Callable[[asyncio.AbstractEventLoop], None]) -> None:
+    """Call ``hook(loop)`` whenever a loop gets its runtime state (outside the state lock)."""
+    _new_loop_hooks.append(hook)
 
 
 def _forget(loop: asyncio.AbstractEventLoop) -> None:

@@ -11,7 +11,7 @@ import errno as _errno
 import os
 import socket as _socket
 import stat as _stat
-from typing import Any, Callable, Dict, List, Optional, Set, Tuple, TypeVar
+from typing import Any, Callable, Dict, List, Optional, Protocol, Set, Tuple, TypeVar
 
 from . import runtime as _runtime
 from .._base.nodeargs import _call_cb
@@ -25,9 +25,45 @@ from .netargs import _address_dict, _high_water_mark, _is_pipe_name, _validate_p
 from .socket import Socket
 from .socket_protocol import _SocketProtocol, _transport_maker
 
-__all__ = ["Server", "createServer"]
+__all__ = ["Server", "createServer", "set_listen_provider"]
 
 _ServerT = TypeVar("_ServerT", bound="Server")
+
+
+class ListenProvider(Protocol):
+    """Who else may serve a ``listen()``: a cluster worker asks its primary (tls.cluster, layer 6).
+
+    Called with the server, the validated options (port, host, backlog, ...)
+    and the address type Node's cluster keys on (4, 6, or -1 for a path);
+    returns True when it took the listen over.  It then calls, later,
+    ``server._start_listening(sock)`` with a listening socket to accept on
+    (the kernel shares it), ``server._start_remote(handle)`` when another
+    process accepts and hands connections over (``server._accept_socket``),
+    or ``server._listen_failed(err)``.
+    """
+
+    def __call__(self, server: "Server", options: Dict[str, Any], address_type: int) -> bool: ...
+
+
+class RemoteHandle(Protocol):
+    """A listening handle that lives in another process (cluster round-robin)."""
+
+    def address(self) -> Any: ...
+    def close(self) -> None: ...
+
+
+_listen_provider: Optional[ListenProvider] = None
+
+
+def set_listen_provider(provider: Optional[ListenProvider]) -> None:
+    """Install (or remove, with None) the process-wide :class:`ListenProvider`.
+
+    A hook rather than an import: the cluster module sits above this layer.
+    ``listen({fd})``, ``listen(handle)`` and ``exclusive: True`` never use it,
+    as in Node.
+    """
+    global _listen_provider
+    _listen_provider = provider
 
 
 class Server(EventEmitter, AsyncServerMixin):
@@ -113,6 +149,12 @@ class Server(EventEmitter, AsyncServerMixin):
         backlog = options.get("backlog")
         self._backlog = int(backlog) if isinstance(backlog, int) and backlog > 0 else 511
         self._path = path   # Node's _pipeName: address() gives it even if listening fails
+        provider = _listen_provider
+        if provider is not None and fd is None and path is None and not options.get("exclusive"):
+            host = options.get("host")
+            kind = isIP(host) if host else 4
+            if provider(self, {**options, "port": port, "backlog": self._backlog}, kind or 4):
+                return self
         try:
             if fd is not None:
                 sock = self._adopt_listening(fd, self._backlog)
@@ -122,8 +164,13 @@ class Server(EventEmitter, AsyncServerMixin):
             else:
                 sock = self._bind_tcp(options.get("host"), port, self._backlog, bool(options.get("ipv6Only")))
         except NodeError as err:
-            self._loop.call_soon(self.emit, "error", err)
+            self._listen_failed(err)
             return self
+        self._start_listening(sock)
+        return self
+
+    def _start_listening(self, sock: _socket.socket) -> None:
+        """Accept on ``sock`` (bound here, adopted, or a cluster's shared one): 'listening' soon."""
         self._sock = sock
         self._accept_params = (int(sock.family), int(sock.type), sock.proto)
         self.listening = True
@@ -132,11 +179,25 @@ class Server(EventEmitter, AsyncServerMixin):
         if self._refed:
             _runtime.ref_handle(self)
         self._loop.call_soon(self._emit_listening, sock)
-        return self
 
-    def _emit_listening(self, sock: _socket.socket) -> None:
-        if self._sock is sock and self.listening:  # not closed in between (Node checks too)
+    def _start_remote(self, handle: RemoteHandle) -> None:
+        """Listen through a handle of another process, which hands each
+        connection over to :meth:`_accept_socket` (cluster round-robin)."""
+        self._remote = handle
+        self.listening = True
+        self._closing = False
+        if self._refed:
+            _runtime.ref_handle(self)
+        self._loop.call_soon(self._emit_listening, handle)
+
+    def _listen_failed(self, err: BaseException) -> None:
+        self._loop.call_soon(self.emit, "error", err)
+
+    def _emit_listening(self, sock: Any) -> None:
+        if (self._sock is sock or self._remote is sock) and self.listening:  # not closed in between (Node too)
             self.emit("listening")
+
+    _remote: Optional[RemoteHandle] = None   # set while listening through another process
 
     def _bind_tcp(self, host: Optional[str], port: int, backlog: int, ipv6_only: bool) -> _socket.socket:
         candidates: List[Tuple[int, Any]]
@@ -237,20 +298,24 @@ class Server(EventEmitter, AsyncServerMixin):
                     return
                 self.emit("error", errno_error(exc, "accept"))
                 return
-            conn.setblocking(False)
-            make_transport = self._make_transport
-            if make_transport is None:
-                make_transport = self._make_transport = _transport_maker(self._loop)
-            if make_transport is False:
-                self._loop.create_task(self._adopt(conn))
-                continue
-            try:
-                # What connect_accepted_socket does, without its task and
-                # future: the transport calls connection_made on the next
-                # loop iteration.
-                make_transport(conn, self._make_protocol(), extra={"peername": addr})
-            except OSError:
-                conn.close()
+            self._accept_socket(conn, addr)
+
+    def _accept_socket(self, conn: _socket.socket, addr: Any) -> None:
+        """A connection accepted here (or by a cluster primary): make it a Socket."""
+        conn.setblocking(False)
+        make_transport = self._make_transport
+        if make_transport is None:
+            make_transport = self._make_transport = _transport_maker(self._loop)
+        if make_transport is False:
+            self._loop.create_task(self._adopt(conn))
+            return
+        try:
+            # What connect_accepted_socket does, without its task and
+            # future: the transport calls connection_made on the next
+            # loop iteration.
+            make_transport(conn, self._make_protocol(), extra={"peername": addr})
+        except OSError:
+            conn.close()
 
     def _resume_accepting(self, sock: _socket.socket) -> None:
         if self._sock is sock and self.listening:
@@ -304,7 +369,7 @@ class Server(EventEmitter, AsyncServerMixin):
     def _connection_closed(self, sock: Socket) -> None:
         if sock in self._connections:
             self._connections.discard(sock)
-            if self._sock is None and not self._connections:
+            if self._sock is None and self._remote is None and not self._connections:
                 self._loop.call_soon(self._emit_close)
 
     # -- close and facts -------------------------------------------------
@@ -315,11 +380,17 @@ class Server(EventEmitter, AsyncServerMixin):
         server was not listening (Node emits 'close' in that case too).
         """
         if callback is not None:
-            if self._sock is None:
+            if self._sock is None and self._remote is None:
                 err = NodeError("Server is not running.", "ERR_SERVER_NOT_RUNNING")
                 self.once("close", lambda *a: _call_cb(callback, err))
             else:
                 self.once("close", lambda *a: _call_cb(callback, None))
+        remote, self._remote = self._remote, None
+        if remote is not None:
+            self.listening = False
+            self._closing = True
+            remote.close()
+            _runtime.handle_closed(self)
         sock, self._sock = self._sock, None
         if sock is not None:
             self.listening = False
@@ -341,7 +412,7 @@ class Server(EventEmitter, AsyncServerMixin):
         return self
 
     def _emit_close(self) -> None:
-        if self._sock is None and not self._connections:
+        if self._sock is None and self._remote is None and not self._connections:
             self.emit("close")
 
     def address(self) -> Any:
@@ -349,6 +420,8 @@ class Server(EventEmitter, AsyncServerMixin):
         socket server (even once closed, as Node); else None."""
         if self._path is not None:
             return self._path
+        if self._remote is not None:
+            return self._remote.address()
         if self._sock is None:
             return None
         return _address_dict(self._sock.getsockname(), self._sock.family)

@@ -27,6 +27,7 @@ from .._engine.context import SecureContext
 from .._node import net
 from .._protocol import sessions as _sessions
 from .._protocol.negotiation import SNICallback, _check_wire, _convert
+from . import server_hooks as _server_hooks
 from .configure_context import createSecureContext
 from .counters import ServerCounters
 from .tlssocket import TLSSocket
@@ -132,6 +133,8 @@ class Server(net.Server):
         _init_psk(self, opts)  # pskCallback / pskIdentityHint
         if secureConnectionListener is not None:
             self.on("secureConnection", secureConnectionListener)
+        if _server_hooks.default_ticket_keys is not None or _server_hooks._created:   # a cluster worker
+            _server_hooks.server_created(self, opts)
 
     def setSecureContext(self, options: Any = None, **kwargs: Any) -> None:
         """Node's: new connections use a context made from ``options`` (see _extras)."""

@@ -1,0 +1,147 @@
+"""tls.cluster: full handshakes/s and how evenly connections spread, 1 vs 2 workers, SCHED_RR vs SCHED_NONE.
+
+    python bench/cluster_distribution.py [--duration 3] [--runs 3] [--conns 16] [--json FILE]
+
+For each setting a cluster server (this file with ``--serve``: the primary
+forks N workers, each a tls.Server that echoes one byte, TLS 1.3, ECDSA
+P-256) faces bench/loadgen.c's ``hs`` scenario (connect, full handshake, one
+echoed byte, close; ``--conns`` in flight).  When the generator is done the
+primary asks every worker how many connections it served (``worker.send``)
+and prints the counts.  Reported per setting: handshakes/s (median of the
+runs), and the spread as the smallest worker share (50% is perfectly even
+with 2 workers).  Nothing is pinned: the workers and the generator share
+this machine's 2 cores, as a real deployment would share them with its
+clients' kernel work.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+from typing import Any, Dict, List
+
+BENCH = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, BENCH)
+import run as _suite  # noqa: E402  (build_loadgen, make_certs, tls_env)
+
+
+def serve(args: argparse.Namespace) -> None:
+    import tls
+    import tls.cluster as cluster
+
+    def primary() -> None:
+        counts: Dict[int, int] = {}
+        listening: List[int] = []
+
+        def on_listening(worker: Any, address: Dict[str, Any]) -> None:
+            listening.append(address["port"])
+            if len(listening) == args.workers:
+                print(address["port"], flush=True)
+
+        def on_message(worker: Any, message: Any, handle: Any = None) -> None:
+            counts[worker.id] = message["served"]
+            if len(counts) == args.workers:
+                print(json.dumps({"served": [counts[k] for k in sorted(counts)]}), flush=True)
+                cluster.disconnect()
+
+        def report(*_: Any) -> None:
+            for worker in cluster.workers.values():
+                worker.send("report")
+
+        cluster.on("listening", on_listening)
+        cluster.on("message", on_message)
+        tls.process.on("SIGUSR1", report)
+        for _ in range(args.workers):
+            cluster.fork()
+
+    def worker() -> None:
+        served = [0]
+        options = {"key": open(args.key, "rb").read(), "cert": open(args.cert, "rb").read(), "noDelay": True}
+
+        def on_secure(socket: Any) -> None:
+            served[0] += 1
+            socket.on("error", lambda err: None)
+            socket.on("data", socket.write)
+
+        server = tls.createServer(options, on_secure)
+        server.on("tlsClientError", lambda err, socket: None)
+        server.listen(0, "127.0.0.1")
+        tls.process.on("message", lambda message, handle=None: tls.process.send({"served": served[0]}))
+
+    tls.run(primary if cluster.isPrimary else worker)
+
+
+def measure(policy: str, workers: int, certs: Dict[str, str], env: Dict[str, str], duration: float,
+            conns: int) -> Dict[str, Any]:
+    server_env = dict(env, NODE_CLUSTER_SCHED_POLICY=policy)
+    server = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--serve", "--workers", str(workers),
+                               "--cert", certs["ec_cert"], "--key", certs["ec_key"]],
+                              env=server_env, stdout=subprocess.PIPE, text=True)
+    try:
+        port = int(server.stdout.readline())
+        done = subprocess.run([_suite.LOADGEN, "client", "--scenario", "hs", "--port", str(port),
+                               "--duration", str(duration), "--conns", str(conns), "--ca", certs["ca"]],
+                              capture_output=True, text=True, timeout=duration + 60, check=True)
+        result = json.loads(done.stdout.strip().splitlines()[-1])
+        server.send_signal(signal.SIGUSR1)
+        served = json.loads(server.stdout.readline())["served"]
+        server.wait(30)
+    finally:
+        if server.poll() is None:
+            server.kill()
+    total = sum(served) or 1
+    return {"policy": policy, "workers": workers, "rate": result["rate"], "errors": result.get("errors", 0),
+            "served": served, "min_share": min(served) / total}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--serve", action="store_true")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--cert")
+    parser.add_argument("--key")
+    parser.add_argument("--duration", type=float, default=3.0)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--conns", type=int, default=16)
+    parser.add_argument("--json")
+    args = parser.parse_args()
+    if args.serve:
+        serve(args)
+        return 0
+    _suite.build_loadgen()
+    env, where = _suite.tls_env()
+    if env is None:
+        print("cannot import tls:", where, file=sys.stderr)
+        return 1
+    results: Dict[str, Any] = {}
+    with tempfile.TemporaryDirectory() as folder:
+        certs = _suite.make_certs(folder)
+        settings = [("rr", 1), ("rr", 2), ("none", 2)]
+        runs: Dict[str, List[Dict[str, Any]]] = {"%s-%d" % s: [] for s in settings}
+        for _ in range(args.runs):
+            for policy, workers in settings:   # interleaved, so a busy moment hits every setting
+                one = measure(policy, workers, certs, env, args.duration, args.conns)
+                runs["%s-%d" % (policy, workers)].append(one)
+                print(json.dumps(one), file=sys.stderr, flush=True)
+        for name, items in runs.items():
+            results[name] = {"rate": statistics.median(r["rate"] for r in items),
+                             "min_share": statistics.median(r["min_share"] for r in items),
+                             "errors": sum(r["errors"] for r in items), "runs": items}
+    one = results["rr-1"]["rate"]
+    print("%-22s %12s %10s %12s" % ("setting", "handshakes/s", "vs 1", "min share"))
+    for name, label in (("rr-1", "1 worker"), ("rr-2", "2 workers, SCHED_RR"), ("none-2", "2 workers, SCHED_NONE")):
+        r = results[name]
+        print("%-22s %12.0f %9.2fx %11.1f%%" % (label, r["rate"], r["rate"] / one, 100 * r["min_share"]))
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(results, f, indent=1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
