@@ -7,7 +7,7 @@ import subprocess
 import sys
 import threading
 import time
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Sequence
 
 SRC = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "src")
 
@@ -28,12 +28,15 @@ class Script:
     by a thread into a queue, so :meth:`expect` waits for a line with a bound instead of sleeping.
     """
 
-    def __init__(self, code: str, *args: str, env: Optional[Dict[str, str]] = None) -> None:
+    def __init__(self, code: str, *args: str, env: Optional[Dict[str, str]] = None,
+                 launcher: Sequence[str] = (), pass_fds: Sequence[int] = ()) -> None:
+        """``launcher`` goes before the interpreter (a supervisor such as ``systemd-socket-activate``),
+        ``pass_fds`` are descriptors the program inherits."""
         full_env = dict(os.environ if env is None else env)
         full_env["PYTHONPATH"] = SRC + os.pathsep + full_env.get("PYTHONPATH", "")
         full_env["PYTHONUNBUFFERED"] = "1"
-        self.proc = subprocess.Popen([sys.executable, "-c", code, *args], env=full_env, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, text=True)
+        self.proc = subprocess.Popen([*launcher, sys.executable, "-c", code, *args], env=full_env,
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, pass_fds=pass_fds)
         self.lines: "queue.Queue[Optional[str]]" = queue.Queue()
         self.seen: List[str] = []
         self._errors: List[str] = []

@@ -14,7 +14,7 @@ close, those of open ones are read when the counters are asked for.
 """
 from __future__ import annotations
 
-from typing import Any, Dict, Iterable
+from typing import Any, Dict, Iterable, Set
 
 __all__ = ["ServerCounters", "sum_counters"]
 
@@ -22,7 +22,7 @@ __all__ = ["ServerCounters", "sum_counters"]
 class ServerCounters:
     """The running totals of one tls.Server."""
 
-    __slots__ = ("full", "resumed", "client_errors", "closed_bytes_read", "closed_bytes_written")
+    __slots__ = ("full", "resumed", "client_errors", "closed_bytes_read", "closed_bytes_written", "live")
 
     def __init__(self) -> None:
         self.full = 0
@@ -30,6 +30,12 @@ class ServerCounters:
         self.client_errors: Dict[str, int] = {}
         self.closed_bytes_read = 0
         self.closed_bytes_written = 0
+        # the server's TLS sockets until their 'close' (Node emits a server's 'close' before its last
+        # socket's, so the net server's own connection list lets go of a socket too early for the bytes)
+        self.live: Set[Any] = set()
+
+    def opened(self, socket: Any) -> None:
+        self.live.add(socket)
 
     def handshake(self, resumed: bool) -> None:
         if resumed:
@@ -42,19 +48,19 @@ class ServerCounters:
         self.client_errors[code] = self.client_errors.get(code, 0) + 1
 
     def closed(self, socket: Any) -> None:
+        self.live.discard(socket)
         self.closed_bytes_read += socket._conn.bytes_received
         self.closed_bytes_written += socket._conn.bytes_sent
 
-    def snapshot(self, open_sockets: Iterable[Any]) -> Dict[str, Any]:
+    def snapshot(self) -> Dict[str, Any]:
         connections = 0
         bytes_read = self.closed_bytes_read
         bytes_written = self.closed_bytes_written
-        for socket in open_sockets:
-            connections += 1
-            conn = getattr(socket, "_conn", None)   # a plain net.Socket before its TLSSocket takes over
-            if conn is not None:
-                bytes_read += conn.bytes_received
-                bytes_written += conn.bytes_sent
+        for socket in self.live:
+            if not socket.destroyed:
+                connections += 1
+            bytes_read += socket._conn.bytes_received
+            bytes_written += socket._conn.bytes_sent
         return {
             "handshakes": {"full": self.full, "resumed": self.resumed},
             "tlsClientErrors": dict(self.client_errors),

@@ -153,7 +153,7 @@ class Server(net.Server):
         ``tlsClientErrors`` (count by error code), ``connections`` (open now), ``bytesRead`` and
         ``bytesWritten`` (network bytes, TLS records included, of every connection so far).
         ``tls.cluster``'s primary adds its workers' dicts up the same way (``counters.sum_counters``)."""
-        return self._counters.snapshot(self._connections)
+        return self._counters.snapshot()
 
     def addContext(self, hostname: Any, context: Any) -> None:
         """SNI: connections for ``hostname`` (``*`` wildcards) use ``context`` (see _negotiation)."""
@@ -174,6 +174,7 @@ class Server(net.Server):
             "pskIdentityHint": self._pskIdentityHint,
         })
         socket._counters = self._counters
+        self._counters.opened(socket)
         socket.on("secure", socket._on_server_socket_secure)
         _forward_keylog(self, socket)  # 'keylog' forwarding
         socket.on("close", socket._on_server_socket_close)
