@@ -49,7 +49,7 @@ class Ran:
         return [event for event in self.events if event and event[0] == name]
 
 
-def _parse(stdout: str) -> List[List[Any]]:
+def parse_events(stdout: str) -> List[List[Any]]:
     events = []
     for line in stdout.splitlines():
         if line.startswith("["):
@@ -74,7 +74,7 @@ def run_program(source: str, directory: str, timeout: float = 20.0, env: Optiona
     command = [sys.executable, "-m", module] if module else [sys.executable, path]
     done = subprocess.run(command + list(argv), cwd=directory, env=run_env, capture_output=True, text=True,
                           timeout=timeout)
-    return Ran(done.returncode, _parse(done.stdout), done.stdout, done.stderr)
+    return Ran(done.returncode, parse_events(done.stdout), done.stdout, done.stderr)
 
 
 def run_node(source: str, directory: str, timeout: float = 20.0, env: Optional[Dict[str, str]] = None) -> Ran:
@@ -87,4 +87,4 @@ def run_node(source: str, directory: str, timeout: float = 20.0, env: Optional[D
     run_env.update(env or {})
     done = subprocess.run([NODE, path], cwd=directory, env=run_env, capture_output=True, text=True,
                           timeout=timeout)
-    return Ran(done.returncode, _parse(done.stdout), done.stdout, done.stderr)
+    return Ran(done.returncode, parse_events(done.stdout), done.stdout, done.stderr)

@@ -59,8 +59,8 @@ def set_listen_provider(provider: Optional[ListenProvider]) -> None:
     """Install (or remove, with None) the process-wide :class:`ListenProvider`.
 
     A hook rather than an import: the cluster module sits above this layer.
-    ``listen({fd})``, ``listen(handle)`` and ``exclusive: True`` never use it,
-    as in Node.
+    ``listen(handle)`` (this process's own socket), a path and ``exclusive: True``
+    never use it; ``listen({fd})`` does, the descriptor being the primary's, as in Node.
     """
     global _listen_provider
     _listen_provider = provider
@@ -102,6 +102,7 @@ class Server(EventEmitter, AsyncServerMixin):
     def listen(self: _ServerT, *args: Any, **kwargs: Any) -> _ServerT:
         """listen([port[, host[, backlog]]][, cb]) | listen(path[, backlog][, cb]) | listen(options[, cb])."""
         arglist = list(args)
+        own_handle = False
         cb = arglist.pop() if arglist and callable(arglist[-1]) else None
         given: Any = None
         positional: Dict[str, Any] = {}
@@ -110,6 +111,7 @@ class Server(EventEmitter, AsyncServerMixin):
             given = arglist[0]
         elif arglist and isinstance(arglist[0], _socket.socket):
             positional["fd"] = arglist[0].fileno()   # Node's listen(handle): a listening socket
+            own_handle = True                        # this process's descriptor, never the cluster's
             rest = arglist[1:]
         elif arglist and _is_pipe_name(arglist[0]):
             positional["path"] = arglist[0]
@@ -150,10 +152,11 @@ class Server(EventEmitter, AsyncServerMixin):
         self._backlog = int(backlog) if isinstance(backlog, int) and backlog > 0 else 511
         self._path = path   # Node's _pipeName: address() gives it even if listening fails
         provider = _listen_provider
-        if provider is not None and fd is None and path is None and not options.get("exclusive"):
+        if provider is not None and path is None and not own_handle and not options.get("exclusive"):
+            # Node's listenInCluster: a port, or an {fd} of the primary (addressType -1 then)
             host = options.get("host")
-            kind = isIP(host) if host else 4
-            if provider(self, {**options, "port": port, "backlog": self._backlog}, kind or 4):
+            kind = -1 if fd is not None else (isIP(host) if host else 4) or 4
+            if provider(self, {**options, "port": -1 if fd is not None else port, "backlog": self._backlog}, kind):
                 return self
         try:
             if fd is not None:

@@ -16,8 +16,9 @@ the primary (``queryServer``) and gets either the shared listening socket
 primary hands each connection over with ``newconn``, acknowledged so the
 primary knows this worker is free again).  ``listen(0)`` is one port for all
 workers: the primary keys its handles on the address as asked, not as bound.
-``listen({fd})``, a path and ``exclusive: True`` stay local, as in Node
-(paths excepted: Node shares them through the primary too).
+``listen({fd})`` names a descriptor of the primary (one systemd passed it),
+as in Node; ``listen(socket)``, a path and ``exclusive: True`` stay local
+(paths excepted, Node shares them through the primary too).
 
 **disconnect.**  Told by the primary (``worker.disconnect()`` there) or by
 itself, the worker closes every server it listens with; when each has
@@ -138,11 +139,12 @@ class WorkerSide:
         self.channel.attach(server._loop)
         address = options.get("host") or None
         port = options.get("port") or 0
-        indexes_key = "%s:%s:%s:%s" % (address, port, address_type, None)
+        fd = options.get("fd")
+        indexes_key = "%s:%s:%s:%s" % (address, port, address_type, fd)
         index = self._indexes.get(indexes_key, 0)
         self._indexes[indexes_key] = index + 1
         message = {"act": "queryServer", "index": index, "data": None, "address": address, "port": port,
-                   "addressType": address_type, "fd": None, "backlog": options.get("backlog"),
+                   "addressType": address_type, "fd": fd, "backlog": options.get("backlog"),
                    "ipv6Only": bool(options.get("ipv6Only"))}
 
         def answered(reply: Any, handle: Optional[socket.socket]) -> None:

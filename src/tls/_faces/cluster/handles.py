@@ -39,10 +39,14 @@ Send = Callable[[Worker, Dict[str, Any], Optional[socket.socket], Callable[[Any,
 
 
 def _bind(message: Dict[str, Any]) -> socket.socket:
-    """Bind as a net.Server would (same dual-stack and reuse rules, same errors)."""
-    host = message.get("address")
+    """Bind as a net.Server would (same dual-stack and reuse rules, same errors), or adopt the
+    primary's descriptor ``fd`` (a worker's ``listen({fd})``: a socket systemd passed the primary)."""
     binder = net.Server()
-    return binder._bind_tcp(host, int(message.get("port") or 0), int(message.get("backlog") or 511),
+    backlog = int(message.get("backlog") or 511)
+    fd = message.get("fd")
+    if fd is not None:
+        return binder._adopt_listening(int(fd), backlog)
+    return binder._bind_tcp(message.get("address"), int(message.get("port") or 0), backlog,
                             bool(message.get("ipv6Only")))
 
 
