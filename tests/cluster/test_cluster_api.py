@@ -202,3 +202,17 @@ def test_a_connection_accepted_before_close_is_still_served():
         assert data == b"served" and events == ["connection", "close"]
 
     run_async(body(), 10)
+
+
+def test_get_counters_without_workers_and_with_a_bad_callback():
+    async def body():
+        got = asyncio.get_running_loop().create_future()
+        cluster.getCounters(lambda err, counters: got.set_result((err, counters)))
+        err, counters = await asyncio.wait_for(got, 5)
+        assert err is None and counters["workers"] == {} and counters["total"]["handshakes"] == {"full": 0,
+                                                                                                "resumed": 0}
+        with pytest.raises(tls.NodeError) as caught:
+            cluster.getCounters("not a function")
+        assert caught.value.code == "ERR_INVALID_ARG_TYPE"
+
+    run_async(body(), 10)

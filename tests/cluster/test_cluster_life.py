@@ -93,6 +93,7 @@ def main():
             log("connected", w.isConnected(), w.isDead())
             log("send-returns", w.send("late"))
             w.send("late", lambda err: log("send-cb", getattr(err, "code", None)))
+            w.disconnect()   # again: nothing to do, no 'error' (Node's too)
 
         w.on("online", lambda: w.send({"ping": [1, "two", None]}))
         w.on("message", message)
@@ -120,6 +121,7 @@ if (cluster.isPrimary) {
     log('connected', w.isConnected(), w.isDead());
     log('send-returns', w.send('late'));
     w.send('late', (err) => log('send-cb', err && err.code));
+    w.disconnect();
   });
   w.on('exit', (code, sig) => log('exit', code, sig, w.exitedAfterDisconnect));
 } else {

@@ -110,7 +110,11 @@ def main():
                     issuer.send("close your server")
                 else:
                     log("resumed-on", worker, reused)
-                    cluster.disconnect()
+
+                    def counted(err, counters):
+                        log("counters", counters["total"]["handshakes"], sorted(counters["workers"]))
+                        cluster.disconnect()
+                    cluster.getCounters(counted)
             sock.on("close", closed)
 
         def listening(worker, address):
@@ -145,3 +149,5 @@ def test_a_session_from_one_worker_resumes_on_the_other(version, no_ticket, poli
     [(_, worker, reused)] = ran.named("resumed-on")
     assert worker != issuer, ran.events          # another worker answered ...
     assert reused == [True], ran.events          # ... and resumed the session the first one made
+    # cluster.getCounters(): the workers' server counters, added up by the primary
+    assert ran.named("counters") == [["counters", {"full": 1, "resumed": 1}, [1, 2]]]

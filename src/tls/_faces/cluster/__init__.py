@@ -19,7 +19,8 @@ from __future__ import annotations
 import os
 from typing import Any, Callable, Dict, Optional
 
-from ..._base.errors import NodeError
+from ..._base.errors import NodeError, NodeTypeError
+from ..._base.validators import received as _received
 from ..._node.events import EventEmitter
 from . import child as _child
 from .primary import SCHED_NONE, SCHED_RR, Primary
@@ -93,6 +94,14 @@ class Cluster(EventEmitter):
     def disconnect(self, callback: Optional[Callable[[], Any]] = None) -> None:
         """``worker.disconnect()`` for every worker; ``callback()`` once all are gone."""
         self._need_primary("disconnect").disconnect_all(callback)
+
+    def getCounters(self, callback: Callable[..., Any]) -> None:
+        """Every worker's tls.Server counters (``server.getCounters()``) added up:
+        ``callback(None, {"total": {...}, "workers": {id: {...}}})``.  Not in Node; also ``get_counters``."""
+        if not callable(callback):
+            raise NodeTypeError('The "callback" argument must be of type function. %s' % _received(callback),
+                                "ERR_INVALID_ARG_TYPE")
+        self._need_primary("getCounters").get_counters(callback)
 
     def rollingRestart(self, callback: Optional[Callable[..., Any]] = None) -> None:
         """Replace every worker, one at a time: fork the new one, wait until it listens, disconnect the

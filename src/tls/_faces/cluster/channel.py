@@ -304,18 +304,32 @@ class Internal:
         self._callbacks: "dict[int, Callable[[Any, Optional[socket.socket]], Any]]" = {}
         self._seq = 0
         channel.on("internalMessage", self._on_internal)
+        channel.on("disconnect", self._on_disconnect)
 
     def send(self, message: Any, handle: Any = None,
              callback: Optional[Callable[[Any, Optional[socket.socket]], Any]] = None) -> bool:
+        if not self.channel.connected:
+            return False   # Node's sendHelper: nothing to say on a closed channel, and no 'error' either
         message = {"cmd": "NODE_CLUSTER", **message}
+        seq = None
         if callback is not None:
-            message["seq"] = self._seq
-            self._callbacks[self._seq] = callback
+            seq = message["seq"] = self._seq
+            self._callbacks[seq] = callback
             self._seq += 1
-        return self.channel.send(message, handle)
+        sent = self.channel.send(message, handle)
+        if not sent and seq is not None:
+            self._callbacks.pop(seq, None)   # the channel is closed: the caller hears False instead
+        return sent
 
     def reply(self, to: Any, message: Any, handle: Any = None) -> bool:
         return self.send({**message, "ack": to.get("seq")}, handle)
+
+    def _on_disconnect(self) -> None:
+        """No answer will come: each waiting callback gets an empty one (no session, not accepted),
+        so nothing waits forever on a peer that is gone (a handshake on its 'newSession')."""
+        callbacks, self._callbacks = self._callbacks, {}
+        for callback in callbacks.values():
+            callback({}, None)
 
     def _on_internal(self, message: Any, handle: Optional[socket.socket]) -> None:
         if message.get("cmd") != "NODE_CLUSTER":

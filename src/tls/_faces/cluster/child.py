@@ -31,6 +31,7 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
+import weakref
 from typing import Any, Callable, Dict, Mapping, Optional
 
 from ..._base.errors import NodeError
@@ -38,6 +39,7 @@ from ..._node import loopstate as _loopstate
 from ..._node import net_server as _net_server
 from ..._node.process import process as _process
 from ..._objects import server_hooks as _server_hooks
+from ..._objects.counters import sum_counters
 from ..._objects.server import Server as _TLSServer
 from .channel import Channel, Internal
 from .sessions import install_forwarding
@@ -112,6 +114,7 @@ class WorkerSide:
         self.worker = Worker(int(os.environ.get("NODE_UNIQUE_ID", "0") or 0), self.process, self, state="online")
         self.servers: Dict[str, Any] = {}       # key -> the server listening with it
         self._indexes: Dict[str, int] = {}
+        self._tls_servers: "weakref.WeakSet[Any]" = weakref.WeakSet()   # for the primary's getCounters()
         self.process.once("disconnect", self._on_channel_disconnect)
         keys = setup.get("ticketKeys")
         if keys:
@@ -127,6 +130,7 @@ class WorkerSide:
     # -- hooks ---------------------------------------------------------------------------------
     def _server_created(self, server: Any, options: Mapping[str, Any]) -> None:
         if isinstance(server, _TLSServer):
+            self._tls_servers.add(server)
             install_forwarding(server, self._ask)
 
     def _ask(self, message: Mapping[str, Any], reply: Callable[[Any, Any], None]) -> None:
@@ -197,6 +201,9 @@ class WorkerSide:
                 handle.close()
         elif act == "disconnect":
             self._disconnect(primary_initiated=True)
+        elif act == "counters":
+            totals = sum_counters(server.getCounters() for server in list(self._tls_servers))
+            self.internal.reply(message, {"counters": totals})
 
     def _disconnect(self, primary_initiated: bool) -> None:
         """Close every server; once all have closed (their connections ended), close the channel."""

@@ -33,6 +33,7 @@ from ..._base.validators import received as _received
 from ..._node import runtime as _runtime
 from ..._node.events import EventEmitter
 from ..._node.process import signal_number
+from ..._objects.counters import sum_counters
 from .channel import Channel, Internal
 from .handles import RoundRobinHandle, SharedHandle
 from .sessions import SessionCache
@@ -347,6 +348,32 @@ class Primary:
         for worker in workers:
             if worker.isConnected():
                 worker.disconnect()
+
+    def get_counters(self, callback: Callable[..., Any]) -> None:
+        """Ask every connected worker for its tls.Servers' counters; ``callback(None, result)`` with
+        ``{"total": ..., "workers": {id: ...}}`` once all have answered (a worker that goes away
+        meanwhile is left out)."""
+        workers = [worker for worker in self._workers.values() if worker.isConnected()]
+        per_worker: Dict[int, Any] = {}
+        waiting = [len(workers)]
+
+        def done() -> None:
+            callback(None, {"total": sum_counters(per_worker.values()), "workers": per_worker})
+
+        def answered(worker: Worker, reply: Any) -> None:
+            if isinstance(reply.get("counters"), dict):
+                per_worker[worker.id] = reply["counters"]
+            waiting[0] -= 1
+            if waiting[0] == 0:
+                done()
+
+        if not workers:
+            _runtime.nextTick(done)
+            return
+        for worker in workers:
+            if not worker._internal.send({"act": "counters"}, None,
+                                         lambda reply, handle, worker=worker: answered(worker, reply)):
+                answered(worker, {})
 
     # -- what workers ask ----------------------------------------------------------------------
     def _on_internal(self, worker: Worker, message: Dict[str, Any]) -> None:
