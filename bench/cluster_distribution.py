@@ -2,6 +2,9 @@
 
     python bench/cluster_distribution.py [--duration 3] [--runs 3] [--conns 16] [--json FILE]
 
+Also the resumption rate across the 2 workers (loadgen's resume13 / resume12: every connection offers
+the latest ticket, whichever worker issued it): the cluster's shared ticket keys should make it 100%.
+
 For each setting a cluster server (this file with ``--serve``: the primary
 forks N workers, each a tls.Server that echoes one byte, TLS 1.3, ECDSA
 P-256) faces bench/loadgen.c's ``hs`` scenario (connect, full handshake, one
@@ -77,16 +80,16 @@ def serve(args: argparse.Namespace) -> None:
 
 
 def measure(policy: str, workers: int, certs: Dict[str, str], env: Dict[str, str], duration: float,
-            conns: int) -> Dict[str, Any]:
+            conns: int, scenario: str = "hs") -> Dict[str, Any]:
     server_env = dict(env, NODE_CLUSTER_SCHED_POLICY=policy)
     server = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--serve", "--workers", str(workers),
                                "--cert", certs["ec_cert"], "--key", certs["ec_key"]],
                               env=server_env, stdout=subprocess.PIPE, text=True)
     try:
         port = int(server.stdout.readline())
-        done = subprocess.run([_suite.LOADGEN, "client", "--scenario", "hs", "--port", str(port),
+        done = subprocess.run([_suite.LOADGEN, "client", "--scenario", scenario, "--port", str(port),
                                "--duration", str(duration), "--conns", str(conns), "--ca", certs["ca"]],
-                              capture_output=True, text=True, timeout=duration + 60, check=True)
+                              capture_output=True, text=True, timeout=duration + 60)
         result = json.loads(done.stdout.strip().splitlines()[-1])
         server.send_signal(signal.SIGUSR1)
         served = json.loads(server.stdout.readline())["served"]
@@ -95,8 +98,9 @@ def measure(policy: str, workers: int, certs: Dict[str, str], env: Dict[str, str
         if server.poll() is None:
             server.kill()
     total = sum(served) or 1
-    return {"policy": policy, "workers": workers, "rate": result["rate"], "errors": result.get("errors", 0),
-            "served": served, "min_share": min(served) / total}
+    return {"policy": policy, "workers": workers, "scenario": scenario, "rate": result.get("rate", 0.0),
+            "errors": result.get("errors", 0), "served": served, "min_share": min(served) / total,
+            "reused": result.get("reused", 0) / max(1, result.get("ops", 0))}
 
 
 def main() -> int:
@@ -121,22 +125,30 @@ def main() -> int:
     results: Dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as folder:
         certs = _suite.make_certs(folder)
-        settings = [("rr", 1), ("rr", 2), ("none", 2)]
-        runs: Dict[str, List[Dict[str, Any]]] = {"%s-%d" % s: [] for s in settings}
+        # (policy, workers, loadgen scenario): full handshakes, then resumption across 2 workers with the
+        # latest ticket (the cluster's shared keys decrypt it whichever worker issued it)
+        settings = [("rr", 1, "hs"), ("rr", 2, "hs"), ("none", 2, "hs"), ("none", 2, "resume13"),
+                    ("none", 2, "resume12")]
+        runs: Dict[str, List[Dict[str, Any]]] = {"%s-%d-%s" % s: [] for s in settings}
         for _ in range(args.runs):
-            for policy, workers in settings:   # interleaved, so a busy moment hits every setting
-                one = measure(policy, workers, certs, env, args.duration, args.conns)
-                runs["%s-%d" % (policy, workers)].append(one)
+            for policy, workers, scenario in settings:   # interleaved: a busy moment hits every setting
+                one = measure(policy, workers, certs, env, args.duration, args.conns, scenario)
+                runs["%s-%d-%s" % (policy, workers, scenario)].append(one)
                 print(json.dumps(one), file=sys.stderr, flush=True)
         for name, items in runs.items():
             results[name] = {"rate": statistics.median(r["rate"] for r in items),
                              "min_share": statistics.median(r["min_share"] for r in items),
+                             "reused": min(r["reused"] for r in items),
                              "errors": sum(r["errors"] for r in items), "runs": items}
-    one = results["rr-1"]["rate"]
-    print("%-22s %12s %10s %12s" % ("setting", "handshakes/s", "vs 1", "min share"))
-    for name, label in (("rr-1", "1 worker"), ("rr-2", "2 workers, SCHED_RR"), ("none-2", "2 workers, SCHED_NONE")):
+    one = results["rr-1-hs"]["rate"]
+    print("%-34s %12s %8s %10s %8s" % ("setting", "handshakes/s", "vs 1", "min share", "resumed"))
+    for name, label in (("rr-1-hs", "1 worker, full"), ("rr-2-hs", "2 workers, SCHED_RR, full"),
+                        ("none-2-hs", "2 workers, SCHED_NONE, full"),
+                        ("none-2-resume13", "2 workers, SCHED_NONE, TLS 1.3 ticket"),
+                        ("none-2-resume12", "2 workers, SCHED_NONE, TLS 1.2 ticket")):
         r = results[name]
-        print("%-22s %12.0f %9.2fx %11.1f%%" % (label, r["rate"], r["rate"] / one, 100 * r["min_share"]))
+        print("%-34s %12.0f %7.2fx %9.1f%% %7.1f%%" % (label, r["rate"], r["rate"] / one, 100 * r["min_share"],
+                                                     100 * r["reused"]))
     if args.json:
         with open(args.json, "w") as f:
             json.dump(results, f, indent=1)
