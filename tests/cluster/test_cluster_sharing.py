@@ -151,3 +151,59 @@ def test_a_session_from_one_worker_resumes_on_the_other(version, no_ticket, poli
     assert reused == [True], ran.events          # ... and resumed the session the first one made
     # cluster.getCounters(): the workers' server counters, added up by the primary
     assert ran.named("counters") == [["counters", {"full": 1, "resumed": 1}, [1, 2]]]
+
+
+# A Unix socket path: bound once, by the primary, shared like a port (Node's too); its file goes when the
+# last worker has let go of it.
+PIPE_PY = """
+PATH = os.environ["SOCKET_PATH"]
+
+
+def main():
+    if cluster.isPrimary:
+        listening = []
+
+        def connect(then):
+            sock = net.connect({"path": PATH})
+            got = []
+            sock.on("data", got.append)
+            sock.on("close", lambda *args: then(b"".join(got).decode()))
+
+        def first(worker):
+            stopped = cluster.workers[int(worker[1:])]
+            stopped.once("message", lambda m, h=None: connect(lambda other: finish(worker, other)))
+            stopped.send("close your server")
+
+        def finish(stopped, other):
+            log("answered", stopped, other)
+            cluster.disconnect(lambda: log("file-left", os.path.exists(PATH)))
+
+        def on_listening(worker, address):
+            log("listening", address)
+            listening.append(worker.id)
+            if len(listening) == 2:
+                connect(first)
+
+        cluster.on("listening", on_listening)
+        cluster.fork()
+        cluster.fork()
+    else:
+        server = net.createServer(lambda s: s.end("w%d" % cluster.worker.id)).listen(PATH)
+        server.on("listening", lambda: log("address", server.address()))
+        tls.process.on("message", lambda m, h=None: server.close() and tls.process.send("closed"))
+
+
+tls.run(main)
+"""
+
+
+@pytest.mark.parametrize("policy", ["rr", "none"])
+def test_two_workers_share_a_unix_socket(policy, tmp_path):
+    path = str(tmp_path / "app.sock")
+    ran = run_program(PIPE_PY, str(tmp_path), env={"NODE_CLUSTER_SCHED_POLICY": policy, "SOCKET_PATH": path})
+    assert ran.returncode == 0, ran.stderr
+    assert ran.named("listening") == [["listening", {"addressType": -1, "address": path, "port": -1}]] * 2
+    assert ran.named("address") == [["address", path]] * 2
+    [(_, stopped, other)] = ran.named("answered")
+    assert {stopped, other} == {"w1", "w2"}                # both accept on the one socket
+    assert ran.named("file-left") == [["file-left", False]]

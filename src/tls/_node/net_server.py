@@ -152,11 +152,11 @@ class Server(EventEmitter, AsyncServerMixin):
         self._backlog = int(backlog) if isinstance(backlog, int) and backlog > 0 else 511
         self._path = path   # Node's _pipeName: address() gives it even if listening fails
         provider = _listen_provider
-        if provider is not None and path is None and not own_handle and not options.get("exclusive"):
-            # Node's listenInCluster: a port, or an {fd} of the primary (addressType -1 then)
+        if provider is not None and not own_handle and not options.get("exclusive"):
+            # Node's listenInCluster: a port, or a path / an {fd} of the primary (addressType -1 then)
             host = options.get("host")
-            kind = -1 if fd is not None else (isIP(host) if host else 4) or 4
-            if provider(self, {**options, "port": -1 if fd is not None else port, "backlog": self._backlog}, kind):
+            kind = -1 if fd is not None or path is not None else (isIP(host) if host else 4) or 4
+            if provider(self, {**options, "port": port if kind != -1 else -1, "backlog": self._backlog}, kind):
                 return self
         try:
             if fd is not None:
@@ -172,8 +172,12 @@ class Server(EventEmitter, AsyncServerMixin):
         self._start_listening(sock)
         return self
 
-    def _start_listening(self, sock: _socket.socket) -> None:
-        """Accept on ``sock`` (bound here, adopted, or a cluster's shared one): 'listening' soon."""
+    def _start_listening(self, sock: _socket.socket, bound_here: bool = True) -> None:
+        """Accept on ``sock`` (bound here, adopted, or a cluster's shared one): 'listening' soon.
+
+        ``bound_here`` False: a Unix socket another process bound (the cluster primary), whose
+        file this server must not unlink when it closes (libuv unlinks only what it bound)."""
+        self._unlink_path = bound_here
         self._sock = sock
         self._accept_params = (int(sock.family), int(sock.type), sock.proto)
         self.listening = True
@@ -201,6 +205,7 @@ class Server(EventEmitter, AsyncServerMixin):
             self.emit("listening")
 
     _remote: Optional[RemoteHandle] = None   # set while listening through another process
+    _unlink_path = True                      # close() removes the Unix socket file it bound
 
     def _bind_tcp(self, host: Optional[str], port: int, backlog: int, ipv6_only: bool) -> _socket.socket:
         candidates: List[Tuple[int, Any]]
@@ -407,7 +412,7 @@ class Server(EventEmitter, AsyncServerMixin):
             except (ValueError, OSError):
                 pass
             sock.close()
-            if self._path:
+            if self._path and self._unlink_path:
                 try:
                     if _stat.S_ISSOCK(os.stat(self._path).st_mode):
                         os.unlink(self._path)

@@ -16,9 +16,9 @@ the primary (``queryServer``) and gets either the shared listening socket
 primary hands each connection over with ``newconn``, acknowledged so the
 primary knows this worker is free again).  ``listen(0)`` is one port for all
 workers: the primary keys its handles on the address as asked, not as bound.
-``listen({fd})`` names a descriptor of the primary (one systemd passed it),
-as in Node; ``listen(socket)``, a path and ``exclusive: True`` stay local
-(paths excepted, Node shares them through the primary too).
+``listen({fd})`` names a descriptor of the primary (one systemd passed it)
+and a Unix socket path is bound once, by the primary, as in Node;
+``listen(socket)`` and ``exclusive: True`` stay local.
 
 **disconnect.**  Told by the primary (``worker.disconnect()`` there) or by
 itself, the worker closes every server it listens with; when each has
@@ -141,7 +141,7 @@ class WorkerSide:
         if not self.channel.connected:
             return False   # disconnected: listen locally, as a process of its own
         self.channel.attach(server._loop)
-        address = options.get("host") or None
+        address = options.get("path") or options.get("host") or None   # Node: a pipe's address is its path
         port = options.get("port") or 0
         fd = options.get("fd")
         indexes_key = "%s:%s:%s:%s" % (address, port, address_type, fd)
@@ -149,7 +149,9 @@ class WorkerSide:
         self._indexes[indexes_key] = index + 1
         message = {"act": "queryServer", "index": index, "data": None, "address": address, "port": port,
                    "addressType": address_type, "fd": fd, "backlog": options.get("backlog"),
-                   "ipv6Only": bool(options.get("ipv6Only"))}
+                   "ipv6Only": bool(options.get("ipv6Only")), "path": options.get("path"),
+                   "readableAll": bool(options.get("readableAll")),
+                   "writableAll": bool(options.get("writableAll"))}
 
         def answered(reply: Any, handle: Optional[socket.socket]) -> None:
             key = reply.get("key", "")
@@ -164,7 +166,7 @@ class WorkerSide:
                 shared._on_close = lambda: self.closed(key)
                 shared.setblocking(False)
                 self.servers[key] = server
-                server._start_listening(shared)
+                server._start_listening(shared, bound_here=False)
             else:
                 self.servers[key] = server
                 server._start_remote(_RemoteHandle(self, key, reply.get("sockname")))
@@ -172,8 +174,9 @@ class WorkerSide:
         def on_listening() -> None:
             bound = server.address()
             self.worker.state = "listening"
-            self.internal.send({**message, "act": "listening",
-                                "port": (bound or {}).get("port") if isinstance(bound, dict) else port})
+            listening = {"act": "listening", "address": address, "addressType": address_type, "fd": fd,
+                         "port": bound.get("port") if isinstance(bound, dict) else port}
+            self.internal.send(listening)
 
         server.once("listening", on_listening)
         self.internal.send(message, None, answered)

@@ -22,7 +22,9 @@ bind error goes back to the worker, whose ``listen()`` then emits it.
 """
 from __future__ import annotations
 
+import os
 import socket
+import stat as _stat
 from collections import deque
 from typing import Any, Callable, Deque, Dict, List, Optional
 
@@ -45,6 +47,22 @@ PIPELINE = 1
 Send = Callable[[Worker, Dict[str, Any], Optional[socket.socket], Callable[[Any, Any], None]], None]
 
 
+def _bound_path(message: Dict[str, Any]) -> Optional[str]:
+    """The Unix socket file the primary binds for ``message`` (not one it was given as a descriptor)."""
+    path = message.get("path")
+    return path if path and message.get("fd") is None else None
+
+
+def _unlink(path: Optional[str]) -> None:
+    """Remove the Unix socket file the primary bound, when its handle closes (libuv unlinks what it bound)."""
+    if path:
+        try:
+            if _stat.S_ISSOCK(os.stat(path).st_mode):
+                os.unlink(path)
+        except OSError:
+            pass
+
+
 def _bind(message: Dict[str, Any]) -> socket.socket:
     """Bind as a net.Server would (same dual-stack and reuse rules, same errors), or adopt the
     primary's descriptor ``fd`` (a worker's ``listen({fd})``: a socket systemd passed the primary)."""
@@ -53,6 +71,9 @@ def _bind(message: Dict[str, Any]) -> socket.socket:
     fd = message.get("fd")
     if fd is not None:
         return binder._adopt_listening(int(fd), backlog)
+    if message.get("path"):
+        return binder._bind_unix(message["path"], backlog, bool(message.get("readableAll")),
+                                 bool(message.get("writableAll")))
     return binder._bind_tcp(message.get("address"), int(message.get("port") or 0), backlog,
                             bool(message.get("ipv6Only")))
 
@@ -65,8 +86,10 @@ class SharedHandle:
         self.workers: Dict[int, Worker] = {}
         self.error: Optional[BaseException] = None
         self.sock: Optional[socket.socket] = None
+        self._path: Optional[str] = None
         try:
             self.sock = _bind(message)
+            self._path = _bound_path(message)
         except NodeError as err:
             self.error = err
 
@@ -86,6 +109,7 @@ class SharedHandle:
     def close(self) -> None:
         sock, self.sock = self.sock, None
         if sock is not None:
+            _unlink(self._path)
             sock.close()
 
 
@@ -107,8 +131,10 @@ class RoundRobinHandle:
         self.error: Optional[BaseException] = None
         self.sock: Optional[socket.socket] = None
         self._loop = get_loop()
+        self._path: Optional[str] = None
         try:
             self.sock = _bind(message)
+            self._path = _bound_path(message)
         except NodeError as err:
             self.error = err
             return
@@ -122,7 +148,9 @@ class RoundRobinHandle:
             return
         self.turn.append(worker.id)
         self.inflight[worker.id] = []
-        send(None, {"sockname": _address_dict(self.sock.getsockname(), self.sock.family)}, None)
+        name = self.sock.getsockname()
+        sockname = name if self.sock.family == socket.AF_UNIX else _address_dict(name, self.sock.family)
+        send(None, {"sockname": sockname}, None)
         self._pump()
 
     def remove(self, worker: Worker) -> bool:
@@ -144,6 +172,7 @@ class RoundRobinHandle:
                 self._loop.remove_reader(sock.fileno())
             except (ValueError, OSError):
                 pass
+            _unlink(self._path)
             sock.close()
         while self.pending:
             self.pending.popleft().close()
