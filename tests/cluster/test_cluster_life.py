@@ -163,7 +163,10 @@ def main():
         fork("crash", exit7)
 
     def exit7():
-        fork("exit7", bad_signal)
+        fork("exit7", self_kill)
+
+    def self_kill():
+        fork("self-kill", bad_signal)
 
     def bad_signal():
         w = fork("idle", lambda: log("workers-left", len(cluster.workers)))
@@ -186,6 +189,8 @@ else:
         tls.run(lambda: 1 / 0)   # uncaught: the worker dies with status 1
     elif mode == "exit7":
         tls.run(lambda: tls.process.exit(7))
+    elif mode == "self-kill":
+        tls.run(lambda: cluster.worker.kill())   # a worker's own kill(): disconnect, then exit(0)
     else:
         tls.run(lambda: None)   # nothing but the channel keeps it alive, as in Node
 '''
@@ -195,8 +200,8 @@ def test_kill_and_exit_codes_and_signals(tmp_path):
     ran = run_program(KILL_PY, str(tmp_path))
     assert ran.returncode == 0, ran.stderr
     exits = ran.named("exit")
-    assert len(exits) == 5, ran.stdout + ran.stderr
-    term, sigkill, crash, exit7, bad = exits
+    assert len(exits) == 6, ran.stdout + ran.stderr
+    term, sigkill, crash, exit7, self_kill, bad = exits
     # kill(): disconnect, then SIGTERM -- the worker may see the channel close and exit(0) first (Node too)
     assert term[2:4] in ([None, "SIGTERM"], [0, None]) and term[4:] == [True, "dead", True]
     assert sigkill[1:] == ["idle", None, "SIGKILL", False, "dead", True]
@@ -204,6 +209,7 @@ def test_kill_and_exit_codes_and_signals(tmp_path):
     assert crash[1:] == ["crash", 1, None, False, "dead", True]
     assert "ZeroDivisionError" in ran.stderr
     assert exit7[1:] == ["exit7", 7, None, False, "dead", True]
+    assert self_kill[1:] == ["self-kill", 0, None, True, "dead", True]
     assert ran.named("bad-signal") == [["bad-signal", "ERR_UNKNOWN_SIGNAL"]]
     assert bad[2:4] == [None, "SIGKILL"]
     assert ran.named("workers-left") == [["workers-left", 0]]
@@ -262,7 +268,7 @@ def main():
     if cluster.isPrimary:
         w = cluster.fork()
         w.on("message", lambda m, h=None: log("worker-said", m))
-        w.on("exit", lambda code, sig: log("exit", code, sig))
+        w.on("exit", lambda code, sig: log("exit", code, sig, w.exitedAfterDisconnect))
     else:
         try:
             cluster.fork()
@@ -294,4 +300,4 @@ def test_bad_input_in_a_worker_and_a_busy_port(tmp_path):
     assert ran.named("fork-in-worker") == [["fork-in-worker", "ERR_CLUSTER_NOT_PRIMARY"]]
     assert ran.named("send-bytes") == [["send-bytes", "ERR_INVALID_ARG_TYPE"]]
     assert ran.named("worker-said") == [["worker-said", {"listen-error": "EADDRINUSE", "syscall": "listen"}]]
-    assert ran.named("exit") == [["exit", 0, None]]
+    assert ran.named("exit") == [["exit", 0, None, True]]   # the worker's own disconnect() told the primary
