@@ -6,7 +6,7 @@ from __future__ import annotations
 import redis.asyncio
 
 from support.aio import async_test
-from support.redis import StoreServer, eventually
+from support.redis import StoreServer, close_client, eventually
 from support.resume import ssl_client
 
 SSL_OP_NO_TICKET = 0x00004000
@@ -17,7 +17,7 @@ async def session_keys(url: str) -> int:
     try:
         return len(await client.keys("tls:s:*"))
     finally:
-        await client.aclose()
+        await close_client(client)
 
 
 @async_test(timeout=30)

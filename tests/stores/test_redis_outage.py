@@ -13,7 +13,7 @@ import redis.asyncio
 import tls
 from support.aio import async_test, run_guarded, when
 from support.loopback import free_port, listen
-from support.redis import eventually
+from support.redis import close_client, eventually
 from support.resume import ssl_client, ssl_client_sync
 from tls.stores import RedisSessionStore
 
@@ -58,9 +58,18 @@ async def test_killed_then_restarted_redis(redis_server, server_options, ca_pem)
         assert counters["failures"] == sum(counters["errors"].values()) == len(failures) \
             == lookup_failures + counters["ring_failures"] + counters["store_failures"]
 
+        ring_before = server.getTicketKeyRing()
         up = when(store, "up")
         redis_server.start()           # same port, empty: the store finds it by itself
         await up
+        # re-synced: the poll made a new ring in the empty Redis, and the server took it
+        client = redis.asyncio.from_url(redis_server.url)
+        try:
+            keys = await client.hget("tls:ticket-ring", "keys")
+        finally:
+            await close_client(client)
+        await eventually(lambda: _true(server.getTicketKeyRing() != ring_before), what="the new ring applied")
+        assert b"".join(server.getTicketKeyRing()) == keys
         again = await ssl_client(port, ca_pem, "TLSv1.2")
         await eventually(lambda: _true(store.counters()["stores"] >= 2), what="the session stored again")
         assert (await ssl_client(port, ca_pem, "TLSv1.2", again.session)).reused is True
@@ -205,12 +214,37 @@ def test_options_are_checked():
     with pytest.raises(TypeError) as info:
         RedisSessionStore(client=object())
     assert info.value.code == "ERR_INVALID_ARG_TYPE"
+
+
+@async_test()
+async def test_a_client_is_checked():
+    # (made inside a loop: on Python 3.9 redis-py's pool binds to the loop current when it is made)
     with pytest.raises(TypeError) as info:
         RedisSessionStore(client=redis.asyncio.Redis(decode_responses=True))
     assert info.value.code == "ERR_INVALID_ARG_VALUE"
     with pytest.raises(TypeError) as info:
         RedisSessionStore("redis://x", client=redis.asyncio.Redis())
     assert info.value.code == "ERR_INVALID_ARG_VALUE"
+
+
+def test_a_store_made_before_the_loop_works_inside_tls_run(redis_server, server_options, ca_pem):
+    """The usual script shape: the store made at the top, used under tls.run (on 3.9 too)."""
+    store = RedisSessionStore(redis_server.url)
+    seen: List[Any] = []
+
+    async def main() -> None:
+        server = id_server(server_options)
+        store.attach(server)
+        seen.append(await store.sync())
+        port = await listen(server)
+        first = await ssl_client(port, ca_pem, "TLSv1.2")
+        await eventually(lambda: _true(store.counters()["stores"] == 1), what="the session stored")
+        seen.append((await ssl_client(port, ca_pem, "TLSv1.2", first.session)).reused)
+        server.close()
+        await store.close()
+
+    run_guarded(main, limit=15)
+    assert seen == [1, True]
 
 
 @async_test()
@@ -228,7 +262,7 @@ async def test_an_existing_client_is_used_and_left_open(redis_server, server_opt
         server.close()
         await store.close()
     assert await client.ping()      # still open: it is the caller's
-    await client.aclose()
+    await close_client(client)
     assert first.data == b"hello"
 
 

@@ -9,7 +9,7 @@
   (port), ``ring`` (generation), ``failure``, ``secure`` (reused) and answers the commands
   ``counters`` and ``rotate`` sent on its stdin.
 * :func:`eventually` -- wait for a condition with a deadline (for facts no event announces, such as
-  a key that another process writes into Redis).
+  a key that another process writes into Redis); :func:`close_client` for any redis-py >= 4.2.
 """
 from __future__ import annotations
 
@@ -85,6 +85,11 @@ class RedisServer:
     def stop(self) -> None:
         self.kill()
         self.proc = None
+
+
+async def close_client(client: Any) -> None:
+    """Close a redis.asyncio client: ``aclose()`` (redis-py >= 5.0.1), else ``close()`` (4.2 and later)."""
+    await (getattr(client, "aclose", None) or client.close)()
 
 
 async def eventually(check: Callable[[], Awaitable[bool]], limit: float = 5.0, what: str = "condition") -> None:

@@ -20,7 +20,7 @@ servers a Redis of their own (ACLs, TLS to Redis, no persistence if it is not ne
 from __future__ import annotations
 
 import os
-from typing import Any, List, Optional, Tuple
+from typing import Any, Callable, List, Optional, Tuple
 
 from ..._base.errors import NodeError, NodeTypeError
 from ..._base.validators import received as _received
@@ -91,17 +91,26 @@ class RedisSessionStore(SessionStore):
         redis = _import_redis()
         self._exceptions = redis.exceptions
         client = opts["client"]
+        self._make_client: Optional[Callable[[], Any]] = None
         if client is None:
             if url is None:
                 url = "redis://127.0.0.1:6379/0"
             if not isinstance(url, str):
                 raise NodeTypeError('The "url" argument must be of type string. %s' % _received(url),
                                     "ERR_INVALID_ARG_TYPE")
-            # no retries inside redis-py: a failed command fails at once, the store decides what next
-            client = redis.asyncio.from_url(
-                url, decode_responses=False, socket_connect_timeout=max(opts["timeout"], opts["write_timeout"]),
-                socket_timeout=opts["write_timeout"], retry=redis.asyncio.retry.Retry(redis.backoff.NoBackoff(), 0),
-                health_check_interval=0)
+            connect_timeout = max(opts["timeout"], opts["write_timeout"])
+
+            def make_client() -> Any:
+                # no retries inside redis-py: a failed command fails at once, the store decides what next
+                return redis.asyncio.from_url(
+                    url, decode_responses=False, socket_connect_timeout=connect_timeout,
+                    socket_timeout=opts["write_timeout"],
+                    retry=redis.asyncio.retry.Retry(redis.backoff.NoBackoff(), 0), health_check_interval=0)
+
+            # made on first use, inside the running loop: on Python 3.9 redis-py's pool binds its
+            # asyncio.Lock to the loop current when it is made, so a store made before tls.run /
+            # asyncio.run must not make it yet
+            self._make_client = make_client
             self._owns_client = True
         else:
             if url is not None:
@@ -113,8 +122,16 @@ class RedisSessionStore(SessionStore):
                 raise NodeTypeError("The client must be made with decode_responses=False (sessions are bytes)",
                                     "ERR_INVALID_ARG_VALUE")
             self._owns_client = False
-        self.client = client
-        self._ring_script = client.register_script(RING_SCRIPT)
+        self._client: Any = client
+        self._ring_script: Any = None
+
+    @property
+    def client(self) -> Any:
+        """The ``redis.asyncio.Redis`` client (the one given, or the store's own, made on first use)."""
+        if self._client is None:
+            assert self._make_client is not None
+            self._client = self._make_client()
+        return self._client
 
     def __repr__(self) -> str:
         return "<RedisSessionStore %s gen=%d up=%s>" % (self._prefix, self._generation, self._up)
@@ -140,6 +157,8 @@ class RedisSessionStore(SessionStore):
 
     async def _sync_ring(self, candidate: bytes, force: bool) -> Tuple[int, List[bytes], bool]:
         fresh = candidate + os.urandom(48)
+        if self._ring_script is None:
+            self._ring_script = self.client.register_script(RING_SCRIPT)
         gen, keys, changed = await self._ring_script(
             keys=[self._prefix + "ticket-ring"],
             args=[fresh, self._keep, int(self._rotate_every * 1000), "1" if force else "0"])
@@ -149,8 +168,9 @@ class RedisSessionStore(SessionStore):
         return int(gen), [keys[i:i + 48] for i in range(0, len(keys), 48)], bool(int(changed))
 
     async def _close_backend(self) -> None:
-        if not self._owns_client:
+        client = self._client
+        if not self._owns_client or client is None:
             return
-        close = getattr(self.client, "aclose", None) or self.client.close   # aclose: redis-py >= 5.0.1
+        close = getattr(client, "aclose", None) or client.close   # aclose: redis-py >= 5.0.1
         await close()
-        await self.client.connection_pool.disconnect()
+        await client.connection_pool.disconnect()
