@@ -4,6 +4,7 @@ back by itself, its timers never keep ``tls.run`` alive.  In-process server, rea
 Python's ssl as the client."""
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any, List
 
@@ -279,6 +280,32 @@ async def test_tickets_only_mode_never_asks_redis_during_a_handshake(redis_serve
         assert (await ssl_client(port, ca_pem, "TLSv1.3", first.session)).reused is True
         counters = store.counters()
         assert counters["lookups"] == 0 and counters["stores"] == 0 and counters["generation"] == 1
+    finally:
+        server.close()
+        await store.close()
+
+
+@async_test(timeout=30)
+async def test_close_during_a_lookup_answers_it(redis_server, server_options, ca_pem):
+    """close() while a lookup waits on a Redis that does not answer: the handshake goes on at once
+    (a full one), it does not wait for the lookup's timeout."""
+    store = RedisSessionStore(redis_server.url, timeout=10.0, poll_every=60)
+    server = id_server(server_options)
+    store.attach(server)
+    port = await listen(server)
+    try:
+        first = await ssl_client(port, ca_pem, "TLSv1.2")
+        await eventually(lambda: _true(store.counters()["stores"] == 1), what="the session stored")
+        redis_server.pause()
+        try:
+            pending = asyncio.ensure_future(ssl_client(port, ca_pem, "TLSv1.2", first.session))
+            await eventually(lambda: _true(store.counters()["lookups"] == 1), what="the lookup started")
+            await store.close()
+            result = await asyncio.wait_for(pending, 5)
+            assert result.reused is False and result.data == b"hello" and result.seconds < 5
+            assert server.listenerCount("resumeSession") == 0
+        finally:
+            redis_server.resume()
     finally:
         server.close()
         await store.close()

@@ -338,7 +338,8 @@ class SessionStore(EventEmitter):
 
         def on_done(done: "asyncio.Future[Any]") -> None:
             timer.cancel()
-            if done.cancelled():
+            if done.cancelled():   # the timeout's cancel (already answered), or close() mid-lookup
+                answer(None)
                 return
             exc = done.exception()
             if exc is not None:
