@@ -28,7 +28,8 @@ static int tls_neg_index = -1;     /* csrc/negotiation.c: ClientHello / ALPN cal
 static int tls_ocsp_index = -1;    /* csrc/ocsp_stapling.c: OCSP state */
 static int tls_reneg_index = -1;   /* csrc/renegotiation.c: handshake flags */
 static int tls_sess_index = -1;    /* csrc/sessions.c: session state */
-static int tls_ticket_index = -1;  /* csrc/tickets.c: the ticket keys (an SSL_CTX slot) */
+static int tls_ticket_index = -1;  /* csrc/tickets.c: the ticket key ring (an SSL_CTX slot) */
+#define TLS_TICKET_RING_MAX 8      /* csrc/tickets.c: keys a ring holds (the current one first) */
 
 static int tls_protos_slots_init(void);
 static int tls_neg_slot_init(void);

@@ -163,6 +163,10 @@ def context_options(files: Dict[str, bytes]) -> None:
         for value in values:
             flags = 1 if value.startswith(b"-----") else 0   # PEM also as a str
             _write(os.path.join(CORPUS, "context_options"), bytes([index[name], flags]) + value)
+    # ticket key rings: keys of 48 bytes (flags 8 << 2): one, three, the most (8), one too many, a repeated name
+    keys = [os.urandom(48) for _ in range(9)]
+    for ring in (keys[:1], keys[:3], keys[:8], keys, [keys[0], keys[0][:16] + keys[1][16:]]):
+        _write(os.path.join(CORPUS, "context_options"), bytes([index["ticketKeyRing"], 8 << 2]) + b"".join(ring))
 
 
 def x509_seeds(files: Dict[str, bytes]) -> None:

@@ -23,6 +23,8 @@ CUSTOMIZATIONS = ""
 
 FUNCTIONS += """
 int tls_ctx_set_ticket_keys(SSL_CTX *, const unsigned char *, size_t);
+#define TLS_TICKET_RING_MAX ...
+int tls_ctx_set_ticket_ring(SSL_CTX *, const unsigned char *, size_t);
 int tls_set_npn_protos(SSL *, const unsigned char *, unsigned int, int);
 """
 

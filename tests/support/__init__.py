@@ -19,6 +19,12 @@
 * :mod:`support.engine` -- handshakes in memory: two engines back to back (:class:`Pair`), two SSL
   objects of SecureContexts (:func:`handshake`).
 * :mod:`support.python` -- a fresh interpreter with this checkout's ``src/`` first on the path.
+* :mod:`support.resume` -- one resuming connection seen by a real client: Python's ``ssl``
+  (:func:`ssl_client`: ``session_reused``, the session to pass back) and ``tls.connect``
+  (:func:`tls_client`: ``isSessionReused()``, the sessions with their tickets).
+* :mod:`support.redis` -- a real ``redis-server`` on a free port that can be killed, restarted and
+  paused (:class:`RedisServer`), a tls server with a ``RedisSessionStore`` in a process of its own
+  (:class:`StoreServer`), :func:`eventually`.
 
 The tests import it as ``support`` (``tests/`` has no ``__init__.py``, so pytest puts it first on
 ``sys.path``, as it did for the flat helper modules before).

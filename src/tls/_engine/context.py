@@ -39,7 +39,7 @@ from __future__ import annotations
 import math
 import os
 import sys
-from typing import Any, Dict, List, Mapping, Optional
+from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 from .._base import constants as _constants
 from . import root_certificates as _root_certificates
@@ -53,7 +53,7 @@ from .._base.validators import (
     invalid_arg_value as _invalid_arg_value, truthy as _truthy, validate_integer as _validate_integer,
 )
 
-__all__ = ["SecureContext", "SecurityWarning"]
+__all__ = ["SecureContext", "SecurityWarning", "TICKET_RING_MAX", "ticket_ring"]
 
 
 class SecurityWarning(UserWarning):
@@ -173,8 +173,11 @@ class SecureContext(CredentialsMixin, SnakeCaseAliases):  # snake_case aliases (
     * ``context``: ``self`` (Node's ``secureContext.context``).
     * ``_ca_given``: ``True`` when ``ca`` was given (truthy), i.e. the default
       roots were replaced.
-    * ``_ticket_keys``: 48 bytes, name(16) | HMAC key(16) | AES key(16);
-      random per context, replaced by ``ticketKeys`` / :meth:`setTicketKeys`.
+    * ``_ticket_ring``: the ticket keys, a list of 1 to ``TICKET_RING_MAX``
+      keys of 48 bytes, name(16) | HMAC key(16) | AES key(16), the current
+      (encrypting) one first; one random key per context, replaced by
+      ``ticketKeys`` / :meth:`setTicketKeys` (a ring of one, Node's) or
+      :meth:`setTicketKeyRing`.  ``_ticket_keys`` is its current key.
     * :meth:`_cert_store`: the ``X509_STORE*`` of the context (borrowed), for
       issuer lookup of peer certificates.
     * :meth:`getCertificate` / :meth:`getIssuer`: DER of the last loaded leaf
@@ -190,7 +193,7 @@ class SecureContext(CredentialsMixin, SnakeCaseAliases):  # snake_case aliases (
         self._cert = None      # X509* (owned) of the last leaf set, like Node's cert_
         self._issuer = None    # X509* (owned), Node's issuer_
         self._engines: List[Any] = []  # ENGINE* kept initialised for engine keys
-        self._ticket_keys = os.urandom(48)
+        self._ticket_ring: List[bytes] = [os.urandom(48)]
         self._client_cert_engine = False
 
         if _truthy(secureProtocol):
@@ -249,7 +252,7 @@ class SecureContext(CredentialsMixin, SnakeCaseAliases):  # snake_case aliases (
         # read after the handshake.  SSL_VERIFY_NONE until requestCert.
         lib.SSL_CTX_set_verify(ctx, lib.SSL_VERIFY_NONE, lib.tls_verify_accept_all)
         # Tickets are encrypted in C with Node's 48-byte key format (csrc/tickets.c).
-        lib.tls_ctx_set_ticket_keys(ctx, self._ticket_keys, 48)
+        lib.tls_ctx_set_ticket_keys(ctx, self._ticket_ring[0], 48)
         drain_errors()
 
     def close(self) -> None:
@@ -370,20 +373,71 @@ class SecureContext(CredentialsMixin, SnakeCaseAliases):  # snake_case aliases (
     # -- session tickets ---------------------------------------------------
 
     def setTicketKeys(self, keys: Any) -> bool:
-        """48 bytes: name(16) | HMAC key(16) | AES key(16)."""
+        """48 bytes: name(16) | HMAC key(16) | AES key(16); replaces the whole ring."""
         data = _to_bytes(keys)
         if len(data) != 48:
             raise _invalid_arg_value("keys", len(data), "must be exactly 48 bytes")
-        self._ticket_keys = data
         lib.tls_ctx_set_ticket_keys(self._c(), data, 48)
+        self._ticket_ring = [data]
         return True
 
     def getTicketKeys(self) -> bytes:
-        return self._ticket_keys
+        """The current key: the one that encrypts new tickets."""
+        return self._ticket_ring[0]
+
+    @property
+    def _ticket_keys(self) -> bytes:
+        return self._ticket_ring[0]
+
+    def setTicketKeyRing(self, keys: Sequence[Any]) -> List[bytes]:
+        """A ring of ticket keys (beyond Node): ``keys[0]`` encrypts new
+        tickets, the others (older keys, newest first) still decrypt, and a
+        ticket under one of them is renewed under ``keys[0]`` (csrc/tickets.c).
+        Returns the ring as stored (a list of ``bytes``)."""
+        ring = ticket_ring(keys)
+        joined = b"".join(ring)
+        if lib.tls_ctx_set_ticket_ring(self._c(), joined, len(joined)) != 1:
+            raise _crypto_error("setTicketKeyRing")
+        self._ticket_ring = ring
+        return list(ring)
+
+    def getTicketKeyRing(self) -> List[bytes]:
+        """The ring, current key first (a copy)."""
+        return list(self._ticket_ring)
 
     def __repr__(self) -> str:
         return "<SecureContext%s>" % ("" if self._ctx is not None else " closed")
 
+
+
+TICKET_RING_MAX: int = lib.TLS_TICKET_RING_MAX
+
+
+def ticket_ring(keys: Any, name: str = "keys") -> List[bytes]:
+    """A ticket key ring checked and copied: a list or tuple of 1 to
+    ``TICKET_RING_MAX`` keys of 48 bytes with distinct names (the first 16
+    bytes: a repeated name would make the older key unreachable)."""
+    if isinstance(keys, (str, bytes, bytearray, memoryview)) or not isinstance(keys, (list, tuple)):
+        raise _invalid_arg_type(name, "an instance of Array", keys, "argument")
+    if not keys:
+        raise _invalid_arg_value(name, [], "must hold at least one key")
+    if len(keys) > TICKET_RING_MAX:
+        raise _invalid_arg_value(name, "%d keys" % len(keys), "must hold at most %d keys" % TICKET_RING_MAX)
+    ring: List[bytes] = []
+    seen: Dict[bytes, int] = {}
+    for i, key in enumerate(keys):
+        item = "%s[%d]" % (name, i)
+        if not isinstance(key, _BUFFER_TYPES):
+            raise _invalid_arg_type(item, "an instance of Buffer, TypedArray, or DataView", key, "argument")
+        data = _to_bytes(key)
+        if len(data) != 48:
+            raise _invalid_arg_value(item, len(data), "must be exactly 48 bytes")
+        if data[:16] in seen:
+            raise _invalid_arg_value(item, data[:16].hex(), "repeats the key name of %s[%d]"
+                                     % (name, seen[data[:16]]))
+        seen[data[:16]] = i
+        ring.append(data)
+    return ring
 
 
 def __getattr__(name: str) -> Any:

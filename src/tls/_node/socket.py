@@ -77,7 +77,7 @@ class Socket(ConnectingMixin, StreamMixin, EventEmitter, AsyncSocketMixin):
     _detached = False               # its transport was handed to another Socket (a TLSSocket)
     connecting = False
     destroyed = False
-    bytesRead = 0
+    _bytes_read = 0
     _bytes_written = 0
     _bytes_dispatched = 0
     # writable side
@@ -134,7 +134,7 @@ class Socket(ConnectingMixin, StreamMixin, EventEmitter, AsyncSocketMixin):
         self._loop = _runtime.get_loop()
         # the state the data path reads, as instance attributes (see above)
         self.destroyed = False
-        self.bytesRead = 0
+        self._bytes_read = 0
         self._bytes_written = 0
         self._bytes_dispatched = 0
         self._transport = None

@@ -35,7 +35,7 @@ def _read_buffer() -> memoryview:
 class _TransportOwner(Protocol):
     """What the forwarder calls on its owner (net.Socket, socket.py: duck-typed, declared here)."""
 
-    bytesRead: int
+    _bytes_read: int
     _timeout_ms: Optional[float]
     _write_paused: bool
     _loop: asyncio.AbstractEventLoop
@@ -73,7 +73,7 @@ class _SocketProtocol(asyncio.BufferedProtocol):
     def buffer_updated(self, nbytes: int) -> None:
         # Socket._on_raw_read, inlined: this runs once per network read.
         owner = self.owner
-        owner.bytesRead += nbytes
+        owner._bytes_read += nbytes
         if owner._timeout_ms:
             owner._touch()
         owner._on_raw_data(self._view[:nbytes])

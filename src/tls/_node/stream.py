@@ -66,7 +66,7 @@ class StreamMixin(_StreamBase):
         allowHalfOpen: bool
         connecting: bool
         destroyed: bool
-        bytesRead: int
+        _bytes_read: int
         writableHighWaterMark: int
         readableHighWaterMark: int
         _bytes_written: int
@@ -101,7 +101,7 @@ class StreamMixin(_StreamBase):
     # -- readable side ---------------------------------------------------
     def _on_raw_read(self, view: memoryview) -> None:
         """Raw bytes arrived (a view of a shared buffer: copy or consume now)."""
-        self.bytesRead += len(view)
+        self._bytes_read += len(view)
         if self._timeout_ms:
             self._touch()
         self._on_raw_data(view)
@@ -289,6 +289,11 @@ class StreamMixin(_StreamBase):
     @property
     def readableFlowing(self) -> Optional[bool]:
         return self._flowing
+
+    @property
+    def bytesRead(self) -> int:
+        """What the stream received (a TLSSocket: plaintext, as Node's, see tlssocket.py)."""
+        return self._bytes_read
 
     @property
     def bytesWritten(self) -> int:

@@ -133,7 +133,7 @@ class CryptoStream(StreamMixin, EventEmitter):
     # the state StreamMixin works on, net.Socket's defaults for a connected socket
     connecting = False
     destroyed = False
-    bytesRead = 0
+    _bytes_read = 0
     _bytes_written = 0
     _bytes_dispatched = 0
     _was_connected = True

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import re
 import sys
-from typing import TYPE_CHECKING, Any, Callable, Dict, Hashable, Mapping, Optional, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Callable, Dict, Hashable, List, Mapping, Optional, Sequence, TypeVar, overload
 
 if TYPE_CHECKING:
     from typing import Literal
@@ -53,6 +53,7 @@ class Server(net.Server):
         ALPNCallback: Any
         NPNProtocols: Optional[bytes]
         _shared_creds: SecureContext
+        _contexts: List[Any]  # addContext's (regex, SecureContext) pairs
         _pskCallback: Any
         _pskIdentityHint: Any
         # setSecureContext's options, kept as given
@@ -154,6 +155,18 @@ class Server(net.Server):
         ``bytesWritten`` (network bytes, TLS records included, of every connection so far).
         ``tls.cluster``'s primary adds its workers' dicts up the same way (``counters.sum_counters``)."""
         return self._counters.snapshot()
+
+    def getTicketKeyRing(self) -> List[bytes]:
+        """The ticket key ring (beyond Node): the current key first, then the older ones that still decrypt."""
+        return self._shared_creds.context.getTicketKeyRing()
+
+    def setTicketKeyRing(self, keys: Sequence[Any]) -> None:
+        """Beyond Node: ``keys[0]`` encrypts new tickets, ``keys[1:]`` (up to 8 keys in all) still decrypt and
+        their tickets are renewed under ``keys[0]``.  Set on the server's context and on the contexts of
+        ``addContext`` so far: an SNI context holds its own ring, as it holds its own keys."""
+        ring = self._shared_creds.context.setTicketKeyRing(keys)  # validates first: all or nothing
+        for _regex, context in self._contexts:
+            context.setTicketKeyRing(ring)
 
     def addContext(self, hostname: Any, context: Any) -> None:
         """SNI: connections for ``hostname`` (``*`` wildcards) use ``context`` (see _negotiation)."""

@@ -461,6 +461,12 @@ class TLSSocket(_extras.TLSSocketExtras, net.Socket):
         if not self.destroyed and self._engine is not None:
             self._set_ready()
 
+    @property
+    def bytesRead(self) -> int:
+        """Plaintext bytes received, as Node counts them on a TLSSocket (the network's bytes, records
+        included, are what ``tls.Server.getCounters()`` reports)."""
+        return self._conn.plaintext_received
+
     def _verify_error(self) -> Optional[NodeError]:
         return self._conn.verify_error()
 

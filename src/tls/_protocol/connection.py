@@ -182,6 +182,7 @@ class TLSConnection(ConnectionState):
                     if self.reneg_events is not None and _renegotiation.before_data(self):
                         return  # a renegotiation finished before this data ('secure' again)
                     if data:
+                        self.plaintext_received += len(data)
                         owner._push(data)
                     if self.reneg_events is not None:
                         # a renegotiation started after this data: the limits, then resume

@@ -98,7 +98,7 @@ class ConnectionState(abc.ABC):
     __slots__ = ("engine", "owner", "is_server", "_loop", "secure", "sessions", "hello_parser",
                  "held_writes", "reneg_events", "ocsp", "corked", "in_cycle", "cork_scheduled",
                  "reneg", "hello", "sni_context", "npn_wired", "psk_callback", "keylog_lines",
-                 "bytes_received", "bytes_sent")
+                 "bytes_received", "bytes_sent", "plaintext_received")
 
     def __init__(self, context: "SecureContext", is_server: bool, owner: ConnectionOwner) -> None:
         # the engine's owner is this connection: OpenSSL's hooks find it from the SSL*
@@ -115,6 +115,7 @@ class ConnectionState(abc.ABC):
         self.corked = False              # records of writes wait in the write BIO
         self.bytes_received = 0          # ciphertext in and out (a server's counters add them up)
         self.bytes_sent = 0
+        self.plaintext_received = 0      # the TLSSocket's bytesRead (Node counts plaintext there)
         self.in_cycle = False            # inside cycle() (its end flushes)
         self.cork_scheduled = False      # flush_cork is queued on the loop
         # off the data path (see the module docstring)
