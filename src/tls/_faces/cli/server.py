@@ -19,6 +19,7 @@ import tempfile
 from typing import Any, Dict, List, Optional
 
 from . import format as fmt
+from . import workers
 from .common import (
     CliError, StdinReader, add_version_options, alpn_list, next_event, pump_to_socket, read_file, version_options,
 )
@@ -67,17 +68,26 @@ def add_parser(subparsers: Any) -> None:
                         help="48-byte file of session ticket keys (Node's ticketKeys format)")
     add_version_options(parser)
     parser.add_argument("--once", action="store_true", help="serve one connection, then exit")
+    parser.add_argument("--workers", type=int, metavar="N",
+                        help="serve on N worker processes sharing the port (tls.cluster); the primary prints the "
+                             "counters of all workers at exit, SIGHUP restarts the workers one by one")
+    parser.add_argument("--stats", type=float, metavar="SECONDS",
+                        help="with --workers: print the counters of all workers every SECONDS")
     parser.add_argument("--json", action="store_true", help="report as JSON objects on stdout, one per line")
     parser.set_defaults(run=run, parser=parser)
 
 
 class Reporter:
-    """Text to stderr, or JSON objects to stdout."""
+    """Text to stderr, or JSON objects to stdout; in a worker, each says which one."""
 
-    def __init__(self, as_json: bool) -> None:
+    def __init__(self, as_json: bool, worker: Optional[int] = None) -> None:
         self.as_json = as_json
+        self.worker = worker
 
     def event(self, obj: Dict[str, Any], lines: List[str]) -> None:
+        if self.worker is not None:
+            obj = {"worker": self.worker, **obj}
+            lines = ["[worker %d] %s" % (self.worker, line) for line in lines]
         if self.as_json:
             fmt.emit_json(obj)
         else:
@@ -148,12 +158,13 @@ def _client_certificate_text(summary: Dict[str, Any], requested: bool) -> Option
 async def _serve(args: argparse.Namespace) -> int:
     from ..._objects.server import createServer
 
-    reporter = Reporter(args.json)
+    worker_id = getattr(args, "worker_id", None)
+    reporter = Reporter(args.json, worker_id)
     once = args.once or args.stdin
     if args.cert is not None or args.pfx is not None:
         identity = {key: getattr(args, key) for key in ("cert", "key", "pfx") if getattr(args, key) is not None}
     else:
-        identity = _throwaway_identity(args, reporter)
+        identity = workers.inherited_identity() or _throwaway_identity(args, reporter)
     try:
         server = createServer(_server_options(args, identity))
         failures: List[BaseException] = []
@@ -217,8 +228,9 @@ async def _serve(args: argparse.Namespace) -> int:
             {"event": "serverError", "code": getattr(err, "code", None), "message": str(err)},
             ["server: " + fmt.error_line(getattr(err, "code", None), str(err))]))
         address = server.address()
-        reporter.event({"event": "listening", "host": address["address"], "port": address["port"]},
-                       ["listening on %s" % fmt.address_text(address["address"], address["port"])])
+        if worker_id is None:    # with --workers the primary says it, once all listen
+            reporter.event({"event": "listening", "host": address["address"], "port": address["port"]},
+                           ["listening on %s" % fmt.address_text(address["address"], address["port"])])
         await next_event(server, "close")
     finally:
         if identity.get("_remove"):
@@ -257,6 +269,23 @@ def _stop_on_sigterm() -> Any:
         return None
 
 
+def _run_workers(args: argparse.Namespace) -> int:
+    """--workers: this process is the primary, or (run again by it) one of the workers (workers.py)."""
+    from ..cluster import cluster
+
+    if cluster.isWorker:
+        assert cluster.worker is not None
+        args.worker_id = cluster.worker.id
+        return workers.run_worker(_serve, args)
+    if args.stats is not None and args.stats <= 0:
+        raise CliError("ERR_INVALID_ARG_VALUE", "--stats: expected a positive number of seconds")
+    reporter = Reporter(args.json)
+    identity = None
+    if args.cert is None and args.pfx is None:
+        identity = _throwaway_identity(args, reporter)    # once, for every worker
+    return workers.run_primary(args, reporter, identity)
+
+
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if args.pfx is None and (args.cert is None) != (args.key is None):
         parser.error("--cert and --key go together")
@@ -267,6 +296,14 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
                      % (TICKET_KEYS_SIZE, len(args.ticket_keys)))
     if not 0 <= args.port <= 65535:
         parser.error("--port: expected 0-65535, got %d" % args.port)
+    if args.workers is not None:
+        if args.workers < 1:
+            parser.error("--workers: expected 1 or more, got %d" % args.workers)
+        if args.once or args.stdin:
+            parser.error("--workers serves many connections: leave out --once / --stdin")
+        return _run_workers(args)
+    if args.stats is not None:
+        parser.error("--stats goes with --workers")
     previous_handler = _stop_on_sigterm()
     try:
         return asyncio.run(_serve(args))
