@@ -38,8 +38,9 @@ def serve(args: argparse.Namespace) -> None:
     import tls.cluster as cluster
 
     def primary() -> None:
-        counts: Dict[int, int] = {}
+        counts: Dict[int, Any] = {}
         listening: List[int] = []
+        reports = [0]
 
         def on_listening(worker: Any, address: Dict[str, Any]) -> None:
             listening.append(address["port"])
@@ -47,10 +48,14 @@ def serve(args: argparse.Namespace) -> None:
                 print(address["port"], flush=True)
 
         def on_message(worker: Any, message: Any, handle: Any = None) -> None:
-            counts[worker.id] = message["served"]
+            counts[worker.id] = message
             if len(counts) == args.workers:
-                print(json.dumps({"served": [counts[k] for k in sorted(counts)]}), flush=True)
-                cluster.disconnect()
+                print(json.dumps({"served": [counts[k]["served"] for k in sorted(counts)],
+                                  "cpu": sum(counts[k]["cpu"] for k in counts)}), flush=True)
+                counts.clear()
+                reports[0] += 1
+                if reports[0] == 2:   # the first report is taken before the load, the second after it
+                    cluster.disconnect()
 
         def report(*_: Any) -> None:
             for worker in cluster.workers.values():
@@ -74,25 +79,33 @@ def serve(args: argparse.Namespace) -> None:
         server = tls.createServer(options, on_secure)
         server.on("tlsClientError", lambda err, socket: None)
         server.listen(0, "127.0.0.1")
-        tls.process.on("message", lambda message, handle=None: tls.process.send({"served": served[0]}))
+        def report(message: Any, handle: Any = None) -> None:
+            times = os.times()   # this worker's CPU so far: the server's cost per handshake, whatever the machine
+            tls.process.send({"served": served[0], "cpu": times.user + times.system})
+
+        tls.process.on("message", report)
 
     tls.run(primary if cluster.isPrimary else worker)
 
 
 def measure(policy: str, workers: int, certs: Dict[str, str], env: Dict[str, str], duration: float,
-            conns: int, scenario: str = "hs") -> Dict[str, Any]:
+            conns: int, scenario: str = "hs", key_type: str = "ec") -> Dict[str, Any]:
     server_env = dict(env, NODE_CLUSTER_SCHED_POLICY=policy)
     server = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--serve", "--workers", str(workers),
-                               "--cert", certs["ec_cert"], "--key", certs["ec_key"]],
+                               "--cert", certs[key_type + "_cert"], "--key", certs[key_type + "_key"]],
                               env=server_env, stdout=subprocess.PIPE, text=True)
     try:
         port = int(server.stdout.readline())
+        server.send_signal(signal.SIGUSR1)
+        before = json.loads(server.stdout.readline())
         done = subprocess.run([_suite.LOADGEN, "client", "--scenario", scenario, "--port", str(port),
                                "--duration", str(duration), "--conns", str(conns), "--ca", certs["ca"]],
                               capture_output=True, text=True, timeout=duration + 60)
         result = json.loads(done.stdout.strip().splitlines()[-1])
         server.send_signal(signal.SIGUSR1)
-        served = json.loads(server.stdout.readline())["served"]
+        after = json.loads(server.stdout.readline())
+        served = [n - m for n, m in zip(after["served"], before["served"])]
+        server_cpu = after["cpu"] - before["cpu"]
         server.wait(30)
     finally:
         if server.poll() is None:
@@ -100,7 +113,9 @@ def measure(policy: str, workers: int, certs: Dict[str, str], env: Dict[str, str
     total = sum(served) or 1
     return {"policy": policy, "workers": workers, "scenario": scenario, "rate": result.get("rate", 0.0),
             "errors": result.get("errors", 0), "served": served, "min_share": min(served) / total,
-            "reused": result.get("reused", 0) / max(1, result.get("ops", 0))}
+            "reused": result.get("reused", 0) / max(1, result.get("ops", 0)),
+            "server_cpu_ms": 1000 * server_cpu / max(1, sum(served)),
+            "loadgen_cpu_ms": 1000 * result.get("cpu", 0.0) / max(1, result.get("ops", 0))}
 
 
 def main() -> int:
@@ -113,6 +128,9 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--conns", type=int, default=16)
     parser.add_argument("--json")
+    parser.add_argument("--key-type", choices=("ec", "rsa"), default="ec",
+                        help="the server certificate: ECDSA P-256 (the client's share of the work is large) or "
+                             "RSA-2048 (the server's signature dominates, as with most public certificates)")
     args = parser.parse_args()
     if args.serve:
         serve(args)
@@ -127,28 +145,32 @@ def main() -> int:
         certs = _suite.make_certs(folder)
         # (policy, workers, loadgen scenario): full handshakes, then resumption across 2 workers with the
         # latest ticket (the cluster's shared keys decrypt it whichever worker issued it)
-        settings = [("rr", 1, "hs"), ("rr", 2, "hs"), ("none", 2, "hs"), ("none", 2, "resume13"),
+        settings = [("none", 1, "hs"), ("rr", 2, "hs"), ("none", 2, "hs"), ("none", 2, "resume13"),
                     ("none", 2, "resume12")]
         runs: Dict[str, List[Dict[str, Any]]] = {"%s-%d-%s" % s: [] for s in settings}
         for _ in range(args.runs):
             for policy, workers, scenario in settings:   # interleaved: a busy moment hits every setting
-                one = measure(policy, workers, certs, env, args.duration, args.conns, scenario)
+                one = measure(policy, workers, certs, env, args.duration, args.conns, scenario, args.key_type)
                 runs["%s-%d-%s" % (policy, workers, scenario)].append(one)
                 print(json.dumps(one), file=sys.stderr, flush=True)
         for name, items in runs.items():
             results[name] = {"rate": statistics.median(r["rate"] for r in items),
+                             "server_cpu_ms": statistics.median(r["server_cpu_ms"] for r in items),
+                             "loadgen_cpu_ms": statistics.median(r["loadgen_cpu_ms"] for r in items),
                              "min_share": statistics.median(r["min_share"] for r in items),
                              "reused": min(r["reused"] for r in items),
                              "errors": sum(r["errors"] for r in items), "runs": items}
-    one = results["rr-1-hs"]["rate"]
-    print("%-34s %12s %8s %10s %8s" % ("setting", "handshakes/s", "vs 1", "min share", "resumed"))
-    for name, label in (("rr-1-hs", "1 worker, full"), ("rr-2-hs", "2 workers, SCHED_RR, full"),
+    one = results["none-1-hs"]["rate"]
+    print("%-38s %12s %6s %10s %8s %14s %14s" % ("setting", "handshakes/s", "vs 1", "min share", "resumed",
+                                                "server CPU/op", "loadgen CPU/op"))
+    for name, label in (("none-1-hs", "1 worker, full"), ("rr-2-hs", "2 workers, SCHED_RR, full"),
                         ("none-2-hs", "2 workers, SCHED_NONE, full"),
                         ("none-2-resume13", "2 workers, SCHED_NONE, TLS 1.3 ticket"),
                         ("none-2-resume12", "2 workers, SCHED_NONE, TLS 1.2 ticket")):
         r = results[name]
-        print("%-34s %12.0f %7.2fx %9.1f%% %7.1f%%" % (label, r["rate"], r["rate"] / one, 100 * r["min_share"],
-                                                     100 * r["reused"]))
+        print("%-38s %12.0f %5.2fx %9.1f%% %7.1f%% %11.3f ms %11.3f ms"
+              % (label, r["rate"], r["rate"] / one, 100 * r["min_share"], 100 * r["reused"], r["server_cpu_ms"],
+                 r["loadgen_cpu_ms"]))
     if args.json:
         with open(args.json, "w") as f:
             json.dump(results, f, indent=1)

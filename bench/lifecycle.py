@@ -9,6 +9,8 @@ connection that fails anywhere (refused, reset, a handshake error, a missing ech
 
 * reload: a `tls.lifecycle.reload_on_signal` server; every 50 ms the key and certificate files are replaced
   (alternately the ECDSA and the RSA pair, by rename as deploy tools do) and the server gets SIGHUP.
+* rolling restart: a `tls.cluster` of 2 workers whose primary replaces them one at a time
+  (`cluster.rollingRestart()`), again and again for the whole duration.
 """
 from __future__ import annotations
 
@@ -46,6 +48,62 @@ def main():
     server.listen(0, '127.0.0.1', lambda: print(server.address()['port'], flush=True))
 tls.run(main)
 """
+
+
+ROLLING_SERVER = """
+import sys, tls
+import tls.cluster as cluster
+key, cert = open(sys.argv[1], 'rb').read(), open(sys.argv[2], 'rb').read()
+def primary():
+    state = {'restarts': 0, 'replaced': 0, 'stopping': False, 'listening': 0}
+    def on_listening(worker, address):
+        state['listening'] += 1
+        if state['listening'] == 2:
+            print(address['port'], flush=True)
+    def again(err=None, replacements=None):
+        if err is not None:
+            print('restart error', err, file=sys.stderr, flush=True)
+        if replacements:
+            state['restarts'] += 1
+            state['replaced'] += len(replacements)
+        if not state['stopping']:
+            cluster.rollingRestart(again)
+        else:
+            print('restarts', state['restarts'], 'replaced', state['replaced'], flush=True)
+            cluster.disconnect()
+    def start(*_):
+        again()
+    def stop(*_):
+        state['stopping'] = True
+    cluster.on('listening', on_listening)
+    tls.process.on('SIGUSR1', start)
+    tls.process.on('SIGTERM', stop)
+    cluster.fork()
+    cluster.fork()
+def worker():
+    def on_secure(socket):
+        socket.on('error', lambda err: None)
+        socket.on('data', socket.write)
+    server = tls.createServer({'key': key, 'cert': cert}, on_secure)
+    server.listen(0, '127.0.0.1')
+tls.run(primary if cluster.isPrimary else worker)
+"""
+
+
+def rolling_scenario(duration: float, certs: Dict[str, str], env: Dict[str, str]) -> Dict[str, Any]:
+    server = subprocess.Popen([sys.executable, "-c", ROLLING_SERVER, certs["ec_key"], certs["ec_cert"]], env=env,
+                              stdout=subprocess.PIPE, text=True)
+    assert server.stdout is not None
+    port = int(server.stdout.readline())
+    client = subprocess.Popen([LOADGEN, "client", "--scenario", "hs", "--port", str(port), "--conns", "8",
+                               "--duration", str(duration), "--ca", certs["ca"]], stdout=subprocess.PIPE, text=True)
+    server.send_signal(signal.SIGUSR1)      # restart after restart until told to stop
+    result = json.loads(client.communicate()[0])
+    server.send_signal(signal.SIGTERM)
+    words = server.communicate(timeout=60)[0].split()
+    return {"scenario": "rolling restart, 2 workers", "handshakes": result.get("ops"),
+            "failed": result.get("errors"), "ok": result.get("ok"), "rolling_restarts": int(words[1]),
+            "workers_replaced": int(words[3])}
 
 
 def swap_in(folder: str, key: str, cert: str) -> None:
@@ -88,7 +146,7 @@ def main() -> None:
     folder = tempfile.mkdtemp(prefix="tls-bench-lifecycle-")
     try:
         certs = make_certs(folder)
-        rows = [reload_scenario(args.duration, certs, env, folder)]
+        rows = [reload_scenario(args.duration, certs, env, folder), rolling_scenario(args.duration, certs, env)]
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     for row in rows:

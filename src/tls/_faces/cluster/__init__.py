@@ -31,12 +31,13 @@ from .worker import Worker as _Worker
 __all__ = ["Cluster", "cluster", "Worker", "SCHED_NONE", "SCHED_RR"]
 
 # The default distribution differs from Node's (SCHED_RR off Windows), on measurement
-# (bench/cluster_distribution.py, bench/results/2026-12-07-cluster.*, docs/cluster.md): with 2 workers on
-# this 2-core machine the shared socket served 1.48x one worker's full handshakes and round-robin 1.13x,
-# with spreads of 49.7% / 49.6% for the less busy worker.  Round-robin puts a third Python process (the
-# primary: accept, pass the descriptor, wait for the acknowledgement) on the path of every connection;
-# the kernel's spread is even enough here that its cost buys nothing.  NODE_CLUSTER_SCHED_POLICY=rr (or
-# cluster.schedulingPolicy = cluster.SCHED_RR before the first fork) gives Node's round-robin.
+# (bench/cluster_distribution.py, bench/results/2026-12-07-cluster.md, docs/cluster.md): with 2 workers on
+# this 2-core machine round-robin cost 0.90 ms of server CPU per full handshake against 0.67 ms with the
+# shared socket (ECDSA; 1.20 against 0.96 ms with RSA-2048), for as even a spread (46-50% for the less busy
+# worker).  Round-robin puts a third Python process (the primary: accept, pass the descriptor, wait for
+# the acknowledgement) on the path of every connection; the kernel's spread is even enough here that its
+# cost buys nothing.  NODE_CLUSTER_SCHED_POLICY=rr (or cluster.schedulingPolicy = cluster.SCHED_RR before
+# the first fork) gives Node's round-robin.
 DEFAULT_POLICY = SCHED_NONE
 
 
