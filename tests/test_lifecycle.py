@@ -8,6 +8,7 @@ import signal
 import socket
 import ssl
 import sys
+import threading
 import time
 
 import pytest
@@ -200,3 +201,45 @@ def test_listen_fds_ignores_another_process_s_variables(monkeypatch):
     monkeypatch.setenv("LISTEN_PID", "not a pid")
     assert systemd_listen_fds(unset_environment=False) == []
     assert os.environ["LISTEN_PID"] == "not a pid"
+
+
+def test_reloads_under_a_client_loop_fail_no_connection(pems, tmp_path):
+    put(tmp_path, pems.key, pems.cert)
+    script = Script(RELOADING_SERVER, str(tmp_path))
+    stop = threading.Event()
+    seen, failures = [], []
+    served = threading.Condition()
+
+    def client_loop(port):
+        while not stop.is_set():
+            try:
+                certificate = served_certificate(port)
+            except OSError as exc:   # ssl.SSLError is one
+                failures.append(exc)
+                continue
+            with served:
+                seen.append(certificate)
+                served.notify_all()
+
+    try:
+        port = int(script.expect("listening").split()[1])
+        clients = [threading.Thread(target=client_loop, args=(port,)) for _ in range(3)]
+        for thread in clients:
+            thread.start()
+        pairs = [(pems.other_key, pems.other_cert), (pems.key, pems.cert)]
+        for n in range(1, 7):
+            put(tmp_path, *pairs[n % 2])
+            script.send_signal(signal.SIGHUP)
+            assert script.expect("reload") == "reloaded %d" % n
+            with served:   # the clients get the new certificate before the next reload
+                assert served.wait_for(lambda: seen and seen[-1] == der(pairs[n % 2][1]), timeout=20)
+        stop.set()
+        for thread in clients:
+            thread.join(20)
+        script.send_signal(signal.SIGTERM)
+        assert script.wait() == 0
+    finally:
+        stop.set()
+        script.close()
+    assert failures == []
+    assert set(seen) == {der(pems.cert), der(pems.other_cert)} and len(seen) > 6
