@@ -18,7 +18,7 @@ from tls.lifecycle import CertificateReloader, systemd_listen_fds
 
 from support.aio import async_test, once
 from support.loopback import close_server, free_port, listen
-from support.python import SRC, Script
+from support.python import Script
 
 # An echo server on the files in argv[1], reloading on SIGHUP and telling each reload on stdout.
 RELOADING_SERVER = """
@@ -231,8 +231,9 @@ def test_reloads_under_a_client_loop_fail_no_connection(pems, tmp_path):
             put(tmp_path, *pairs[n % 2])
             script.send_signal(signal.SIGHUP)
             assert script.expect("reload") == "reloaded %d" % n
+            new = der(pairs[n % 2][1])
             with served:   # the clients get the new certificate before the next reload
-                assert served.wait_for(lambda: seen and seen[-1] == der(pairs[n % 2][1]), timeout=20)
+                assert served.wait_for(lambda new=new: seen and seen[-1] == new, timeout=20)
         stop.set()
         for thread in clients:
             thread.join(20)
