@@ -21,8 +21,11 @@ print('ended', flush=True)
 """
 
 
-def run_script(body: str, sig: int, *, expect: str = "listening") -> Script:
-    script = Script(SERVER % body)
+UVLOOP = "import asyncio, uvloop\nasyncio.set_event_loop_policy(uvloop.EventLoopPolicy())\n"
+
+
+def run_script(body: str, sig: int, *, expect: str = "listening", prelude: str = "") -> Script:
+    script = Script(prelude + SERVER % body)
     try:
         script.expect(expect)
         script.send_signal(sig)
@@ -32,10 +35,11 @@ def run_script(body: str, sig: int, *, expect: str = "listening") -> Script:
     return script
 
 
-def test_plain_signal_handler_that_closes_the_server_ends_run():
+@pytest.mark.parametrize("loop", ["asyncio", "uvloop"])
+def test_plain_signal_handler_that_closes_the_server_ends_run(loop):
     # Before: the handler ran, but the loop slept on in select() and run never returned.
     script = run_script("signal.signal(signal.SIGTERM, lambda n, f: server.close(lambda: print('closed')))",
-                        signal.SIGTERM)
+                        signal.SIGTERM, prelude=UVLOOP if loop == "uvloop" else "")
     assert script.proc.returncode == 0
     assert script.seen == ["listening", "closed", "ended"]
 
@@ -53,8 +57,9 @@ def test_listener_exception_ends_run_like_an_uncaught_exception():
     assert "ZeroDivisionError" in script.stderr()
 
 
-def test_ctrl_c_without_a_listener_dies_of_sigint_without_traceback():
-    script = run_script("", signal.SIGINT)
+@pytest.mark.parametrize("loop", ["asyncio", "uvloop"])
+def test_ctrl_c_without_a_listener_dies_of_sigint_without_traceback(loop):
+    script = run_script("", signal.SIGINT, prelude=UVLOOP if loop == "uvloop" else "")
     assert script.proc.returncode == -signal.SIGINT   # a shell shows 130, as for Node
     assert script.stderr() == ""
     assert script.seen == ["listening"]
