@@ -354,9 +354,11 @@ TRACE_OURS = """
 import sys, tls
 key, cert = open(sys.argv[1], 'rb').read(), open(sys.argv[2], 'rb').read()
 def main():
-    server = tls.createServer({'key': key, 'cert': cert, 'maxVersion': sys.argv[3]}, lambda s: s.end())
+    server = tls.createServer({'key': key, 'cert': cert, 'maxVersion': sys.argv[3],
+                               'enableTrace': sys.argv[4] == 'server'}, lambda s: s.end())
     def go():
-        c = tls.connect(server.address()['port'], '127.0.0.1', {'rejectUnauthorized': False, 'enableTrace': True})
+        c = tls.connect(server.address()['port'], '127.0.0.1', {'rejectUnauthorized': False,
+                                                                'enableTrace': sys.argv[4] == 'client'})
         c.on('data', lambda d: None)
         c.on('close', lambda *a: server.close())
     server.listen(0, '127.0.0.1', go)
@@ -366,10 +368,12 @@ tls.run(main)
 TRACE_NODE = """
 const tls = require('tls'), fs = require('fs');
 const [key, cert] = [fs.readFileSync(process.argv[1]), fs.readFileSync(process.argv[2])];
-const server = tls.createServer({ key, cert, maxVersion: process.argv[3] }, (s) => s.end());
+const side = process.argv[4];
+const server = tls.createServer({ key, cert, maxVersion: process.argv[3], enableTrace: side === 'server' },
+                                (s) => s.end());
 server.listen(0, '127.0.0.1', () => {
   const c = tls.connect({ port: server.address().port, host: '127.0.0.1', rejectUnauthorized: false,
-                          enableTrace: true });
+                          enableTrace: side === 'client' });
   c.on('data', () => {}); c.on('close', () => server.close());
 });
 """
@@ -377,12 +381,13 @@ server.listen(0, '127.0.0.1', () => {
 _MESSAGE = re.compile(r"^\s+(\w+), Length=\d+$", re.M)
 
 
+@pytest.mark.parametrize("side", ["client", "server"])
 @pytest.mark.parametrize("version", ["TLSv1.2", "TLSv1.3"])
-def test_enable_trace_option_prints_the_handshake_as_node(pems: Any, version: str) -> None:
+def test_enable_trace_option_prints_the_handshake_as_node(pems: Any, version: str, side: str) -> None:
     env = dict(os.environ, PYTHONPATH=SRC)
-    ours = subprocess.run([sys.executable, "-c", TRACE_OURS, pems.path("key"), pems.path("cert"), version],
+    ours = subprocess.run([sys.executable, "-c", TRACE_OURS, pems.path("key"), pems.path("cert"), version, side],
                           capture_output=True, text=True, timeout=30, env=env)
-    node = subprocess.run(["node", "-e", TRACE_NODE, pems.path("key"), pems.path("cert"), version],
+    node = subprocess.run(["node", "-e", TRACE_NODE, pems.path("key"), pems.path("cert"), version, side],
                           capture_output=True, text=True, timeout=30)
     assert ours.returncode == 0 and node.returncode == 0, (ours.stderr, node.stderr)
     # the handshake messages the client sent and received, in order (Node's ClientHello carries other

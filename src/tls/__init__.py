@@ -59,10 +59,10 @@ if TYPE_CHECKING:
     from ._objects.server import Server as Server, createServer as createServer
     from ._objects.tlssocket import TLSSocket as TLSSocket
     from ._objects.x509 import checkServerIdentity as checkServerIdentity
-    from ._objects.x509_certificate import (
-        KeyObject as KeyObject, X509Certificate as X509Certificate, createPrivateKey as createPrivateKey,
-        createPublicKey as createPublicKey,
+    from ._objects.key_object import (
+        KeyObject as KeyObject, createPrivateKey as createPrivateKey, createPublicKey as createPublicKey,
     )
+    from ._objects.x509_certificate import X509Certificate as X509Certificate
     from ._base.errors import NodeError as NodeError
     from ._faces.streams import open_connection as open_connection, open_unix_connection as open_unix_connection
     from ._faces.streams import start_server as start_server, start_unix_server as start_unix_server
@@ -93,9 +93,9 @@ _LAZY = {
     "createServer": "_objects.server",
     "checkServerIdentity": "_objects.x509",
     "X509Certificate": "_objects.x509_certificate",
-    "KeyObject": "_objects.x509_certificate",
-    "createPublicKey": "_objects.x509_certificate",
-    "createPrivateKey": "_objects.x509_certificate",
+    "KeyObject": "_objects.key_object",
+    "createPublicKey": "_objects.key_object",
+    "createPrivateKey": "_objects.key_object",
     "CryptoStream": "_objects.legacy",
     "SecurePair": "_objects.legacy",
     "createSecurePair": "_objects.legacy",
