@@ -8,6 +8,7 @@ with a Node client and server on the same certificates.
 """
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -21,7 +22,9 @@ import trustme
 
 import tls
 
+from support.aio import async_test, once
 from support.certs import node_keys
+from support.node import NodePeer, node_port
 from support.openssl import openssl
 from support.python import SRC
 
@@ -329,16 +332,27 @@ def python_tls(cfg: Dict[str, Any]) -> Dict[str, Any]:
     return result
 
 
-def test_peer_and_local_x509_certificates_match_node() -> None:
+@functools.cache
+def _chain_config_cached() -> str:
     root = trustme.CA()
     inter = root.create_child_ca()
     server = inter.issue_cert("localhost")
     client = inter.issue_cert("client.example")
-    cfg = {"serverKey": server.private_key_pem.bytes().decode(),
-           "serverCert": b"".join(p.bytes() for p in server.cert_chain_pems).decode(),
-           "clientKey": client.private_key_pem.bytes().decode(),
-           "clientCert": b"".join(p.bytes() for p in client.cert_chain_pems).decode(),
-           "ca": root.cert_pem.bytes().decode()}
+    return json.dumps({"serverKey": server.private_key_pem.bytes().decode(),
+                       "serverCert": b"".join(p.bytes() for p in server.cert_chain_pems).decode(),
+                       "clientKey": client.private_key_pem.bytes().decode(),
+                       "clientCert": b"".join(p.bytes() for p in client.cert_chain_pems).decode(),
+                       "ca": root.cert_pem.bytes().decode()})
+
+
+def _chain_config() -> Dict[str, Any]:
+    """A server and a client certificate, each sent with its intermediate (leaf, intermediate)."""
+    config: Dict[str, Any] = json.loads(_chain_config_cached())
+    return config
+
+
+def test_peer_and_local_x509_certificates_match_node() -> None:
+    cfg = _chain_config()
     node = run_node(NODE_TLS, cfg)
     ours = python_tls(cfg)
     for key in node:
@@ -346,6 +360,31 @@ def test_peer_and_local_x509_certificates_match_node() -> None:
     assert ours["again"] == ours["clientPeer"]
     assert len(ours["clientPeer"]) == 2 and len(ours["serverPeer"]) == 2   # leaf -> intermediate, as sent
     assert len(ours["clientLocal"]) == 1
+
+
+NODE_PEER_SERVER = r"""
+const chain = (x) => { const out = []; for (; x; x = x.issuerCertificate) out.push([x.subject, x.fingerprint256]);
+                       return out; };
+const server = tls.createServer({ key: cfg.serverKey, cert: cfg.serverCert, ca: cfg.ca, requestCert: true,
+                                  rejectUnauthorized: false }, (s) => {
+  report({ event: 'peer', chain: chain(s.getPeerX509Certificate()) });
+});
+server.listen(0, '127.0.0.1', () => report({ event: 'listening', port: server.address().port }));
+"""
+
+
+@async_test(15)
+async def test_our_client_and_node_server_see_each_others_chains() -> None:
+    cfg = _chain_config()
+    expected = run_node(NODE_TLS, cfg)     # what Node's client and server see of the same certificates
+    async with NodePeer(NODE_PEER_SERVER, cfg) as node:
+        port = await node_port(node)
+        client = tls.connect({"port": port, "host": "127.0.0.1", "rejectUnauthorized": False,
+                              "key": cfg["clientKey"], "cert": cfg["clientCert"]})
+        await once(client, "secureConnect")
+        assert _chain(client.getPeerX509Certificate()) == expected["clientPeer"]
+        assert (await node.expect("peer"))["chain"] == expected["serverPeer"]
+        client.destroy()
 
 
 # ---------------------------------------------------------------- enableTrace
