@@ -8,3 +8,4 @@ from . import ocsp_kx_reneg; AREAS.append(ocsp_kx_reneg)  # noqa: E402
 from . import extras; AREAS.append(extras)  # noqa: E402
 from . import sessions; AREAS.append(sessions)  # noqa: E402
 from . import negotiation; AREAS.append(negotiation)  # noqa: E402
+from . import x509_certificate; AREAS.append(x509_certificate)  # noqa: E402

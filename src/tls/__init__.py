@@ -35,6 +35,7 @@ __all__ = [
 ]
 __all__ += ["CryptoStream", "SecurePair", "createSecurePair"]  # deprecated (DEP0064)
 __all__ += ["convertALPNProtocols"]
+__all__ += ["X509Certificate", "KeyObject", "createPublicKey", "createPrivateKey"]  # Node's crypto, for certificates
 __all__ += ["connectAsync", "open_connection", "start_server",  # tls._aio, tls.streams
             "open_unix_connection", "start_unix_server"]
 
@@ -58,6 +59,10 @@ if TYPE_CHECKING:
     from ._objects.server import Server as Server, createServer as createServer
     from ._objects.tlssocket import TLSSocket as TLSSocket
     from ._objects.x509 import checkServerIdentity as checkServerIdentity
+    from ._objects.key_object import (
+        KeyObject as KeyObject, createPrivateKey as createPrivateKey, createPublicKey as createPublicKey,
+    )
+    from ._objects.x509_certificate import X509Certificate as X509Certificate
     from ._base.errors import NodeError as NodeError
     from ._faces.streams import open_connection as open_connection, open_unix_connection as open_unix_connection
     from ._faces.streams import start_server as start_server, start_unix_server as start_unix_server
@@ -65,6 +70,8 @@ if TYPE_CHECKING:
     rootCertificates: Tuple[str, ...]
     # the snake_case aliases __getattr__ resolves (tls._aliases)
     check_server_identity = checkServerIdentity
+    create_public_key = createPublicKey
+    create_private_key = createPrivateKey
     create_secure_context = createSecureContext
     create_server = createServer
     get_ciphers = getCiphers
@@ -85,6 +92,10 @@ _LAZY = {
     "connect": "_objects.connect",
     "createServer": "_objects.server",
     "checkServerIdentity": "_objects.x509",
+    "X509Certificate": "_objects.x509_certificate",
+    "KeyObject": "_objects.key_object",
+    "createPublicKey": "_objects.key_object",
+    "createPrivateKey": "_objects.key_object",
     "CryptoStream": "_objects.legacy",
     "SecurePair": "_objects.legacy",
     "createSecurePair": "_objects.legacy",

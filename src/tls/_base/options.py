@@ -69,7 +69,6 @@ def snake_alias(option: str) -> str:
 # Node options this package does not implement: refused unless given their
 # default (JavaScript's undefined, or the values listed), with the reason.
 REFUSED_OPTIONS: Dict[str, Tuple[Tuple[Any, ...], str]] = {
-    "enableTrace": ((False,), "OpenSSL's packet trace (SSL_trace) is not built into this package"),
     "signal": ((), "there is no AbortSignal in Python: call destroy() or close() instead"),
     "lookup": ((), "name lookup always uses the event loop's getaddrinfo"),
     "onread": ((), "reads always go to 'data' events or read()"),

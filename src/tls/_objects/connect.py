@@ -75,6 +75,7 @@ def connect(*args: Any, **kwargs: Any) -> TLSSocket:
         "NPNProtocols": options.get("NPNProtocols"),
         "requestOCSP": options.get("requestOCSP"),
         "pskCallback": options.get("pskCallback"),
+        "enableTrace": options.get("enableTrace"),
     })
     options["rejectUnauthorized"] = options["rejectUnauthorized"] is not False
     tlssock._connect_options = options

@@ -31,6 +31,7 @@ from . import server_hooks as _server_hooks
 from .configure_context import createSecureContext
 from .counters import ServerCounters
 from .tlssocket import TLSSocket
+from .x509_certificate import trace_option
 
 __all__ = ["Server", "createServer", "DEFAULT_HANDSHAKE_TIMEOUT"]
 
@@ -129,6 +130,10 @@ class Server(net.Server):
             raise NodeTypeError('The "options.handshakeTimeout" property must be of type number. %s'
                                 % _received(timeout), "ERR_INVALID_ARG_TYPE")
         self._handshake_timeout = timeout
+        # Node stores it and validates it in each connection's TLSSocket (an uncaught
+        # TypeError then); validated here, where the caller can catch it.
+        self._enable_trace = opts.get("enableTrace")
+        trace_option(self._enable_trace)
         _init_negotiation(self, opts)  # ALPNProtocols, ALPNCallback, NPNProtocols, SNICallback
         self.setSecureContext(opts)
         _init_psk(self, opts)  # pskCallback / pskIdentityHint
@@ -185,6 +190,7 @@ class Server(net.Server):
             **_negotiation_socket_options(self),
             "pskCallback": self._pskCallback,
             "pskIdentityHint": self._pskIdentityHint,
+            "enableTrace": self._enable_trace,
         })
         socket._counters = self._counters
         self._counters.opened(socket)

@@ -47,6 +47,7 @@ from .._engine.context import SecureContext
 from .configure_context import createSecureContext
 from .counters import ServerCounters
 from . import x509 as _x509
+from . import x509_certificate as _x509_certificate
 from .._protocol import keyexchange as _keyexchange
 from .._protocol import ocsp as _ocsp
 from .._protocol import renegotiation as _renegotiation
@@ -159,6 +160,8 @@ class TLSSocket(_extras.TLSSocketExtras, net.Socket):
         # path); the per-read one follows once the handshake started (_set_life).
         self._write_chunk = conn.write_chunk  # type: ignore[method-assign]
         self._configure_engine(opts)
+        if _x509_certificate.trace_option(opts.get("enableTrace")):
+            self.enableTrace()
         _extras.configure(conn, opts)  # pskCallback / pskIdentityHint
         _sessions.configure(conn, opts)  # session option, 'session' / 'newSession' / 'resumeSession'
         _negotiation.configure(conn, opts)  # ALPN, ALPNCallback, NPN, SNICallback
@@ -559,6 +562,21 @@ class TLSSocket(_extras.TLSSocketExtras, net.Socket):
         if engine is None:
             return None
         return _x509.local_certificate(engine.ssl)
+
+    # Node 20's X509Certificate getters and the packet trace (tls._objects.x509_certificate);
+    # after destroy() there is no SSL: None, as Node's undefined / null.
+    def getPeerX509Certificate(self) -> Optional[_x509_certificate.X509Certificate]:
+        engine = self._engine
+        return _x509_certificate.peer_x509(engine.ssl, self._is_server) if engine is not None else None
+
+    def getX509Certificate(self) -> Optional[_x509_certificate.X509Certificate]:
+        engine = self._engine
+        return _x509_certificate.local_x509(engine.ssl) if engine is not None else None
+
+    def enableTrace(self) -> None:
+        engine = self._engine
+        if engine is not None:
+            _x509_certificate.enable_trace(engine.ssl)
 
     def getCipher(self) -> Optional[Dict[str, str]]:
         engine = self._engine
