@@ -60,6 +60,11 @@ class Socket(ConnectingMixin, StreamMixin, EventEmitter, AsyncSocketMixin):
 
     writableHighWaterMark = HIGH_WATER_MARK
     readableHighWaterMark = HIGH_WATER_MARK
+    # what each event passes (events.py: a listener taking that many is stored unwrapped)
+    _declared_event_args = {
+        "close": 1, "data": 1, "end": 0, "connect": 0, "ready": 0, "drain": 0, "finish": 0, "timeout": 0,
+        "error": 1, "lookup": 4, "pipe": 1, "unpipe": 1, "pause": 0, "resume": 0, "readable": 0,
+    }
 
     # Per-connection state starts as these class-level defaults (all
     # immutable) and becomes an instance attribute only when it changes: a

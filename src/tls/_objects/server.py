@@ -47,6 +47,10 @@ def _conn_reset(message: str, **attrs: Any) -> NodeError:
 class Server(net.Server):
     """Node's tls.Server: a net.Server that wraps each connection in a TLSSocket."""
 
+    # what the TLS server events pass (events.py: a listener taking that many is stored unwrapped)
+    _declared_event_args = {"secureConnection": 1, "tlsClientError": 2, "newSession": 3, "resumeSession": 2,
+                            "OCSPRequest": 3, "keylog": 2}
+
     if TYPE_CHECKING:
         # set by the helpers __init__ runs (tls._negotiation, tls._extras), as Node's properties
         ALPNProtocols: Optional[bytes]

@@ -84,6 +84,9 @@ class TLSSocket(_extras.TLSSocketExtras, net.Socket):
     """
 
     _conn: TLSConnection
+    # what the TLS events pass (events.py: a listener taking that many is stored unwrapped)
+    _declared_event_args = {"secureConnect": 0, "secure": 0, "session": 1, "keylog": 1, "OCSPResponse": 1,
+                            "_tlsError": 1}
     #: the tls.Server's counters a server socket reports to (set by the server's connection listener)
     _counters: Optional[ServerCounters] = None
 
