@@ -45,6 +45,7 @@ from .._base.errors import NodeError, NodeTypeError
 from .._base.validators import received as _received
 from .._engine.context import SecureContext
 from .configure_context import createSecureContext
+from .public_names import PUBLIC
 from .counters import ServerCounters
 from . import x509 as _x509
 from .._protocol import keyexchange as _keyexchange
@@ -151,8 +152,8 @@ class TLSSocket(_extras.TLSSocketExtras, net.Socket):
         self._requestCert = bool(opts.get("requestCert")) or not self._is_server
         self._rejectUnauthorized = bool(opts.get("rejectUnauthorized"))
         context = opts.get("secureContext")
-        if context is None:
-            context = createSecureContext(opts)
+        if context is None:  # tls.createSecureContext as the module has it now (public_names.py)
+            context = PUBLIC.get("createSecureContext", createSecureContext)(opts)
         elif not isinstance(context, SecureContext):
             raise NodeTypeError("context must be a SecureContext", "ERR_TLS_INVALID_CONTEXT")
         self._secure_context = context
