@@ -328,7 +328,9 @@ class TLSSocket(_extras.TLSSocketExtras, net.Socket):
     # -- wiring to the underlying connection ----------------------------
     def _wrap(self, socket: Any) -> None:
         self._parent = socket
-        if isinstance(socket, net.Socket):
+        # A TLSSocket is a net.Socket too, but TLS inside TLS runs over the outer socket's
+        # plaintext (Node's JSStreamSocket over the TLSSocket as a duplex), never its raw TCP.
+        if isinstance(socket, net.Socket) and not isinstance(socket, TLSSocket):
             # Node: the wrapped socket's close destroys the TLS socket, its
             # errors are TLS errors.
             socket.on("close", lambda *a: self.destroy())
