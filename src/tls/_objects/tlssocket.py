@@ -413,6 +413,7 @@ class TLSSocket(_extras.TLSSocketExtras, net.Socket):
         conn.on_raw_data(data)
 
     def _on_raw_eof(self) -> None:
+        self._transport_ended()  # the program may end now (net.Socket._transport_ended)
         if not self._conn.on_raw_eof():
             self._hang_up()
 
@@ -533,7 +534,8 @@ class TLSSocket(_extras.TLSSocketExtras, net.Socket):
         super()._shutdown_write()
 
     def _on_connection_lost(self, exc: Optional[BaseException]) -> None:
-        if exc is None and not self._secureEstablished and not self.destroyed:
+        if exc is None and not self._secureEstablished and not self.destroyed \
+                and not _runtime.program_ended(self._loop):  # (nothing after an uncaught exception)
             self._transport = None
             engine = self._conn.engine
             if engine is not None:
