@@ -22,6 +22,8 @@
 * :mod:`support.resume` -- one resuming connection seen by a real client: Python's ``ssl``
   (:func:`ssl_client`: ``session_reused``, the session to pass back) and ``tls.connect``
   (:func:`tls_client`: ``isSessionReused()``, the sessions with their tickets).
+* :mod:`support.oracle` -- the same program run by Node 20 and by us (:func:`node_and_ours`), for
+  expected values that come from Node.
 * :mod:`support.redis` -- a real ``redis-server`` on a free port that can be killed, restarted and
   paused (:class:`RedisServer`), a tls server with a ``RedisSessionStore`` in a process of its own
   (:class:`StoreServer`), :func:`eventually`.

@@ -50,6 +50,7 @@ class Owner:
         self.destroyed = False
         self.secureConnecting = False   # a client that is verified (emits 'session')
         self._write_shut = False
+        self.servername: object = None  # set when a server's SNICallback is asked
         self.conn: Optional[TLSConnection] = None   # set by ConnPair (the pump's entry point)
         self.wire: List[bytes] = []     # ciphertext to send
         self.plain: List[bytes] = []    # plaintext received

@@ -25,12 +25,26 @@ of a full handshake's CPU time).
 * :func:`root_certificates` is ``tls.rootCertificates``: a tuple of the PEM
   strings of the certificates in the system file and directory (computed once,
   lazily: nothing here runs at import).
+
+``NODE_EXTRA_CA_CERTS``, as in Node: the certificates of that PEM file are
+added to the default trust store (every context without ``ca``), not to a
+given ``ca`` and not to ``tls.rootCertificates``.  The variable and the file
+are read once per process; Node reads them at startup, this package when the
+default trust store is first needed (``import tls`` does not load OpenSSL, see
+tests/test_perf_invariants.py).  A file that cannot be read or parsed is
+reported on stderr with Node's words (``Warning: Ignoring extra certs from
+`<file>`, load failed: <OpenSSL error>``), written directly as Node's C++
+does (not a ``process.emitWarning``); the certificates read before a parse
+error are kept, a file without any certificate is no error (Node: a PEM "no
+start line" at the end is ignored).
 """
 from __future__ import annotations
 
 import binascii
+import errno as _errno
 import os
 import re
+import sys
 import threading
 from typing import Any, List, Optional, Set, Tuple
 
@@ -42,6 +56,7 @@ _lock = threading.RLock()
 _root_store: Any = None  # X509_STORE*, owned by this module for the process lifetime
 _root_certificates: Optional[Tuple[str, ...]] = None
 _root_x509s: Optional[List[Any]] = None  # X509* of the system roots, owned for the process lifetime
+_extra_x509s: Optional[List[Any]] = None  # X509* of NODE_EXTRA_CA_CERTS, owned for the process lifetime
 _HASHED_NAME = re.compile(r"^[0-9a-f]{8}\.[0-9]+$")
 
 
@@ -63,6 +78,8 @@ def new_root_store() -> Any:
         raise MemoryError("X509_STORE_new")
     for x509 in _root_x509_list():
         lib.X509_STORE_add_cert(store, x509)  # the store takes its own reference
+    for x509 in _extra_x509_list():  # NODE_EXTRA_CA_CERTS (see the module docstring)
+        lib.X509_STORE_add_cert(store, x509)
     drain_errors()
     return store
 
@@ -194,3 +211,61 @@ def root_certificates() -> Tuple[str, ...]:
             if _root_certificates is None:
                 _root_certificates = tuple(_pem_of(x509) for x509 in _root_x509_list())
     return _root_certificates
+
+
+# -- NODE_EXTRA_CA_CERTS ------------------------------------------------------------------------
+
+_SYSTEM_ERROR_FLAG = 0x80000000  # OpenSSL 3's packing of an errno as an error code (ERR_LIB_SYS)
+
+
+def _openssl_error_text(code: int) -> str:
+    buf = ffi.new("char[]", 256)
+    lib.ERR_error_string_n(code, buf, 256)
+    return _text(buf)
+
+
+def _warn_extra(path: str, code: int) -> None:
+    # Node 20's exact words (src/crypto/crypto_context.cc), straight to stderr as Node writes them
+    sys.stderr.write("Warning: Ignoring extra certs from `%s`, load failed: %s\n" % (path, _openssl_error_text(code)))
+    sys.stderr.flush()
+
+
+def load_extra_certs(path: str) -> List[Any]:
+    """The X509* of the PEM file ``path`` (Node's AddCertsFromFile); warns as Node on failure."""
+    if not path:
+        return []
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except IsADirectoryError:
+        return []  # Node's fopen of a directory reads nothing, and says nothing
+    except OSError as exc:
+        _warn_extra(path, _SYSTEM_ERROR_FLAG | (exc.errno or _errno.EIO))
+        return []
+    x509s: List[Any] = []
+    drain_errors()
+    bio = lib.BIO_new_mem_buf(data, len(data))
+    try:
+        while True:
+            x509 = lib.PEM_read_bio_X509(bio, ffi.NULL, lib.tls_passphrase_cb, ffi.NULL)
+            if x509 == ffi.NULL:
+                break
+            x509s.append(x509)
+        code = lib.ERR_peek_error()
+        # the end of the file is a "no start line" error: not a failure (Node ignores it too)
+        if code and not (lib.ERR_GET_LIB(code) == lib.ERR_LIB_PEM
+                         and lib.ERR_GET_REASON(code) == lib.PEM_R_NO_START_LINE):
+            _warn_extra(path, code)
+    finally:
+        lib.BIO_free(bio)
+        drain_errors()
+    return x509s
+
+
+def _extra_x509_list() -> List[Any]:
+    global _extra_x509s
+    if _extra_x509s is None:
+        with _lock:
+            if _extra_x509s is None:
+                _extra_x509s = load_extra_certs(os.environ.get("NODE_EXTRA_CA_CERTS", ""))
+    return _extra_x509s

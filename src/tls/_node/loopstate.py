@@ -51,7 +51,7 @@ class _ProgramRunner(Protocol):
 
 __all__ = [
     "get_loop", "ref_handle", "unref_handle", "handle_closed", "has_ref", "active_handles",
-    "spawn", "queueMicrotask", "nextTick",
+    "spawn", "queueMicrotask", "nextTick", "program_ended", "handle_inactive", "only_inactive_refs",
 ]
 
 
@@ -80,13 +80,15 @@ class _LoopState:
     state does not keep the loop alive.
     """
 
-    __slots__ = ("refs", "ticks", "microtasks", "drain_scheduled", "immediates",
+    __slots__ = ("refs", "inactive", "ticks", "microtasks", "drain_scheduled", "immediates",
                  "immediates_scheduled", "tasks", "runner", "dead", "__weakref__")
 
     def __init__(self) -> None:
         # id(obj) -> obj: a strong reference while referenced, and no demand
         # that handles be hashable.
         self.refs: Dict[int, Any] = {}
+        # id(obj) -> obj: referenced handles that said they may be inactive (handle_inactive)
+        self.inactive: Dict[int, Any] = {}
         self.ticks: Deque[Tuple[Callable[..., Any], Tuple[Any, ...]]] = deque()
         self.microtasks: Deque[Callable[[], Any]] = deque()
         self.drain_scheduled = False
@@ -178,6 +180,19 @@ def _all_states() -> List[_LoopState]:
         return list(_registry)
 
 
+def program_ended(loop: asyncio.AbstractEventLoop) -> bool:
+    """Whether the ``tls.run`` program on ``loop`` has ended (an uncaught exception, or done).
+
+    ``run`` still runs the loop a little to clean up (cancel tasks, close
+    transports): callbacks asyncio queued before the end, such as a
+    transport's ``connection_lost`` after a protocol callback raised, must
+    not reach user code then, as nothing runs after an uncaught exception
+    ends a Node process.
+    """
+    st = _lookup(loop)
+    return st is not None and st.dead
+
+
 # -- handles -------------------------------------------------------------------------------
 
 def ref_handle(obj: Any, loop: Optional[asyncio.AbstractEventLoop] = None) -> None:
@@ -207,7 +222,8 @@ def _release(obj: Any) -> None:
     for st in candidates:
         if st.refs.get(key) is obj:
             del st.refs[key]
-            if not st.refs and st.runner is not None:
+            st.inactive.pop(key, None)
+            if st.runner is not None and (not st.refs or st.inactive):
                 st.runner.schedule_check()
 
 
@@ -222,6 +238,36 @@ def handle_closed(obj: Any) -> None:
     it).  Idempotent; never raises.  Its owner must not call
     :func:`ref_handle` for it again."""
     _release(obj)
+
+
+def handle_inactive(obj: Any, loop: asyncio.AbstractEventLoop) -> None:
+    """A referenced ``obj`` may no longer keep :func:`run` alive: Node's handle
+    of a socket whose peer ended stops reading and is inactive unless it is
+    writing.  From now on ``obj._handle_active()`` decides (True while it
+    writes); the program may end with ``obj`` still referenced and open.
+    Idempotent; for an unreferenced ``obj`` it does nothing."""
+    st = _lookup(loop)
+    key = id(obj)
+    if st is None or st.refs.get(key) is not obj:
+        return
+    st.inactive[key] = obj
+    if st.runner is not None:
+        st.runner.schedule_check()
+
+
+def only_inactive_refs(st: _LoopState) -> Optional[bool]:
+    """Whether every referenced handle is inactive: True / False, or None when
+    all are marked inactive but one is still writing (ask again later)."""
+    refs, inactive = st.refs, st.inactive
+    if len(inactive) < len(refs):
+        return False  # the usual case, in O(1)
+    busy = False
+    for key, obj in refs.items():
+        if key not in inactive:
+            return False
+        if obj._handle_active():
+            busy = True
+    return None if busy else True
 
 
 def has_ref(obj: Any) -> bool:

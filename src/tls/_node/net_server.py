@@ -70,6 +70,8 @@ class Server(EventEmitter, AsyncServerMixin):
     """Node's net.Server on asyncio."""
 
     _socket_class = Socket
+    # what each event passes (events.py: a listener taking that many is stored unwrapped)
+    _declared_event_args = {"close": 0, "connection": 1, "listening": 0, "error": 1, "drop": 1}
 
     def __init__(self, options: Any = None, connectionListener: Optional[Callable[..., Any]] = None,
                  **kwargs: Any) -> None:

@@ -41,7 +41,7 @@ from typing import Any, Awaitable, Callable, Dict, Optional, Tuple, TypeVar, ove
 from .._base.errors import NodeError
 from .loopstate import (
     _check_callback, _forget, _LoopState, _state, active_handles, get_loop, handle_closed, has_ref, nextTick,
-    queueMicrotask, ref_handle, spawn, unref_handle,
+    handle_inactive, only_inactive_refs, program_ended, queueMicrotask, ref_handle, spawn, unref_handle,
 )
 from .timers import (
     TIMEOUT_MAX, Immediate, Timeout, TimeoutOverflowWarning, clearImmediate, clearInterval, clearTimeout,
@@ -52,13 +52,16 @@ __all__ = [
     "get_loop", "ref_handle", "unref_handle", "handle_closed", "has_ref", "active_handles",
     "run", "spawn", "setTimeout", "clearTimeout", "setInterval", "clearInterval",
     "setImmediate", "clearImmediate", "queueMicrotask", "nextTick", "Timeout", "Immediate",
-    "TimeoutOverflowWarning", "TIMEOUT_MAX",
+    "TimeoutOverflowWarning", "TIMEOUT_MAX", "program_ended", "handle_inactive",
 ]
 
 # Loops whose private ``_ready`` deque is not available (uvloop) cannot be
 # checked for queued callbacks; ``run`` then lets this many idle loop
 # iterations pass before deciding the program is done.
 _IDLE_SPINS = 4
+# How soon the end of the program is looked at again while the only referenced handles are
+# sockets whose peer ended and which still have bytes to write.
+_WRITING_RECHECK = 0.05
 
 
 # -- run -------------------------------------------------------------------------------------
@@ -104,9 +107,17 @@ class _Runner:
         """
         self.check_pending = False
         st = self.st
-        if not self.main_finished or st.refs or st.dead or self.closing:
+        if not self.main_finished or st.dead or self.closing:
             self.spins = 0
             return
+        if st.refs:
+            # Handles whose peer ended count only while they write (loopstate.handle_inactive).
+            inactive = only_inactive_refs(st) if st.inactive else False
+            if inactive is None:  # one still writing: look again soon (only in this rare state)
+                self.loop.call_later(_WRITING_RECHECK, self.schedule_check)
+            if not inactive:
+                self.spins = 0
+                return
         # (Referenced immediates are in st.refs; like Node, unref'd ones do
         # not hold the program, though one already queued usually runs.)
         if st.ticks or st.microtasks:

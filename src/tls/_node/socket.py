@@ -60,6 +60,11 @@ class Socket(ConnectingMixin, StreamMixin, EventEmitter, AsyncSocketMixin):
 
     writableHighWaterMark = HIGH_WATER_MARK
     readableHighWaterMark = HIGH_WATER_MARK
+    # what each event passes (events.py: a listener taking that many is stored unwrapped)
+    _declared_event_args = {
+        "close": 1, "data": 1, "end": 0, "connect": 0, "ready": 0, "drain": 0, "finish": 0, "timeout": 0,
+        "error": 1, "lookup": 4, "pipe": 1, "unpipe": 1, "pause": 0, "resume": 0, "readable": 0,
+    }
 
     # Per-connection state starts as these class-level defaults (all
     # immutable) and becomes an instance attribute only when it changes: a
@@ -243,7 +248,9 @@ class Socket(ConnectingMixin, StreamMixin, EventEmitter, AsyncSocketMixin):
     def _on_connection_lost(self, exc: Optional[BaseException]) -> None:
         """Hook: the transport is gone (error, or closed under us)."""
         self._transport = None
-        if self.destroyed:
+        if self.destroyed or _runtime.program_ended(self._loop):
+            # (after an uncaught exception -- e.g. a 'data' listener that raised inside asyncio's
+            # data_received, which then closes the transport -- nothing reaches user code)
             return
         if exc is not None:
             self.destroy(errno_error(exc, "read"))
@@ -295,6 +302,8 @@ class Socket(ConnectingMixin, StreamMixin, EventEmitter, AsyncSocketMixin):
         # Node: pending callbacks and 'error' on the next tick, 'close' once
         # the handle is closed (a loop iteration later); the server counts
         # the connection gone before that (its 'close' can come first).
+        if _runtime.program_ended(self._loop):
+            return  # nothing after an uncaught exception (see _on_connection_lost)
         try:
             self._fail_pending_callbacks(error)
             if error is not None:
@@ -305,6 +314,8 @@ class Socket(ConnectingMixin, StreamMixin, EventEmitter, AsyncSocketMixin):
             self._loop.call_soon(self._emit_close, error is not None)
 
     def _emit_close(self, had_error: bool) -> None:
+        if _runtime.program_ended(self._loop):
+            return  # nothing after an uncaught exception (see _on_connection_lost)
         if not self._detached:  # a detached socket's handle went with its transport
             _runtime.handle_closed(self)
         self._close_emitted = True
@@ -452,7 +463,30 @@ class Socket(ConnectingMixin, StreamMixin, EventEmitter, AsyncSocketMixin):
         self._refed = True
         if not self.destroyed and (self._transport is not None or self.connecting):
             _runtime.ref_handle(self)
+            if self._peer_ended:
+                _runtime.handle_inactive(self, self._loop)
         return self
+
+    # -- program lifetime after the peer ended ---------------------------
+    # Node's TCP handle stops reading at EOF and is then active only while a
+    # write is pending: a program whose only socket holds data nobody reads
+    # after the peer ended exits (checked on Node 20).  The runtime asks
+    # _handle_active once the socket said so (loopstate.handle_inactive).
+    _peer_ended = False
+
+    def _on_raw_eof(self) -> None:
+        self._transport_ended()
+        super()._on_raw_eof()
+
+    def _transport_ended(self) -> None:
+        """The transport saw the peer's FIN (TLSSocket calls it too)."""
+        if not self._peer_ended:
+            self._peer_ended = True
+            _runtime.handle_inactive(self, self._loop)
+
+    def _handle_active(self) -> bool:
+        transport = self._transport
+        return bool(self._queue) or (transport is not None and transport.get_write_buffer_size() > 0)
 
     def unref(self: _SocketT) -> _SocketT:
         """Let ``tls.run`` end while this socket is still open."""

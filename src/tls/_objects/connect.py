@@ -21,6 +21,7 @@ from .._protocol import keyexchange as _keyexchange
 from .._protocol import negotiation as _negotiation
 from . import x509 as _x509
 from .configure_context import createSecureContext
+from .public_names import PUBLIC
 from .tlssocket import _HIGH_WATER_MARKS, TLSSocket
 
 __all__ = ["connect"]
@@ -44,8 +45,10 @@ def connect(*args: Any, **kwargs: Any) -> TLSSocket:
     """tls.connect(options[, cb]) or tls.connect(port[, host][, options][, cb])."""
     options, cb = _normalize_connect_args(args, kwargs, TLS_CONNECT, "connect")
     # None stands for JavaScript's undefined: the defaults apply.
+    # tls.checkServerIdentity / tls.DEFAULT_CIPHERS as the module has them now (public_names.py)
     defaults = {"rejectUnauthorized": not _allow_unauthorized(), "ciphers": _live_default("DEFAULT_CIPHERS"),
-                "checkServerIdentity": _x509.checkServerIdentity, "minDHSize": 1024}
+                "checkServerIdentity": PUBLIC.get("checkServerIdentity", _x509.checkServerIdentity),
+                "minDHSize": 1024}
     for key, value in defaults.items():
         if options.get(key) is None:
             options[key] = value
@@ -62,7 +65,8 @@ def connect(*args: Any, **kwargs: Any) -> TLSSocket:
 
     context = options.get("secureContext")
     if context is None:
-        context = createSecureContext(options)
+        # tls.createSecureContext as the module has it now (public_names.py)
+        context = PUBLIC.get("createSecureContext", createSecureContext)(options)
     tlssock = TLSSocket(options.get("socket"), {
         "allowHalfOpen": options.get("allowHalfOpen"),
         **{name: options[name] for name in _HIGH_WATER_MARKS if name in options},

@@ -29,6 +29,7 @@ from .._protocol import sessions as _sessions
 from .._protocol.negotiation import SNICallback, _check_wire, _convert
 from . import server_hooks as _server_hooks
 from .configure_context import createSecureContext
+from .public_names import PUBLIC
 from .counters import ServerCounters
 from .tlssocket import TLSSocket
 from .x509_certificate import trace_option
@@ -47,6 +48,10 @@ def _conn_reset(message: str, **attrs: Any) -> NodeError:
 
 class Server(net.Server):
     """Node's tls.Server: a net.Server that wraps each connection in a TLSSocket."""
+
+    # what the TLS server events pass (events.py: a listener taking that many is stored unwrapped)
+    _declared_event_args = {"secureConnection": 1, "tlsClientError": 2, "newSession": 3, "resumeSession": 2,
+                            "OCSPRequest": 3, "keylog": 2}
 
     if TYPE_CHECKING:
         # set by the helpers __init__ runs (tls._negotiation, tls._extras), as Node's properties
@@ -247,7 +252,8 @@ def _add_context(server: Any, servername: Any, context: Any) -> None:
                         "ERR_TLS_REQUIRED_SERVER_NAME")
     pattern = _ESCAPE.sub(r"\\\1", str(servername)).replace("*", "[^.]*")
     regex = re.compile("^" + pattern + r"\Z")  # JS `$` without the m flag
-    secure_context = context if isinstance(context, SecureContext) else createSecureContext(context)
+    secure_context = (context if isinstance(context, SecureContext)
+                      else PUBLIC.get("createSecureContext", createSecureContext)(context))  # public_names.py
     server._contexts.append((regex, secure_context.context))
 
 
@@ -320,5 +326,5 @@ def _set_secure_context(server: Any, options: Any, kwargs: Optional[Dict[str, An
     # Every secure-context option, from the attributes set above (Node keeps
     # them on the server, and lists them by hand: one left out of that list
     # would be silently dropped).
-    server._shared_creds = createSecureContext({name: getattr(server, name, None)
-                                                for name in SECURE_CONTEXT.options})
+    create = PUBLIC.get("createSecureContext", createSecureContext)  # as the module has it now (public_names.py)
+    server._shared_creds = create({name: getattr(server, name, None) for name in SECURE_CONTEXT.options})

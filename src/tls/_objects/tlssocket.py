@@ -45,6 +45,7 @@ from .._base.errors import NodeError, NodeTypeError
 from .._base.validators import received as _received
 from .._engine.context import SecureContext
 from .configure_context import createSecureContext
+from .public_names import PUBLIC
 from .counters import ServerCounters
 from . import x509 as _x509
 from . import x509_certificate as _x509_certificate
@@ -85,6 +86,9 @@ class TLSSocket(_extras.TLSSocketExtras, net.Socket):
     """
 
     _conn: TLSConnection
+    # what the TLS events pass (events.py: a listener taking that many is stored unwrapped)
+    _declared_event_args = {"secureConnect": 0, "secure": 0, "session": 1, "keylog": 1, "OCSPResponse": 1,
+                            "_tlsError": 1}
     #: the tls.Server's counters a server socket reports to (set by the server's connection listener)
     _counters: Optional[ServerCounters] = None
 
@@ -149,8 +153,8 @@ class TLSSocket(_extras.TLSSocketExtras, net.Socket):
         self._requestCert = bool(opts.get("requestCert")) or not self._is_server
         self._rejectUnauthorized = bool(opts.get("rejectUnauthorized"))
         context = opts.get("secureContext")
-        if context is None:
-            context = createSecureContext(opts)
+        if context is None:  # tls.createSecureContext as the module has it now (public_names.py)
+            context = PUBLIC.get("createSecureContext", createSecureContext)(opts)
         elif not isinstance(context, SecureContext):
             raise NodeTypeError("context must be a SecureContext", "ERR_TLS_INVALID_CONTEXT")
         self._secure_context = context
@@ -327,7 +331,9 @@ class TLSSocket(_extras.TLSSocketExtras, net.Socket):
     # -- wiring to the underlying connection ----------------------------
     def _wrap(self, socket: Any) -> None:
         self._parent = socket
-        if isinstance(socket, net.Socket):
+        # A TLSSocket is a net.Socket too, but TLS inside TLS runs over the outer socket's
+        # plaintext (Node's JSStreamSocket over the TLSSocket as a duplex), never its raw TCP.
+        if isinstance(socket, net.Socket) and not isinstance(socket, TLSSocket):
             # Node: the wrapped socket's close destroys the TLS socket, its
             # errors are TLS errors.
             socket.on("close", lambda *a: self.destroy())
@@ -410,6 +416,7 @@ class TLSSocket(_extras.TLSSocketExtras, net.Socket):
         conn.on_raw_data(data)
 
     def _on_raw_eof(self) -> None:
+        self._transport_ended()  # the program may end now (net.Socket._transport_ended)
         if not self._conn.on_raw_eof():
             self._hang_up()
 
@@ -530,7 +537,8 @@ class TLSSocket(_extras.TLSSocketExtras, net.Socket):
         super()._shutdown_write()
 
     def _on_connection_lost(self, exc: Optional[BaseException]) -> None:
-        if exc is None and not self._secureEstablished and not self.destroyed:
+        if exc is None and not self._secureEstablished and not self.destroyed \
+                and not _runtime.program_ended(self._loop):  # (nothing after an uncaught exception)
             self._transport = None
             engine = self._conn.engine
             if engine is not None:

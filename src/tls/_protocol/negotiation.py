@@ -427,6 +427,9 @@ def _load_sni(conn: "ConnectionState", servername: str) -> None:
             else:
                 _resume(conn)
 
+    # Node 20 shows the name on the socket from here on: a 'tlsClientError'
+    # listener of a failing SNICallback reads socket.servername (the name sent).
+    owner.servername = servername
     try:
         sni_callback = conn.hello.sni_callback
         if sni_callback is SNICallback:  # the default one reads the socket's server (Node's `this`)

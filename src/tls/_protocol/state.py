@@ -32,6 +32,7 @@ class ConnectionOwner(Protocol):
     _loop: Any  # the asyncio loop: call_soon for the cork
     secureConnecting: bool  # Node's: a client emits 'session' only once it is False
     _write_shut: bool       # end() closed the writing side (held writes go first)
+    servername: Any         # Node's: a server socket's is the name sent once its SNICallback is asked
 
     def _transport_write(self, data: bytes) -> None:
         """Send ciphertext to the peer."""
