@@ -31,20 +31,15 @@ from __future__ import annotations
 from collections import deque
 from typing import TYPE_CHECKING, Any, Callable, Deque, Dict, List, Optional, Tuple, TypeVar
 
-from .._base.encoding import _decoder, to_bytes
+from .._base.encoding import to_bytes
 from .._base.nodeargs import _call_cb
 from .._base.errors import NodeError
+from .readable import ReadableMixin
 
 if TYPE_CHECKING:
     import asyncio
 
     from .._base.encoding import TextDecoder
-    from .events import EventEmitter
-
-    # for the type checker the mixin is an EventEmitter (as every class it is mixed into)
-    _StreamBase = EventEmitter
-else:
-    _StreamBase = object
 
 __all__ = ["StreamMixin"]
 
@@ -56,7 +51,7 @@ def _destroyed_error(what: str) -> NodeError:
     return NodeError("Cannot call %s after a stream was destroyed" % what, "ERR_STREAM_DESTROYED")
 
 
-class StreamMixin(_StreamBase):
+class StreamMixin(ReadableMixin):
     """Readable + writable halves of a Node duplex stream (see the module docstring)."""
 
     if TYPE_CHECKING:
@@ -97,126 +92,6 @@ class StreamMixin(_StreamBase):
         def destroy(self: _S, error: Optional[BaseException] = None) -> _S: ...
         def _on_close_before_connection(self, *_: Any) -> None: ...
         def _flush_on_connect(self, *_: Any) -> None: ...
-
-    # -- readable side ---------------------------------------------------
-    def _on_raw_read(self, view: memoryview) -> None:
-        """Raw bytes arrived (a view of a shared buffer: copy or consume now)."""
-        self._bytes_read += len(view)
-        if self._timeout_ms:
-            self._touch()
-        self._on_raw_data(view)
-
-    def _on_raw_data(self, data: Any) -> None:
-        """Hook: bytes from the transport (TLSSocket decrypts them)."""
-        self._push(bytes(data))
-
-    def _on_raw_eof(self) -> None:
-        """Hook: the transport saw the peer's FIN."""
-        self._push_eof()
-
-    def _push(self, chunk: bytes) -> None:
-        """Readable side input: emit at once when flowing, else buffer."""
-        if not chunk or self.destroyed:
-            return
-        if self._flowing and not self._rbuf:
-            # _emit_data, inlined: this is the per-read path
-            self._bytes_dispatched += len(chunk)
-            if self._decoder is None:
-                self.emit("data", chunk)
-            else:
-                text = self._decoder.decode(chunk)
-                if text:
-                    self.emit("data", text)
-            return
-        if self._rbuf is None:
-            self._rbuf = deque()
-        self._rbuf.append(chunk)
-        self._rbuf_size += len(chunk)
-        if self._rbuf_size >= self.readableHighWaterMark and not self._reading_paused:
-            self._reading_paused = True
-            if self._transport is not None:
-                self._transport.pause_reading()
-
-    def _emit_data(self, chunk: bytes) -> None:
-        self._bytes_dispatched += len(chunk)
-        if self._decoder is not None:
-            text = self._decoder.decode(chunk)
-            if text:
-                self.emit("data", text)
-        else:
-            self.emit("data", chunk)
-
-    def _push_eof(self) -> None:
-        """Readable side input: the peer ended (FIN or close_notify)."""
-        if self._eof or self.destroyed:
-            return
-        self._eof = True
-        self._maybe_emit_end()
-
-    def _maybe_emit_end(self) -> None:
-        # Node: 'end' comes once the buffer is empty, consumed or not.
-        if self._eof and not self._ended_emitted and not self._rbuf:
-            self._ended_emitted = True
-            self._loop.call_soon(self._emit_end)
-
-    def _emit_end(self) -> None:
-        if self.destroyed:
-            return
-        if self._decoder is not None:
-            tail = self._decoder.decode(b"", True)
-            if tail:
-                self.emit("data", tail)
-        self.emit("end")
-        if self.destroyed:
-            return
-        if not self.allowHalfOpen and not self._ending:
-            self.end()
-        self._maybe_close()
-
-    def _flush_read_buffer(self) -> None:
-        rbuf = self._rbuf
-        while rbuf and self._flowing and not self.destroyed:
-            chunk = rbuf.popleft()
-            self._rbuf_size -= len(chunk)
-            self._emit_data(chunk)
-        if self.destroyed:
-            return
-        if self._rbuf_size < self.readableHighWaterMark and self._reading_paused:
-            self._reading_paused = False
-            if self._transport is not None and not self._eof:
-                self._transport.resume_reading()
-        self._maybe_emit_end()
-
-    def pause(self: _S) -> _S:
-        """Stop 'data' events; reading stops once the buffer is full (TCP backpressure)."""
-        self._flowing = False
-        return self
-
-    def resume(self: _S) -> _S:
-        if not self._flowing:
-            self._flowing = True
-            # Nothing buffered, reading not paused, no end pending: the flush
-            # would do nothing (new chunks are emitted directly while flowing),
-            # so the usual first on('data') costs no loop callback.
-            if self._rbuf or self._reading_paused or self._eof:
-                self._loop.call_soon(self._flush_read_buffer)
-        return self
-
-    def isPaused(self) -> bool:
-        return self._flowing is False
-
-    def setEncoding(self: _S, encoding: Optional[str] = None) -> _S:
-        self._decoder = _decoder("utf8" if encoding is None else encoding)
-        return self
-
-    def _start_flowing(self) -> None:
-        # Node: attaching a 'data' listener starts the flow unless paused
-        # explicitly.  Only the first one can find _flowing None (it never
-        # returns to None), so EventEmitter's first-listener hook suffices.
-        if self._flowing is None:
-            self.resume()
-
-    _first_listener_hooks = {"data": _start_flowing}
 
     # (destination, ondata, ondrain, onend) of each pipe(), for unpipe()
     _pipes: Optional[List[Tuple[Any, Callable[..., Any], Callable[..., Any], Callable[..., Any]]]] = None
@@ -283,14 +158,6 @@ class StreamMixin(_StreamBase):
         return self._need_drain
 
     @property
-    def readableLength(self) -> int:
-        return self._rbuf_size
-
-    @property
-    def readableFlowing(self) -> Optional[bool]:
-        return self._flowing
-
-    @property
     def bytesRead(self) -> int:
         """What the stream received (a TLSSocket: plaintext, as Node's, see tlssocket.py)."""
         return self._bytes_read
@@ -304,20 +171,12 @@ class StreamMixin(_StreamBase):
         return not (self.destroyed or self._ending)
 
     @property
-    def readable(self) -> bool:
-        return not (self.destroyed or self._ended_emitted)
-
-    @property
     def writableEnded(self) -> bool:
         return self._ending
 
     @property
     def writableFinished(self) -> bool:
         return self._finished
-
-    @property
-    def readableEnded(self) -> bool:
-        return self._ended_emitted
 
     @property
     def closed(self) -> bool:
