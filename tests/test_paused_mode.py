@@ -6,25 +6,13 @@ run over loopback on net and on TLS; the printed event sequences must be equal.
 """
 from __future__ import annotations
 
-import subprocess
-
 import pytest
 
-from support.python import Script
+from support.node import same_lines_as_node
 
 
 def _same_as_node(node_js: str, ours_py: str, pems, mode: str) -> None:
-    args = [pems.path("key"), pems.path("cert"), mode]
-    node = subprocess.run(["node", "-e", node_js, "program"] + args, capture_output=True, text=True, timeout=30)
-    assert node.returncode == 0, node.stderr
-    expected = node.stdout.splitlines()
-    assert expected, "node printed nothing"
-    ours = Script(ours_py, *args)
-    try:
-        assert ours.wait() == 0, ours.stderr()
-    finally:
-        ours.close()
-    assert ours.seen == expected
+    same_lines_as_node(node_js, ours_py, pems.path("key"), pems.path("cert"), mode)
 
 
 READ_NODE = r"""

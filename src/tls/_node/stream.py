@@ -145,11 +145,17 @@ class StreamMixin(ReadableMixin):
         return self
 
     # -- writable side ---------------------------------------------------
+    #: TLSSocket: flushed queued writes count until the next loop iteration (see _set_ready)
+    _hold_flushed_length = False
+    _held_bytes = 0
+
     @property
     def writableLength(self) -> int:
-        size = self._queued_bytes
+        """Bytes written and not yet handed to the kernel: queued (before the connection, or
+        corked), in the transport's buffer, and (TLS) just flushed from the queue."""
+        size = self._queued_bytes + self._held_bytes
         transport = self._transport
-        if transport is not None and self._ready and not transport.is_closing():
+        if transport is not None and (self._ready or self._ready_when_uncorked) and not transport.is_closing():
             size += transport.get_write_buffer_size()
         return size
 
@@ -233,7 +239,7 @@ class StreamMixin(ReadableMixin):
                 return True
         # writableLength, inlined (and the transport asked about closing only
         # when it holds bytes)
-        size = self._queued_bytes
+        size = self._queued_bytes + self._held_bytes
         transport = self._transport
         if transport is not None and self._ready:
             pending = transport.get_write_buffer_size()
@@ -244,11 +250,40 @@ class StreamMixin(ReadableMixin):
             return False
         return True
 
+    # cork(): writes are held in the queue that holds writes made before the
+    # connection is ready (so the per-write path gains no test): a corked
+    # socket is simply not ready, and uncork() makes it ready again, flushing
+    # the held chunks as one write (Node's writev: one TCP send, one TLS record).
+    _corked = 0
+    _ready_when_uncorked = False
+
     def cork(self) -> None:
-        """Accepted for compatibility; writes are not held back."""
+        """Hold writes until as many ``uncork()`` calls (or ``end()``) as ``cork()`` calls."""
+        self._corked += 1
+        if self._ready:
+            self._ready = False
+            self._ready_when_uncorked = True
 
     def uncork(self) -> None:
-        """Accepted for compatibility; writes are not held back."""
+        """Undo one ``cork()``; the last one sends what was held, in one write."""
+        if not self._corked:
+            return
+        self._corked -= 1
+        if not self._corked and self._ready_when_uncorked and not self.destroyed:
+            self._ready_when_uncorked = False
+            self._set_ready(coalesce=True)
+
+    @property
+    def writableCorked(self) -> int:
+        return self._corked
+
+    @property
+    def bufferSize(self) -> Optional[int]:
+        """Node's (deprecated) ``socket.bufferSize``: ``writableLength`` while the socket has a handle
+        (connecting or connected), None (undefined) before ``connect()`` and once destroyed."""
+        if self.destroyed or (self._transport is None and not self.connecting):
+            return None
+        return self.writableLength
 
     def _on_queued_write(self) -> None:
         """Hook: a write was queued before the connection (or TLS session) was ready."""
@@ -277,8 +312,12 @@ class StreamMixin(ReadableMixin):
     def _run_write_cb(self, cb: Callable[..., Any]) -> None:
         _call_cb(cb, None)
 
-    def _set_ready(self) -> None:
-        """The connection (or TLS session) can carry data: flush queued writes."""
+    def _set_ready(self, coalesce: bool = False) -> None:
+        """The connection (or TLS session) can carry data: flush queued writes (as one
+        write when ``coalesce``: what cork() held), unless corked."""
+        if self._corked:
+            self._ready_when_uncorked = True
+            return
         self._ready = True
         listener = self._close_before_connect
         if listener is not None:
@@ -286,7 +325,23 @@ class StreamMixin(ReadableMixin):
             self.removeListener("close", listener)
             self.removeListener("connect", self._flush_on_connect)
         queue, self._queue = self._queue, None
+        if self._hold_flushed_length and self._queued_bytes:
+            # Node's TLS write completes on a later tick (the TLSWrap encrypts
+            # it then): until then the flushed bytes still count in
+            # writableLength, and the write callbacks see them released.
+            held = self._queued_bytes
+            self._held_bytes += held
+            self._loop.call_soon(self._release_held, held)
         self._queued_bytes = 0
+        if coalesce and queue and len(queue) > 1:
+            chunks = [chunk for chunk, _ in queue]
+            cbs = [cb for _, cb in queue if cb is not None]
+            queue = None
+            self._write_chunk(b"".join(chunks), None)
+            for cb in cbs:
+                if self.destroyed:
+                    break
+                self._after_write(cb)
         while queue:
             if self.destroyed:
                 self._queue = queue
@@ -299,6 +354,9 @@ class StreamMixin(ReadableMixin):
             self._do_shutdown()
         elif self._need_drain and not self._write_paused:
             self._on_write_drained()
+
+    def _release_held(self, held: int) -> None:
+        self._held_bytes -= held
 
     def _on_write_drained(self) -> None:
         """The transport's buffer is empty (asyncio ``resume_writing``)."""
@@ -323,6 +381,10 @@ class StreamMixin(ReadableMixin):
             cb, encoding = encoding, None
         if data is not None and not self._ending:
             self.write(data, encoding)
+        if self._corked:
+            # Node: end() uncorks entirely
+            self._corked = 1
+            self.uncork()
         if cb is not None:
             if self.destroyed:
                 self._loop.call_soon(_call_cb, cb, _destroyed_error("end"))
