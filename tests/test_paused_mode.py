@@ -2,11 +2,16 @@
 synchronous read([size]), unshift, setEncoding, readableFlowing / isPaused transitions, 'pause' / 'resume'.
 
 Every expected line comes from Node 20: each scenario is one program written twice, for Node and for us,
-run over loopback on net and on TLS; the printed event sequences must be equal.
+run over loopback on net and on TLS; the printed event sequences must be equal.  The backpressure test
+checks bounds instead (how far past the mark the buffer goes depends on the kernel's read sizes).
 """
 from __future__ import annotations
 
+import asyncio
+
 import pytest
+
+import tls
 
 from support.node import same_lines_as_node
 
@@ -266,3 +271,57 @@ def test_flowing_transitions_pause_resume_as_node(pems, mode):
     when resumed), removeListener('readable') (flows again: a 'data' listener), 'pause' / 'resume'
     events, data held while paused and delivered on resume()."""
     _same_as_node(FLOW_NODE, FLOW_OURS, pems, mode)
+
+
+def test_paused_mode_backpressure_reaches_the_peer(agent1, calls, node_run):
+    """Nobody reads: the client's buffer stops at about readableHighWaterMark (its transport stops
+    reading, so the server's writes back up: writableLength > 0, writableNeedDrain false after
+    end() as in Node); each read() restarts the transport,
+    and the whole 8 MiB arrives, then 'end'."""
+    total = 8 << 20
+    seen = {"peak": 0, "read": 0}
+
+    def main():
+        loop = asyncio.get_running_loop()
+        accepted = []
+
+        def on_secure(sock):
+            accepted.append(sock)
+            sock.end(b"z" * total)
+
+        server = tls.createServer({"key": agent1["key"], "cert": agent1["cert"]}, calls.must_call(on_secure))
+
+        def listening():
+            client = tls.connect(server.address()["port"], {"rejectUnauthorized": False})
+            client.on("readable", lambda: None)          # paused mode, nothing read yet
+
+            def held_back():
+                # the transport stopped at the mark and the server's data is waiting for us
+                if not (accepted and client.readableLength >= client.readableHighWaterMark
+                        and accepted[0].writableLength > 0):
+                    loop.call_later(0.01, held_back)
+                    return
+                seen["peak"] = client.readableLength
+                assert accepted[0].writableNeedDrain is False   # ending (Node: 'needDrain false')
+                client.removeAllListeners("readable")
+
+                def drain():
+                    while True:
+                        chunk = client.read()
+                        if chunk is None:
+                            return
+                        seen["read"] += len(chunk)
+                        seen["peak"] = max(seen["peak"], client.readableLength)
+
+                client.on("readable", drain)
+                drain()
+
+            held_back()
+            client.on("end", calls.must_call(lambda: server.close()))
+
+        server.listen(0, calls.must_call(listening))
+
+    node_run(main)
+    assert seen["read"] == total
+    # one transport read (64 KiB, a TLS record's plaintext at most 16 KiB each) past the mark, not megabytes
+    assert 16384 <= seen["peak"] <= 16384 + 256 * 1024, seen

@@ -161,7 +161,8 @@ class StreamMixin(ReadableMixin):
 
     @property
     def writableNeedDrain(self) -> bool:
-        return self._need_drain
+        # Node: false once ending or destroyed, whatever write() last returned
+        return self._need_drain and not self._ending and not self.destroyed
 
     @property
     def bytesRead(self) -> int:
