@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import pytest
 
+import tls
+
 from support.node import same_lines_as_node
 
 
@@ -190,3 +192,38 @@ def test_writable_length_of_writes_before_connect_as_node(pems, mode):
 @pytest.mark.parametrize("mode", ["net", "tls"])
 def test_cork_uncork_as_node(pems, mode):
     _same_as_node(CORK_NODE, CORK_OURS, pems, mode)
+
+
+def test_drain_after_writes_queued_before_tls_is_ready(agent1, calls, node_run):
+    """A TLS 1.3 server's writes in 'secureConnection' are queued until the listeners return; once
+    flushed they still count in writableLength for a tick (as Node's).  A writer that waits for
+    'drain' after write() returned False must get it when they are released."""
+    total = 1 << 20
+    block = b"q" * 65536
+    got = {"bytes": 0}
+
+    def main():
+        def on_secure(sock):
+            sent = [0]
+
+            def pump(*_):
+                while sent[0] < total:
+                    sent[0] += len(block)
+                    if not sock.write(block):
+                        sock.once("drain", calls.must_call(pump))
+                        return
+                sock.end()
+
+            pump()
+
+        server = tls.createServer({"key": agent1["key"], "cert": agent1["cert"]}, calls.must_call(on_secure))
+
+        def listening():
+            client = tls.connect(server.address()["port"], {"rejectUnauthorized": False})
+            client.on("data", lambda d: got.__setitem__("bytes", got["bytes"] + len(d)))
+            client.on("end", calls.must_call(lambda: server.close()))
+
+        server.listen(0, calls.must_call(listening))
+
+    node_run(main, timeout=10)
+    assert got["bytes"] == total

@@ -6,17 +6,17 @@ initialises (``_transport``, ``_loop``, ``destroyed``, ``_touch``,
 ``destroy``); it is split out only to keep each file about one job.
 
 Stream rules kept from Node 20:
-  * readable: 'data' flows once a 'data' listener is added or ``resume()`` is
-    called.  Otherwise chunks are buffered, and once the buffer holds
-    ``readableHighWaterMark`` (16 KiB) the transport stops reading, so TCP
-    backpressure reaches the peer.  'end' comes when the peer's FIN has been
-    seen and the buffer is empty (even with nobody reading, as in Node).
-    Without ``allowHalfOpen`` the socket ends its own side after 'end'.
+  * readable: Node's Readable in flowing and paused mode ('readable',
+    synchronous ``read([size])``, ``unshift``...) lives in readable.py
+    (``ReadableMixin``, this class's base).  'end' comes when the peer's FIN
+    has been seen and the buffer is empty (even with nobody reading, as in
+    Node).  Without ``allowHalfOpen`` the socket ends its own side after 'end'.
   * writable: ``write`` returns False once ``writableLength`` (bytes queued
     before the connection is ready plus bytes the kernel has not taken yet)
     reaches ``writableHighWaterMark`` (16 KiB); 'drain' follows when it is
     back to 0.  Writes made before the connection (or, for TLS, before the
-    handshake) are queued and flushed in order by ``_set_ready``.  A write
+    handshake) are queued and flushed in order by ``_set_ready``; ``cork()``
+    holds writes in the same queue, ``uncork()`` sends them as one write.  A write
     callback runs once its bytes are handed to the kernel.  ``end`` ->
     'finish' once everything, FIN included, is handed to the kernel.
   * 'close' (hadError) comes last, once, after 'end' and 'finish' or after
@@ -358,6 +358,9 @@ class StreamMixin(ReadableMixin):
 
     def _release_held(self, held: int) -> None:
         self._held_bytes -= held
+        if self._need_drain and not self._write_paused and not self.destroyed:
+            # what held writableLength up is gone: the 'drain' _set_ready could not emit
+            self._on_write_drained()
 
     def _on_write_drained(self) -> None:
         """The transport's buffer is empty (asyncio ``resume_writing``)."""
