@@ -1,5 +1,5 @@
 """The awaitable face (tls._node.aio): ``await server.listen()``, ``tls.connectAsync``,
-``await sock.read()`` / ``async for``, ``drain``, ``endAsync``, ``async with``,
+``await sock.readAsync()`` / ``async for``, ``drain``, ``endAsync``, ``async with``,
 on asyncio's default loop and on uvloop, against our own peers and Node's.
 
 Every test runs once per loop factory (``async_test(loop=FROM_FIXTURE)`` and
@@ -100,14 +100,14 @@ async def test_connect_async_read_and_async_for_with_our_server(loop_name, pems)
     sock = await tls.connectAsync({"port": server.address()["port"], "host": "localhost", "ca": [pems.ca]})
     assert isinstance(sock, tls.TLSSocket) and sock.authorized and not sock.secureConnecting
     sock.write(b"hello")
-    assert await sock.read() == b"HELLO"
+    assert await sock.readAsync() == b"HELLO"
     sock.write(b"abcdef")
-    assert await sock.read(2) == b"AB"          # at most n bytes; the rest stays queued
-    assert await sock.read() == b"CDEF"
+    assert await sock.readAsync(2) == b"AB"          # at most n bytes; the rest stays queued
+    assert await sock.readAsync() == b"CDEF"
     await sock.endAsync()
     assert sock.writableFinished
     assert [chunk async for chunk in sock] == [b"END"]
-    assert await sock.read() == b""               # the end, again
+    assert await sock.readAsync() == b""               # the end, again
     await server.close()
 
 
@@ -174,7 +174,7 @@ async def test_read_and_data_listeners_both_see_every_byte_once(loop_name, pems)
     sock.on("data", heard.append)           # a 'data' listener and read() on the same socket
     read = []
     while True:
-        chunk = await sock.read()
+        chunk = await sock.readAsync()
         if not chunk:
             break
         read.append(chunk)
@@ -197,7 +197,7 @@ async def test_read_works_on_a_paused_socket_and_with_an_encoding(loop_name, pem
     async for chunk in sock:
         text += chunk
     assert text == "h\u00e9llo w\u00f6rld"
-    assert await sock.read() == ""
+    assert await sock.readAsync() == ""
     await server.close()
 
 
@@ -226,7 +226,7 @@ async def test_read_applies_backpressure_and_drain_waits(loop_name, pems):
             paused.set_result(sock.bytesRead)
 
     sock._push = watching_push
-    first = await sock.read()
+    first = await sock.readAsync()
     read_when_paused = await paused
     # nobody reads: the reader holds one high-water mark, the socket another, then TCP pushes back
     assert sock._aio_reader.size <= sock.readableHighWaterMark + 256 * 1024
@@ -251,16 +251,16 @@ async def test_read_raises_the_socket_error_or_premature_close(loop_name, pems):
     server = await tls.createServer(pems.server_options(), on_secure).listen(0, "127.0.0.1")
     port = server.address()["port"]
     sock = await tls.connectAsync(port, "localhost", ca=[pems.ca])
-    pending = asyncio.ensure_future(sock.read())
+    pending = asyncio.ensure_future(sock.readAsync())
     await asyncio.sleep(0)
     sock.destroy(tls.NodeError("boom", "EBOOM"))
     with pytest.raises(tls.NodeError) as info:
         await pending
     assert info.value.code == "EBOOM"
     with pytest.raises(tls.NodeError):
-        await sock.read()                    # and every read after
+        await sock.readAsync()                    # and every read after
     sock = await tls.connectAsync(port, "localhost", ca=[pems.ca])
-    pending = asyncio.ensure_future(sock.read())
+    pending = asyncio.ensure_future(sock.readAsync())
     await asyncio.sleep(0)
     sock.destroy()
     with pytest.raises(tls.NodeError) as info:
@@ -311,9 +311,9 @@ async def test_net_socket_and_server(loop_name):
         async with await net.connectAsync(server.address()["port"], "127.0.0.1") as sock:
             assert isinstance(sock, net.Socket) and not isinstance(sock, tls.TLSSocket)
             sock.write(b"abc")
-            assert await sock.read() == b"cba"
+            assert await sock.readAsync() == b"cba"
             await sock.endAsync()
-            assert await sock.read() == b""
+            assert await sock.readAsync() == b""
 
 
 # -- Node peers ---------------------------------------------------------------------------
@@ -324,9 +324,9 @@ async def test_connect_async_to_a_node_server(loop_name, pems):
         port = await node_port(peer)
         sock = await tls.connectAsync(port, "localhost", ca=[pems.ca])
         assert sock.authorized and sock.getProtocol() == "TLSv1.3"
-        assert await sock.read() == b"hello from node\n"
+        assert await sock.readAsync() == b"hello from node\n"
         sock.write(b"ping")
-        assert await sock.read() == b"echo:ping"
+        assert await sock.readAsync() == b"echo:ping"
         await sock.endAsync()
         assert (await peer.expect("end"))["event"] == "end"
         assert [chunk async for chunk in sock] == []

@@ -167,7 +167,7 @@ def test_event_names_stay_node_s_and_snake_case_code_runs(key_pem, cert_pem, ca_
         seen["protocol"] = client.get_protocol()
         seen["reused"] = client.is_session_reused()
         client.write("hello")
-        seen["data"] = await asyncio.wait_for(client.read(), 10)
+        seen["data"] = await asyncio.wait_for(client.readAsync(), 10)
         seen["remote"] = (client.remote_address, client.remote_family)
         await client.end_async()
         await server.close_async()

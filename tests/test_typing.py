@@ -98,7 +98,7 @@ GOOD = """\
 
     async def aio() -> None:
         sock: tls.TLSSocket = await tls.connectAsync(443, "example.com")
-        data = await sock.read()
+        data = await sock.readAsync()
         async with tls.createServer() as srv:
             await srv.listen(0)
         raw: net.Socket = await net.connectAsync(80, "example.com")

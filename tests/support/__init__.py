@@ -7,7 +7,8 @@
 * :mod:`support.loopback` -- ports and plain TCP on 127.0.0.1 (:func:`free_port`, :func:`listen`,
   :class:`RawServer`, ...).
 * :mod:`support.node` -- the one Node subprocess peer (:class:`NodePeer`) and the scripts most
-  tests share; :mod:`support.net_scripts` -- the Node ``net`` scripts of tests/net.
+  tests share, :func:`same_lines_as_node` (one scenario written for Node and for us, the same
+  printed lines); :mod:`support.net_scripts` -- the Node ``net`` scripts of tests/net.
 * :mod:`support.openssl` -- the ``openssl`` CLI: one-shot commands and ``s_server`` /
   ``s_client`` peers.
 * :mod:`support.node_style` -- for ports of Node's own tests, run as callback programs under

@@ -23,6 +23,8 @@ import subprocess
 import tempfile
 from typing import Any, Dict, List, Optional
 
+from .python import Script
+
 NODE = shutil.which("node") or "node"
 
 NODE_PRELUDE = r"""
@@ -276,3 +278,21 @@ class NodePeer:
 async def node_port(peer: NodePeer) -> int:
     """The port a Node server reported with ``{event: 'listening', port}``."""
     return (await peer.expect("listening"))["port"]
+
+
+def same_lines_as_node(node_js: str, ours_py: str, *args: str) -> List[str]:
+    """Run one scenario written twice: ``node_js`` under Node (``node -e``; its arguments from
+    ``process.argv[2]``) and ``ours_py`` in a fresh interpreter (from ``sys.argv[1]``); both must
+    print the same lines, in the same order.  Returns them."""
+    node = subprocess.run([NODE, "-e", node_js, "program"] + list(args), capture_output=True, text=True,
+                          timeout=30)
+    assert node.returncode == 0, node.stderr
+    expected = node.stdout.splitlines()
+    assert expected, "node printed nothing"
+    ours = Script(ours_py, *args)
+    try:
+        assert ours.wait() == 0, ours.stderr()
+    finally:
+        ours.close()
+    assert ours.seen == expected
+    return expected

@@ -13,7 +13,7 @@ reads, writes or decides on its own.
   Awaiting a server with nothing pending (never listened) returns at once.
   ``async with server:`` closes it on exit and waits for 'close'.
 * ``net.Socket`` / ``tls.TLSSocket`` (:class:`AsyncSocketMixin`):
-  ``await sock.read()`` is the next chunk (``bytes``, ``str`` after
+  ``await sock.readAsync()`` is the next chunk (``bytes``, ``str`` after
   ``setEncoding``), ``b''`` / ``''`` at the end; ``async for chunk in sock``;
   ``await sock.drain()`` waits for 'drain' when ``write()`` returned False;
   ``await sock.endAsync(data)`` is ``end(data, cb)``; ``async with sock:``
@@ -23,15 +23,17 @@ reads, writes or decides on its own.
   the same arguments, resolving to the socket at 'secureConnect' ('connect'),
   raising the coded error of 'error' (a failed verification, ECONNREFUSED...).
 
-Reading.  The first ``read()`` attaches a reader (:class:`_Reader`) that
-listens to 'data' like any other listener, so 'data' listeners keep seeing
-every chunk and ``read()`` returns each chunk exactly once.  The reader keeps
-at most ``readableHighWaterMark`` bytes: beyond that it pauses the socket,
-whose own buffer then fills and stops the transport (TCP backpressure); the
-next ``read()`` resumes it.  A ``read()`` that must wait resumes a paused
-socket, as Node's ``readable.read()`` reads a paused stream.  Once a reader
-is attached, the socket's 'error' is raised by ``read()`` (the next one, and
-every one after) instead of being an uncaught 'error'; a socket destroyed
+Reading.  (``read([size])`` is Node's synchronous paused-mode read, see
+readable.py; the awaitable one is ``readAsync``.)  The first ``readAsync()``
+attaches a reader (:class:`_Reader`) that listens to 'data' like any other
+listener, so 'data' listeners keep seeing every chunk and ``readAsync()``
+returns each chunk exactly once.  The reader keeps at most
+``readableHighWaterMark`` bytes: beyond that it pauses the socket, whose own
+buffer then fills and stops the transport (TCP backpressure); the next
+``readAsync()`` resumes it.  A ``readAsync()`` that must wait resumes a
+paused socket, as Node's async iterator reads a paused stream.  Once a reader
+is attached, the socket's 'error' is raised by ``readAsync()`` (the next one,
+and every one after) instead of being an uncaught 'error'; a socket destroyed
 before its end raises ERR_STREAM_PREMATURE_CLOSE, as Node's async iterator.
 """
 from __future__ import annotations
@@ -105,7 +107,7 @@ def _premature_close() -> NodeError:
 # -- sockets ------------------------------------------------------------------------------
 
 class _Reader:
-    """What ``read()`` takes chunks from: a 'data' listener with a bounded queue."""
+    """What ``readAsync()`` takes chunks from: a 'data' listener with a bounded queue."""
 
     __slots__ = ("sock", "chunks", "size", "waiter", "ended", "closed", "error", "paused")
 
@@ -115,7 +117,7 @@ class _Reader:
         self.size = 0
         self.waiter: Optional[asyncio.Future[None]] = None
         self.paused = False                 # we paused the socket (our queue is full)
-        # what happened before the first read(): 'end' emitted (or queued),
+        # what happened before the first readAsync(): 'end' emitted (or queued),
         # destroyed (its 'error' and 'close' are then still to come, or came)
         self.ended = bool(sock.readableEnded)
         self.closed = bool(sock.closed)
@@ -173,7 +175,7 @@ class _Reader:
         sock = self.sock
         if sock.isPaused() and not sock.destroyed:
             self.paused = False
-            sock.resume()   # read() reads a paused socket, as Node's read() does
+            sock.resume()   # readAsync() reads a paused socket, as Node's async iterator does
         waiter = self.waiter = sock._loop.create_future()
         try:
             await waiter
@@ -182,7 +184,7 @@ class _Reader:
 
 
 class AsyncSocketMixin:
-    """``read``, ``async for``, ``drain``, ``endAsync`` and ``async with`` for net.Socket / TLSSocket."""
+    """``readAsync``, ``async for``, ``drain``, ``endAsync`` and ``async with`` for net.Socket / TLSSocket."""
 
     _aio_reader: Optional[_Reader] = None
 
@@ -199,7 +201,7 @@ class AsyncSocketMixin:
         def end(self, data: Any = None, encoding: Any = None, cb: Optional[Callable[..., Any]] = None) -> Any: ...
         def destroy(self, error: Optional[BaseException] = None) -> Any: ...
 
-    async def read(self, n: int = -1) -> Any:
+    async def readAsync(self, n: int = -1) -> Any:
         """The next chunk the socket receives (at most ``n`` bytes when ``n >= 0``).
 
         ``bytes`` (``str`` after ``setEncoding``); ``b''`` (``''``) once the
@@ -227,7 +229,7 @@ class AsyncSocketMixin:
         return self
 
     async def __anext__(self) -> Any:
-        chunk = await self.read()
+        chunk = await self.readAsync()
         if not chunk:
             raise StopAsyncIteration
         return chunk

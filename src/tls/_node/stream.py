@@ -6,17 +6,17 @@ initialises (``_transport``, ``_loop``, ``destroyed``, ``_touch``,
 ``destroy``); it is split out only to keep each file about one job.
 
 Stream rules kept from Node 20:
-  * readable: 'data' flows once a 'data' listener is added or ``resume()`` is
-    called.  Otherwise chunks are buffered, and once the buffer holds
-    ``readableHighWaterMark`` (16 KiB) the transport stops reading, so TCP
-    backpressure reaches the peer.  'end' comes when the peer's FIN has been
-    seen and the buffer is empty (even with nobody reading, as in Node).
-    Without ``allowHalfOpen`` the socket ends its own side after 'end'.
+  * readable: Node's Readable in flowing and paused mode ('readable',
+    synchronous ``read([size])``, ``unshift``...) lives in readable.py
+    (``ReadableMixin``, this class's base).  'end' comes when the peer's FIN
+    has been seen and the buffer is empty (even with nobody reading, as in
+    Node).  Without ``allowHalfOpen`` the socket ends its own side after 'end'.
   * writable: ``write`` returns False once ``writableLength`` (bytes queued
     before the connection is ready plus bytes the kernel has not taken yet)
     reaches ``writableHighWaterMark`` (16 KiB); 'drain' follows when it is
     back to 0.  Writes made before the connection (or, for TLS, before the
-    handshake) are queued and flushed in order by ``_set_ready``.  A write
+    handshake) are queued and flushed in order by ``_set_ready``; ``cork()``
+    holds writes in the same queue, ``uncork()`` sends them as one write.  A write
     callback runs once its bytes are handed to the kernel.  ``end`` ->
     'finish' once everything, FIN included, is handed to the kernel.
   * 'close' (hadError) comes last, once, after 'end' and 'finish' or after
@@ -31,20 +31,15 @@ from __future__ import annotations
 from collections import deque
 from typing import TYPE_CHECKING, Any, Callable, Deque, Dict, List, Optional, Tuple, TypeVar
 
-from .._base.encoding import _decoder, to_bytes
+from .._base.encoding import to_bytes
 from .._base.nodeargs import _call_cb
 from .._base.errors import NodeError
+from .readable import ReadableMixin
 
 if TYPE_CHECKING:
     import asyncio
 
     from .._base.encoding import TextDecoder
-    from .events import EventEmitter
-
-    # for the type checker the mixin is an EventEmitter (as every class it is mixed into)
-    _StreamBase = EventEmitter
-else:
-    _StreamBase = object
 
 __all__ = ["StreamMixin"]
 
@@ -56,7 +51,7 @@ def _destroyed_error(what: str) -> NodeError:
     return NodeError("Cannot call %s after a stream was destroyed" % what, "ERR_STREAM_DESTROYED")
 
 
-class StreamMixin(_StreamBase):
+class StreamMixin(ReadableMixin):
     """Readable + writable halves of a Node duplex stream (see the module docstring)."""
 
     if TYPE_CHECKING:
@@ -97,126 +92,6 @@ class StreamMixin(_StreamBase):
         def destroy(self: _S, error: Optional[BaseException] = None) -> _S: ...
         def _on_close_before_connection(self, *_: Any) -> None: ...
         def _flush_on_connect(self, *_: Any) -> None: ...
-
-    # -- readable side ---------------------------------------------------
-    def _on_raw_read(self, view: memoryview) -> None:
-        """Raw bytes arrived (a view of a shared buffer: copy or consume now)."""
-        self._bytes_read += len(view)
-        if self._timeout_ms:
-            self._touch()
-        self._on_raw_data(view)
-
-    def _on_raw_data(self, data: Any) -> None:
-        """Hook: bytes from the transport (TLSSocket decrypts them)."""
-        self._push(bytes(data))
-
-    def _on_raw_eof(self) -> None:
-        """Hook: the transport saw the peer's FIN."""
-        self._push_eof()
-
-    def _push(self, chunk: bytes) -> None:
-        """Readable side input: emit at once when flowing, else buffer."""
-        if not chunk or self.destroyed:
-            return
-        if self._flowing and not self._rbuf:
-            # _emit_data, inlined: this is the per-read path
-            self._bytes_dispatched += len(chunk)
-            if self._decoder is None:
-                self.emit("data", chunk)
-            else:
-                text = self._decoder.decode(chunk)
-                if text:
-                    self.emit("data", text)
-            return
-        if self._rbuf is None:
-            self._rbuf = deque()
-        self._rbuf.append(chunk)
-        self._rbuf_size += len(chunk)
-        if self._rbuf_size >= self.readableHighWaterMark and not self._reading_paused:
-            self._reading_paused = True
-            if self._transport is not None:
-                self._transport.pause_reading()
-
-    def _emit_data(self, chunk: bytes) -> None:
-        self._bytes_dispatched += len(chunk)
-        if self._decoder is not None:
-            text = self._decoder.decode(chunk)
-            if text:
-                self.emit("data", text)
-        else:
-            self.emit("data", chunk)
-
-    def _push_eof(self) -> None:
-        """Readable side input: the peer ended (FIN or close_notify)."""
-        if self._eof or self.destroyed:
-            return
-        self._eof = True
-        self._maybe_emit_end()
-
-    def _maybe_emit_end(self) -> None:
-        # Node: 'end' comes once the buffer is empty, consumed or not.
-        if self._eof and not self._ended_emitted and not self._rbuf:
-            self._ended_emitted = True
-            self._loop.call_soon(self._emit_end)
-
-    def _emit_end(self) -> None:
-        if self.destroyed:
-            return
-        if self._decoder is not None:
-            tail = self._decoder.decode(b"", True)
-            if tail:
-                self.emit("data", tail)
-        self.emit("end")
-        if self.destroyed:
-            return
-        if not self.allowHalfOpen and not self._ending:
-            self.end()
-        self._maybe_close()
-
-    def _flush_read_buffer(self) -> None:
-        rbuf = self._rbuf
-        while rbuf and self._flowing and not self.destroyed:
-            chunk = rbuf.popleft()
-            self._rbuf_size -= len(chunk)
-            self._emit_data(chunk)
-        if self.destroyed:
-            return
-        if self._rbuf_size < self.readableHighWaterMark and self._reading_paused:
-            self._reading_paused = False
-            if self._transport is not None and not self._eof:
-                self._transport.resume_reading()
-        self._maybe_emit_end()
-
-    def pause(self: _S) -> _S:
-        """Stop 'data' events; reading stops once the buffer is full (TCP backpressure)."""
-        self._flowing = False
-        return self
-
-    def resume(self: _S) -> _S:
-        if not self._flowing:
-            self._flowing = True
-            # Nothing buffered, reading not paused, no end pending: the flush
-            # would do nothing (new chunks are emitted directly while flowing),
-            # so the usual first on('data') costs no loop callback.
-            if self._rbuf or self._reading_paused or self._eof:
-                self._loop.call_soon(self._flush_read_buffer)
-        return self
-
-    def isPaused(self) -> bool:
-        return self._flowing is False
-
-    def setEncoding(self: _S, encoding: Optional[str] = None) -> _S:
-        self._decoder = _decoder("utf8" if encoding is None else encoding)
-        return self
-
-    def _start_flowing(self) -> None:
-        # Node: attaching a 'data' listener starts the flow unless paused
-        # explicitly.  Only the first one can find _flowing None (it never
-        # returns to None), so EventEmitter's first-listener hook suffices.
-        if self._flowing is None:
-            self.resume()
-
-    _first_listener_hooks = {"data": _start_flowing}
 
     # (destination, ondata, ondrain, onend) of each pipe(), for unpipe()
     _pipes: Optional[List[Tuple[Any, Callable[..., Any], Callable[..., Any], Callable[..., Any]]]] = None
@@ -270,25 +145,24 @@ class StreamMixin(_StreamBase):
         return self
 
     # -- writable side ---------------------------------------------------
+    #: TLSSocket: flushed queued writes count until the next loop iteration (see _set_ready)
+    _hold_flushed_length = False
+    _held_bytes = 0
+
     @property
     def writableLength(self) -> int:
-        size = self._queued_bytes
+        """Bytes written and not yet handed to the kernel: queued (before the connection, or
+        corked), in the transport's buffer, and (TLS) just flushed from the queue."""
+        size = self._queued_bytes + self._held_bytes
         transport = self._transport
-        if transport is not None and self._ready and not transport.is_closing():
+        if transport is not None and (self._ready or self._ready_when_uncorked) and not transport.is_closing():
             size += transport.get_write_buffer_size()
         return size
 
     @property
     def writableNeedDrain(self) -> bool:
-        return self._need_drain
-
-    @property
-    def readableLength(self) -> int:
-        return self._rbuf_size
-
-    @property
-    def readableFlowing(self) -> Optional[bool]:
-        return self._flowing
+        # Node: false once ending or destroyed, whatever write() last returned
+        return self._need_drain and not self._ending and not self.destroyed
 
     @property
     def bytesRead(self) -> int:
@@ -304,20 +178,12 @@ class StreamMixin(_StreamBase):
         return not (self.destroyed or self._ending)
 
     @property
-    def readable(self) -> bool:
-        return not (self.destroyed or self._ended_emitted)
-
-    @property
     def writableEnded(self) -> bool:
         return self._ending
 
     @property
     def writableFinished(self) -> bool:
         return self._finished
-
-    @property
-    def readableEnded(self) -> bool:
-        return self._ended_emitted
 
     @property
     def closed(self) -> bool:
@@ -374,7 +240,7 @@ class StreamMixin(_StreamBase):
                 return True
         # writableLength, inlined (and the transport asked about closing only
         # when it holds bytes)
-        size = self._queued_bytes
+        size = self._queued_bytes + self._held_bytes
         transport = self._transport
         if transport is not None and self._ready:
             pending = transport.get_write_buffer_size()
@@ -385,11 +251,40 @@ class StreamMixin(_StreamBase):
             return False
         return True
 
+    # cork(): writes are held in the queue that holds writes made before the
+    # connection is ready (so the per-write path gains no test): a corked
+    # socket is simply not ready, and uncork() makes it ready again, flushing
+    # the held chunks as one write (Node's writev: one TCP send, one TLS record).
+    _corked = 0
+    _ready_when_uncorked = False
+
     def cork(self) -> None:
-        """Accepted for compatibility; writes are not held back."""
+        """Hold writes until as many ``uncork()`` calls (or ``end()``) as ``cork()`` calls."""
+        self._corked += 1
+        if self._ready:
+            self._ready = False
+            self._ready_when_uncorked = True
 
     def uncork(self) -> None:
-        """Accepted for compatibility; writes are not held back."""
+        """Undo one ``cork()``; the last one sends what was held, in one write."""
+        if not self._corked:
+            return
+        self._corked -= 1
+        if not self._corked and self._ready_when_uncorked and not self.destroyed:
+            self._ready_when_uncorked = False
+            self._set_ready(coalesce=True)
+
+    @property
+    def writableCorked(self) -> int:
+        return self._corked
+
+    @property
+    def bufferSize(self) -> Optional[int]:
+        """Node's (deprecated) ``socket.bufferSize``: ``writableLength`` while the socket has a handle
+        (connecting or connected), None (undefined) before ``connect()`` and once destroyed."""
+        if self.destroyed or (self._transport is None and not self.connecting):
+            return None
+        return self.writableLength
 
     def _on_queued_write(self) -> None:
         """Hook: a write was queued before the connection (or TLS session) was ready."""
@@ -418,8 +313,12 @@ class StreamMixin(_StreamBase):
     def _run_write_cb(self, cb: Callable[..., Any]) -> None:
         _call_cb(cb, None)
 
-    def _set_ready(self) -> None:
-        """The connection (or TLS session) can carry data: flush queued writes."""
+    def _set_ready(self, coalesce: bool = False) -> None:
+        """The connection (or TLS session) can carry data: flush queued writes (as one
+        write when ``coalesce``: what cork() held), unless corked."""
+        if self._corked:
+            self._ready_when_uncorked = True
+            return
         self._ready = True
         listener = self._close_before_connect
         if listener is not None:
@@ -427,7 +326,23 @@ class StreamMixin(_StreamBase):
             self.removeListener("close", listener)
             self.removeListener("connect", self._flush_on_connect)
         queue, self._queue = self._queue, None
+        if self._hold_flushed_length and self._queued_bytes:
+            # Node's TLS write completes on a later tick (the TLSWrap encrypts
+            # it then): until then the flushed bytes still count in
+            # writableLength, and the write callbacks see them released.
+            held = self._queued_bytes
+            self._held_bytes += held
+            self._loop.call_soon(self._release_held, held)
         self._queued_bytes = 0
+        if coalesce and queue and len(queue) > 1:
+            chunks = [chunk for chunk, _ in queue]
+            cbs = [cb for _, cb in queue if cb is not None]
+            queue = None
+            self._write_chunk(b"".join(chunks), None)
+            for cb in cbs:
+                if self.destroyed:
+                    break
+                self._after_write(cb)
         while queue:
             if self.destroyed:
                 self._queue = queue
@@ -439,6 +354,12 @@ class StreamMixin(_StreamBase):
         if self._ending and not self._write_shut:
             self._do_shutdown()
         elif self._need_drain and not self._write_paused:
+            self._on_write_drained()
+
+    def _release_held(self, held: int) -> None:
+        self._held_bytes -= held
+        if self._need_drain and not self._write_paused and not self.destroyed:
+            # what held writableLength up is gone: the 'drain' _set_ready could not emit
             self._on_write_drained()
 
     def _on_write_drained(self) -> None:
@@ -464,6 +385,10 @@ class StreamMixin(_StreamBase):
             cb, encoding = encoding, None
         if data is not None and not self._ending:
             self.write(data, encoding)
+        if self._corked:
+            # Node: end() uncorks entirely
+            self._corked = 1
+            self.uncork()
         if cb is not None:
             if self.destroyed:
                 self._loop.call_soon(_call_cb, cb, _destroyed_error("end"))

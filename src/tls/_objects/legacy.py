@@ -46,7 +46,6 @@ whose ``code`` attribute is ``'DEP0064'`` (Node's text).
 from __future__ import annotations
 
 import warnings
-from collections import deque
 from typing import Any, Callable, Deque, Dict, List, Optional, Tuple
 
 from .._node import runtime as _runtime
@@ -178,10 +177,7 @@ class CryptoStream(StreamMixin, EventEmitter):
         # own output.
         if not chunk or self.destroyed or self._eof:
             return
-        if self._rbuf is None:
-            self._rbuf = deque()
-        self._rbuf.append(chunk)
-        self._rbuf_size += len(chunk)
+        self._append(chunk if self._decoder is None else self._decoder.decode(chunk), False)
         if self._flowing and not self._flush_scheduled:
             self._flush_scheduled = True
             self._loop.call_soon(self._flush_read_buffer)

@@ -91,6 +91,9 @@ class TLSSocket(_extras.TLSSocketExtras, net.Socket):
                             "_tlsError": 1}
     #: the tls.Server's counters a server socket reports to (set by the server's connection listener)
     _counters: Optional[ServerCounters] = None
+    #: Node's TLS writes complete a tick later: flushed queued bytes still count in writableLength
+    #: until then (StreamMixin._set_ready; measured in tests/test_paused_mode_writable.py)
+    _hold_flushed_length = True
 
     # The connection owns the engine and the per-connection feature state
     # (tls._protocol.*); the socket is its ConnectionOwner.  The engine is

@@ -1,0 +1,229 @@
+"""The writable side of net.Socket / tls.TLSSocket as Node 20 counts it: writableLength of queued writes
+(1..9 before the connection, still 9 at a TLS socket's 'secureConnect', 0 at 'finish'), bufferSize
+(undefined -> None once closed), writableHighWaterMark, writableNeedDrain, cork() / uncork() /
+writableCorked (nested corks, end() uncorking, the held writes sent in one write, their callbacks).
+
+Every expected line comes from Node 20: each scenario is one program written twice (for Node, for us),
+run over loopback on net and on TLS; the printed sequences must be equal.
+"""
+from __future__ import annotations
+
+import pytest
+
+import tls
+
+from support.node import same_lines_as_node
+
+
+def _same_as_node(node_js: str, ours_py: str, pems, mode: str) -> None:
+    same_lines_as_node(node_js, ours_py, pems.path("key"), pems.path("cert"), mode)
+
+QUEUED_NODE = r"""
+const tls = require('tls'), net = require('net'), fs = require('fs');
+const [key, cert] = [fs.readFileSync(process.argv[2]), fs.readFileSync(process.argv[3])];
+const mod = process.argv[4] === 'tls' ? tls : net;
+const opts = process.argv[4] === 'tls' ? {key, cert} : {};
+const s = mod.createServer(opts, (c) => { c.resume(); c.on('end', () => c.end()); });
+s.listen(0, () => {
+  const c = mod.connect(Object.assign({port: s.address().port, rejectUnauthorized: false}));
+  const out = [];
+  out.push('init ' + [c.writableLength, c.bufferSize, c.writableHighWaterMark, c.writableNeedDrain].join(' '));
+  for (let i = 0; i < 9; i++) { c.write('x'); out.push('w' + i + ' ' + c.writableLength + ' ' + c.bufferSize); }
+  c.on('connect', () => out.push('connect ' + c.writableLength + ' ' + c.bufferSize));
+  c.on('secureConnect', () => out.push('secure ' + c.writableLength + ' ' + c.bufferSize));
+  c.on('ready', () => { out.push('ready ' + c.writableLength + ' ' + c.bufferSize); });
+  c.end(() => out.push('endcb ' + c.writableLength));
+  c.on('finish', () => out.push('finish ' + c.writableLength + ' ' + c.bufferSize + ' ' + c.writableNeedDrain));
+  c.on('close', () => { out.push('close ' + c.writableLength + ' ' + c.bufferSize); console.log(out.join('\n')); s.close(); });
+  c.resume();
+});
+"""
+
+QUEUED_OURS = r"""
+import sys, tls
+from tls import net
+key, cert = open(sys.argv[1], 'rb').read(), open(sys.argv[2], 'rb').read()
+mod = tls if sys.argv[3] == 'tls' else net
+opts = {'key': key, 'cert': cert} if sys.argv[3] == 'tls' else {}
+_print = print
+def print(text):
+    _print(text.replace('False', 'false').replace('True', 'true').replace('None', 'undefined'), flush=True)
+def main():
+    def on_conn(c):
+        c.resume(); c.on('end', lambda: c.end())
+    s = mod.createServer(opts, on_conn)
+    def go():
+        c = mod.connect({'port': s.address()['port'], 'rejectUnauthorized': False} if mod is tls else {'port': s.address()['port']})
+        out = []
+        out.append('init %s %s %s %s' % (c.writableLength, c.bufferSize, c.writableHighWaterMark, c.writableNeedDrain))
+        for i in range(9):
+            c.write('x'); out.append('w%d %s %s' % (i, c.writableLength, c.bufferSize))
+        c.on('connect', lambda: out.append('connect %s %s' % (c.writableLength, c.bufferSize)))
+        c.on('secureConnect', lambda: out.append('secure %s %s' % (c.writableLength, c.bufferSize)))
+        c.on('ready', lambda: out.append('ready %s %s' % (c.writableLength, c.bufferSize)))
+        c.end(lambda: out.append('endcb %s' % c.writableLength))
+        c.on('finish', lambda: out.append('finish %s %s %s' % (c.writableLength, c.bufferSize, c.writableNeedDrain)))
+        c.on('close', lambda *a: (out.append('close %s %s' % (c.writableLength, c.bufferSize)), print('\n'.join(out)), s.close()))
+        c.resume()
+    s.listen(0, go)
+tls.run(main)
+"""
+
+CORK_NODE = r"""
+const tls = require('tls'), net = require('net'), fs = require('fs');
+const isTls = process.argv[4] === 'tls';
+const [key, cert] = [fs.readFileSync(process.argv[2]), fs.readFileSync(process.argv[3])];
+const mod = isTls ? tls : net;
+const log = (...a) => console.log(a.map((x) => x === null ? 'null' : x === undefined ? 'undefined' : String(x)).join(' '));
+const s = mod.createServer(isTls ? {key, cert} : {}, (c) => {
+  const got = [];
+  c.on('data', (d) => { got.push(d.toString()); if (d.toString().endsWith('!')) c.write('ok'); });
+  c.on('end', () => { log('server got', got.join('')); c.end(); });
+  c.on('close', () => s.close());
+});
+s.listen(0, () => {
+  const c = mod.connect({port: s.address().port, rejectUnauthorized: false});
+  const w = (d) => c.write(d, () => log('cb', d, c.writableLength));
+  log('fresh', c.writableLength, c.writableCorked, c.bufferSize, c.writableNeedDrain, c.writableHighWaterMark);
+  c.cork();
+  w('a'); w('b');
+  log('corked before connect', c.writableLength, c.writableCorked, c.bufferSize);
+  c.on(isTls ? 'secureConnect' : 'connect', () => {
+    log('connected', c.writableLength, c.writableCorked, c.bufferSize);
+    c.uncork();
+    log('uncorked', c.writableLength, c.writableCorked, c.bufferSize);
+    c.cork(); c.cork();
+    w('c'); w('d!');
+    log('corked twice', c.writableLength, c.writableCorked);
+    c.uncork();
+    log('uncork once', c.writableLength, c.writableCorked);
+    c.uncork();
+    log('uncork twice', c.writableLength, c.writableCorked);
+    c.uncork();
+    log('uncork extra', c.writableLength, c.writableCorked);
+  });
+  c.once('data', (d) => {
+    log('client got', d.toString());
+    c.cork();
+    w('e'); w('f');
+    log('corked', c.writableLength, c.writableCorked);
+    c.end('g', () => log('end cb', c.writableLength, c.writableCorked));
+    log('ended', c.writableLength, c.writableCorked, c.writableEnded, c.writableFinished);
+  });
+  c.on('finish', () => log('finish', c.writableLength, c.writableCorked, c.bufferSize));
+  c.on('close', () => log('close', c.writableLength, c.bufferSize));
+});
+"""
+
+CORK_OURS = r"""
+import sys, tls
+from tls import net
+key, cert = open(sys.argv[1], 'rb').read(), open(sys.argv[2], 'rb').read()
+is_tls = sys.argv[3] == 'tls'
+mod = tls if is_tls else net
+
+def fmt(x):
+    if x is None: return 'undefined'
+    if x is True: return 'true'
+    if x is False: return 'false'
+    if isinstance(x, bytes): return x.decode()
+    return str(x)
+
+def log(*a):
+    print(' '.join(fmt(x) for x in a), flush=True)
+
+def main():
+    def on_conn(c):
+        got = []
+        def on_data(d):
+            got.append(d.decode())
+            if d.endswith(b'!'):
+                c.write('ok')
+        c.on('data', on_data)
+        c.on('end', lambda: (log('server got', ''.join(got)), c.end()))
+        c.on('close', lambda *a: s.close())
+    s = mod.createServer({'key': key, 'cert': cert} if is_tls else {}, on_conn)
+
+    def go():
+        opts = {'port': s.address()['port']}
+        if is_tls: opts['rejectUnauthorized'] = False
+        c = mod.connect(opts)
+        def w(d):
+            c.write(d, lambda *e: log('cb', d, c.writableLength))
+        log('fresh', c.writableLength, c.writableCorked, c.bufferSize, c.writableNeedDrain, c.writableHighWaterMark)
+        c.cork()
+        w('a'); w('b')
+        log('corked before connect', c.writableLength, c.writableCorked, c.bufferSize)
+        def connected():
+            log('connected', c.writableLength, c.writableCorked, c.bufferSize)
+            c.uncork()
+            log('uncorked', c.writableLength, c.writableCorked, c.bufferSize)
+            c.cork(); c.cork()
+            w('c'); w('d!')
+            log('corked twice', c.writableLength, c.writableCorked)
+            c.uncork()
+            log('uncork once', c.writableLength, c.writableCorked)
+            c.uncork()
+            log('uncork twice', c.writableLength, c.writableCorked)
+            c.uncork()
+            log('uncork extra', c.writableLength, c.writableCorked)
+        c.on('secureConnect' if is_tls else 'connect', connected)
+        def first(d):
+            log('client got', d)
+            c.cork()
+            w('e'); w('f')
+            log('corked', c.writableLength, c.writableCorked)
+            c.end('g', lambda *e: log('end cb', c.writableLength, c.writableCorked))
+            log('ended', c.writableLength, c.writableCorked, c.writableEnded, c.writableFinished)
+        c.once('data', first)
+        c.on('finish', lambda: log('finish', c.writableLength, c.writableCorked, c.bufferSize))
+        c.on('close', lambda *a: log('close', c.writableLength, c.bufferSize))
+    s.listen(0, go)
+
+tls.run(main)
+"""
+
+
+@pytest.mark.parametrize("mode", ["net", "tls"])
+def test_writable_length_of_writes_before_connect_as_node(pems, mode):
+    _same_as_node(QUEUED_NODE, QUEUED_OURS, pems, mode)
+
+
+@pytest.mark.parametrize("mode", ["net", "tls"])
+def test_cork_uncork_as_node(pems, mode):
+    _same_as_node(CORK_NODE, CORK_OURS, pems, mode)
+
+
+def test_drain_after_writes_queued_before_tls_is_ready(agent1, calls, node_run):
+    """A TLS 1.3 server's writes in 'secureConnection' are queued until the listeners return; once
+    flushed they still count in writableLength for a tick (as Node's).  A writer that waits for
+    'drain' after write() returned False must get it when they are released."""
+    total = 1 << 20
+    block = b"q" * 65536
+    got = {"bytes": 0}
+
+    def main():
+        def on_secure(sock):
+            sent = [0]
+
+            def pump(*_):
+                while sent[0] < total:
+                    sent[0] += len(block)
+                    if not sock.write(block):
+                        sock.once("drain", calls.must_call(pump))
+                        return
+                sock.end()
+
+            pump()
+
+        server = tls.createServer({"key": agent1["key"], "cert": agent1["cert"]}, calls.must_call(on_secure))
+
+        def listening():
+            client = tls.connect(server.address()["port"], {"rejectUnauthorized": False})
+            client.on("data", lambda d: got.__setitem__("bytes", got["bytes"] + len(d)))
+            client.on("end", calls.must_call(lambda: server.close()))
+
+        server.listen(0, calls.must_call(listening))
+
+    node_run(main, timeout=10)
+    assert got["bytes"] == total
