@@ -2,7 +2,7 @@
 tls.DEFAULT_MAX_VERSION = 'TLSv1.2'."""
 import pytest
 
-from test_client_reject import *  # noqa: F401,F403  (the same tests, collected here too)
+from test_client_reject import *  # noqa: F403  (the same tests, collected here too)
 
 
 @pytest.fixture(autouse=True)

@@ -27,7 +27,8 @@ def test_export_keying_material(agent1, calls, node_run):
                 assert len(with_context) == 128
                 assert valid is not with_context
                 assert len(tls_socket.exportKeyingMaterial(128, label, b"")) == 128
-                for args, kind, code in [((128, label, "stringAsContextNotSupported"), TypeError, "ERR_INVALID_ARG_TYPE"),
+                for args, kind, code in [((128, label, "stringAsContextNotSupported"), TypeError,
+                                          "ERR_INVALID_ARG_TYPE"),
                                          ((128, label, 1234), TypeError, "ERR_INVALID_ARG_TYPE"),
                                          ((10, None), TypeError, "ERR_INVALID_ARG_TYPE"),
                                          (("length", 1234), TypeError, "ERR_INVALID_ARG_TYPE"),
