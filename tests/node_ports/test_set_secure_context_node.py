@@ -1,4 +1,5 @@
-"""Port of test/parallel/test-tls-set-secure-context.js: server.setSecureContext() changes
+"""Port of test/parallel/test-tls-set-secure-context.js (named _node: tests/test_set_secure_context.py
+exists, and test modules need distinct basenames): server.setSecureContext() changes
 the credentials of the connections that follow, never of one already open.
 
 Node's test is an https server; the stand-in is the same exchange as a minimal HTTP/1.1
