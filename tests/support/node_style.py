@@ -16,7 +16,8 @@ callback programs under ``tls.run``.
   record headers (type, length) flowing from the server to the client.
 * :func:`tls_connect` / :func:`fixture_keys` -- Node's test/fixtures/tls-connect.js
   (an echo server and a client, one callback with the first error and a cleanup).
-* :func:`duplex_pair` -- Node's test/common/duplexpair.js.
+* :func:`duplex_pair` -- Node's test/common/duplexpair.js; :class:`Duplex` -- a
+  user-defined ``stream.Duplex({read, write})``, just enough to carry TLS.
 
 Node lets a process exit while a half-closed socket still holds unread data
 (its libuv handle is inactive once EOF arrived); tls.run keeps such a socket
@@ -392,3 +393,57 @@ def duplex_pair() -> Tuple[Any, Any]:
     """makeDuplexPair(): two in-memory duplex streams, each reading what the other writes
     (the package's own DuplexPair, which tls.createSecurePair uses)."""
     return _legacy._duplex_pair()
+
+
+# -- a user-defined stream.Duplex ----------------------------------------------------------
+
+class Duplex(tls.events.EventEmitter):
+    """Just enough of Node's ``new stream.Duplex({read, write})`` for a test to hand
+    ``tls.connect({socket})`` a stream of its own: ``write(chunk, cb)`` goes to the given
+    ``write(data, encoding, callback)``; ``push(chunk)`` emits 'data' (``push(None)``: 'end');
+    ``end()`` emits 'finish'; ``destroy()`` emits 'close' once.  The methods are called with
+    the stream as their first argument (JavaScript's ``this``)."""
+
+    def __init__(self, read: Optional[Callable[..., Any]] = None,
+                 write: Optional[Callable[..., Any]] = None) -> None:
+        super().__init__()
+        self._read_fn = read
+        self._write_fn = write
+        self.destroyed = False
+        self.writable = True
+        self.allowHalfOpen = True
+
+    def push(self, chunk: Optional[bytes]) -> bool:
+        if chunk is None:
+            self.emit("end")
+        else:
+            self.emit("data", chunk)
+        return True
+
+    def resume(self) -> "Duplex":
+        if self._read_fn is not None:
+            self._read_fn(self)
+        return self
+
+    def pause(self) -> "Duplex":
+        return self
+
+    def write(self, chunk: Any, encoding: Any = None, cb: Optional[Callable[..., Any]] = None) -> bool:
+        if callable(encoding):
+            encoding, cb = None, encoding
+        if self._write_fn is not None:
+            self._write_fn(self, chunk, encoding, cb or (lambda *a: None))
+        return True
+
+    def end(self, *args: Any) -> "Duplex":
+        self.writable = False
+        self.emit("finish")
+        return self
+
+    def destroy(self, error: Optional[BaseException] = None) -> "Duplex":
+        if not self.destroyed:
+            self.destroyed = True
+            if error is not None:
+                self.emit("error", error)
+            self.emit("close")
+        return self
