@@ -14,7 +14,8 @@
 * :mod:`support.node_style` -- for ports of Node's own tests, run as callback programs under
   ``tls.run``: :class:`CallTracker` (common.mustCall), :func:`run_program` (what the ``node_run``
   fixture calls), ``assert_equal`` / ``assert_true`` / ``assert_code`` for callbacks, :class:`Proc`
-  (a subprocess inside such a program), :class:`RecordTap`.
+  (a subprocess inside such a program), :class:`RecordTap`, :func:`tls_connect` / :func:`fixture_keys`
+  (Node's test/fixtures/tls-connect.js), :func:`duplex_pair` (test/common/duplexpair.js).
 * :mod:`support.certs` -- certificates and keys (trustme, the openssl CLI, cryptography); the
   pytest fixtures built on them live in ``tests/conftest.py``.
 * :mod:`support.engine` -- handshakes in memory: two engines back to back (:class:`Pair`), two SSL

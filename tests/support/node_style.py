@@ -14,6 +14,10 @@ callback programs under ``tls.run``.
   it is not :class:`support.node.NodePeer`.
 * :class:`RecordTap` -- a loopback TCP relay in a thread that records the TLS
   record headers (type, length) flowing from the server to the client.
+* :func:`tls_connect` / :func:`fixture_keys` -- Node's test/fixtures/tls-connect.js
+  (an echo server and a client, one callback with the first error and a cleanup).
+* :func:`duplex_pair` -- Node's test/common/duplexpair.js; :class:`Duplex` -- a
+  user-defined ``stream.Duplex({read, write})``, just enough to carry TLS.
 
 Node lets a process exit while a half-closed socket still holds unread data
 (its libuv handle is inactive once EOF arrived); tls.run keeps such a socket
@@ -27,11 +31,13 @@ import inspect
 import socket
 import struct
 import threading
-from typing import Any, Callable, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import tls
 from tls._node import runtime as _runtime
+from tls._objects import legacy as _legacy
 
+from support.certs import node_keys
 from support.node import NODE
 from support.openssl import OPENSSL
 
@@ -294,3 +300,150 @@ class RecordTap:
 
     def join(self) -> None:
         self._thread.join(15)
+
+
+# -- Node's test/fixtures/tls-connect.js ---------------------------------------------------
+
+def fixture_keys() -> Dict[str, Dict[str, bytes]]:
+    """tls-connect.js's ``keys``: {name: {key, cert, ca}} where ``ca`` is the root of the chain
+    (Node's agent1 / agent6 under ca1, agent3 / agent4 under ca2, agent2 and ec self-signed
+    roots of their own), made by support.certs.node_keys."""
+    k = node_keys()
+    out = {}
+    for name, root in (("agent1", "ca1"), ("agent3", "ca2"), ("agent4", "ca2"), ("agent6", "ca1")):
+        out[name] = {"key": k[name]["key"], "cert": k[name]["cert"], "ca": k[root]}
+    out["agent2"] = {"key": k["agent2"]["key"], "cert": k["agent2"]["cert"], "ca": k["agent2"]["cert"]}
+    out["ec"] = {"key": k["ec"]["key"], "cert": k["ec"]["cert"], "ca": k["ca1"]}
+    return out
+
+
+def tls_connect(calls: CallTracker, options: Dict[str, Any],
+                callback: Callable[[Any, Dict[str, Any], Callable[[], None]], Any]) -> None:
+    """tls-connect.js's ``connect({server, client}, callback(err, pair, cleanup))`` (call it
+    inside a Node-style program): an echoing server (``conn.pipe(conn)``) and a client; the
+    callback, a mustCall, runs once both ends are there or either failed, with the client's
+    error first, else the server's."""
+    cb: List[Any] = [calls.must_call(callback)]
+    server: Dict[str, Any] = {}
+    client: Dict[str, Any] = {}
+    pair = {"server": server, "client": client}
+
+    def cleanup() -> None:
+        if server.get("server") is not None:
+            server["server"].close()
+        if client.get("conn") is not None:
+            client["conn"].end()
+
+    def maybe_callback() -> None:
+        if cb[0] is None:
+            return
+        if server.get("conn") is not None and client.get("conn") is not None:
+            err = client.get("err") or server.get("err")
+            fn, cb[0] = cb[0], None
+            fn(err, pair, cleanup)
+
+    def on_connection(conn: Any) -> None:
+        server["conn"] = conn
+        conn.pipe(conn)
+        maybe_callback()
+
+    def on_client_error(err: Any, sock: Any) -> None:
+        server["conn"] = sock
+        server["err"] = err
+        maybe_callback()
+
+    try:
+        srv = tls.createServer(options.get("server"), on_connection)
+    except Exception as err:  # invalid options throw: report the error, as tls-connect.js does
+        server["err"] = err
+        fn, cb[0] = cb[0], None
+        fn(err, pair, lambda: None)
+        return
+
+    def listening() -> None:
+        server["server"] = srv
+        opt_client = {"port": srv.address()["port"], **(options.get("client") or {})}
+        try:
+            conn = tls.connect(opt_client)
+        except Exception as err:
+            client["err"] = err
+            fn, cb[0] = cb[0], None
+            fn(err, pair, cleanup)
+            return
+
+        def on_secure() -> None:
+            client["conn"] = conn
+            maybe_callback()
+
+        def on_error(err: Any) -> None:
+            client["err"] = err
+            client["conn"] = conn
+            maybe_callback()
+
+        conn.on("secureConnect", on_secure)
+        conn.on("error", on_error)
+
+    srv.listen(0, listening)
+    srv.on("tlsClientError", on_client_error)
+
+
+# -- Node's test/common/duplexpair.js -----------------------------------------------------
+
+def duplex_pair() -> Tuple[Any, Any]:
+    """makeDuplexPair(): two in-memory duplex streams, each reading what the other writes
+    (the package's own DuplexPair, which tls.createSecurePair uses)."""
+    return _legacy._duplex_pair()
+
+
+# -- a user-defined stream.Duplex ----------------------------------------------------------
+
+class Duplex(tls.events.EventEmitter):
+    """Just enough of Node's ``new stream.Duplex({read, write})`` for a test to hand
+    ``tls.connect({socket})`` a stream of its own: ``write(chunk, cb)`` goes to the given
+    ``write(data, encoding, callback)``; ``push(chunk)`` emits 'data' (``push(None)``: 'end');
+    ``end()`` emits 'finish'; ``destroy()`` emits 'close' once.  The methods are called with
+    the stream as their first argument (JavaScript's ``this``)."""
+
+    def __init__(self, read: Optional[Callable[..., Any]] = None,
+                 write: Optional[Callable[..., Any]] = None) -> None:
+        super().__init__()
+        self._read_fn = read
+        self._write_fn = write
+        self.destroyed = False
+        self.writable = True
+        self.allowHalfOpen = True
+
+    def push(self, chunk: Optional[bytes]) -> bool:
+        if chunk is None:
+            self.emit("end")
+        else:
+            self.emit("data", chunk)
+        return True
+
+    def resume(self) -> "Duplex":
+        if self._read_fn is not None:
+            self._read_fn(self)
+        return self
+
+    def pause(self) -> "Duplex":
+        return self
+
+    def write(self, chunk: Any, encoding: Any = None, cb: Optional[Callable[..., Any]] = None) -> bool:
+        if callable(encoding):
+            encoding, cb = None, encoding
+        if self._write_fn is not None:
+            self._write_fn(self, chunk, encoding, cb or (lambda *a: None))
+        return True
+
+    def end(self, *args: Any) -> "Duplex":
+        self.writable = False
+        self.emit("finish")
+        return self
+
+    def destroy(self, error: Optional[BaseException] = None) -> "Duplex":
+        if not self.destroyed:
+            self.destroyed = True
+            if error is not None:
+                self.emit("error", error)
+            self.emit("close")
+        return self

@@ -35,6 +35,7 @@ from typing import Any, Dict, FrozenSet, Iterable, List, Mapping, Optional, Tupl
 
 from .aliases import snake_name
 from .errors import NodeError, NodeTypeError
+from .validators import received
 
 __all__ = [
     "take_options", "OPTION_TABLES", "ALL_OPTIONS", "REFUSED_OPTIONS", "snake_alias", "OptionTable",
@@ -174,7 +175,8 @@ def take_options(options: Any, kwargs: Optional[Mapping[str, Any]], table: Optio
     elif isinstance(options, Mapping):
         taken = dict(options)
     else:
-        raise NodeTypeError('The "%s" argument must be of type object. Received %r' % (where, options),
+        # Node's validateObject(options, 'options'): the argument is "options" wherever it is
+        raise NodeTypeError('The "options" argument must be of type object. ' + received(options),
                             "ERR_INVALID_ARG_TYPE")
     if not ALL_OPTIONS.issuperset(taken):
         _translate_dict(taken)

@@ -289,6 +289,15 @@ class CredentialsMixin:
                 pkey = ffi.gc(pkey_p[0], lib.EVP_PKEY_free) if pkey_p[0] != ffi.NULL else ffi.NULL
                 cert = ffi.gc(cert_p[0], lib.X509_free) if cert_p[0] != ffi.NULL else ffi.NULL
                 stack = extra_p[0]
+                # Node 20 names what the PFX lacks (a bare certificate bag parses fine),
+                # before SSL_CTX_use_PrivateKey(NULL) would say "passed a null parameter"
+                if pkey == ffi.NULL or cert == ffi.NULL:
+                    if stack != ffi.NULL:
+                        lib.sk_X509_pop_free(stack, lib.X509_free)
+                    drain_errors()
+                    raise NodeError("Unable to load %s from PFX data"
+                                    % ("private key" if pkey == ffi.NULL else "certificate"),
+                                    "ERR_CRYPTO_OPERATION_FAILED")
                 try:
                     extra = [lib.sk_X509_value(stack, i) for i in range(lib.sk_X509_num(stack))] \
                         if stack != ffi.NULL else []
