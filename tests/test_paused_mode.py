@@ -325,3 +325,46 @@ def test_paused_mode_backpressure_reaches_the_peer(agent1, calls, node_run):
     assert seen["read"] == total
     # one transport read (64 KiB, a TLS record's plaintext at most 16 KiB each) past the mark, not megabytes
     assert 16384 <= seen["peak"] <= 16384 + 256 * 1024, seen
+
+
+SIZES_NODE = r"""
+const net = require('net');
+const s = new net.Socket();
+const log = (...a) => console.log(a.map((x) => x === null ? 'null' : String(x)).join(' '));
+log('hwm', s.readableHighWaterMark, s.readableFlowing, s.isPaused(), s.readableLength, s.bufferSize, s.readableEncoding);
+log('read0', s.read(0)); log('hwm', s.readableHighWaterMark);
+log('read', s.read(20000)); log('hwm', s.readableHighWaterMark);
+log('read-1', s.read(-1));
+try { s.read(2 ** 30 + 1); } catch (e) { log('err', e.code, e.message, e instanceof RangeError); }
+s.setEncoding('hex'); log('enc', s.readableEncoding);
+s.destroy();
+"""
+
+SIZES_OURS = r"""
+import tls
+from tls import net
+def fmt(x):
+    return 'null' if x is None else 'true' if x is True else 'false' if x is False else str(x)
+def log(*a): print(' '.join(fmt(x) for x in a))
+def main():
+    s = net.Socket()
+    log('hwm', s.readableHighWaterMark, s.readableFlowing, s.isPaused(), s.readableLength,
+        'undefined' if s.bufferSize is None else s.bufferSize, s.readableEncoding)  # undefined in Node
+    log('read0', s.read(0)); log('hwm', s.readableHighWaterMark)
+    log('read', s.read(20000)); log('hwm', s.readableHighWaterMark)
+    log('read-1', s.read(-1))
+    try:
+        s.read(2 ** 30 + 1)
+    except Exception as e:
+        log('err', e.code, e, isinstance(e, ValueError))
+    s.setEncoding('hex'); log('enc', s.readableEncoding)
+    s.destroy()
+tls.run(main)
+"""
+
+
+def test_read_size_rules_as_node():
+    """read(0) / read(n) / read(-1) on a socket with nothing buffered: None; read(20000) raises
+    readableHighWaterMark to the next power of two; more than 1 GiB is ERR_OUT_OF_RANGE; the state of a
+    new socket (flowing None, bufferSize None before connect()) and readableEncoding."""
+    same_lines_as_node(SIZES_NODE, SIZES_OURS)

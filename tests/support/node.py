@@ -294,5 +294,5 @@ def same_lines_as_node(node_js: str, ours_py: str, *args: str) -> List[str]:
         assert ours.wait() == 0, ours.stderr()
     finally:
         ours.close()
-    assert ours.seen == expected
+    assert ours.seen == expected, "\n".join("%-60s | %s" % (a, b) for a, b in zip(expected + [""] * len(ours.seen), ours.seen + [""] * len(expected)) if a or b)
     return expected
