@@ -368,3 +368,63 @@ def test_read_size_rules_as_node():
     readableHighWaterMark to the next power of two; more than 1 GiB is ERR_OUT_OF_RANGE; the state of a
     new socket (flowing None, bufferSize None before connect()) and readableEncoding."""
     same_lines_as_node(SIZES_NODE, SIZES_OURS)
+
+
+UNSHIFT_AFTER_END_NODE = r"""
+const tls = require('tls'), net = require('net'), fs = require('fs');
+const isTls = process.argv[4] === 'tls';
+const [key, cert] = [fs.readFileSync(process.argv[2]), fs.readFileSync(process.argv[3])];
+const mod = isTls ? tls : net;
+const log = (...a) => console.log(a.map((x) => x === null ? 'null' : String(x)).join(' '));
+const s = mod.createServer(isTls ? {key, cert} : {}, (c) => { c.end('hi'); c.on('close', () => s.close()); c.resume(); });
+s.listen(0, () => {
+  const c = mod.connect({port: s.address().port, rejectUnauthorized: false});
+  c.setEncoding('utf8');
+  c.on('data', (d) => log('data', d, c.readableEncoding));
+  c.on('end', () => { log('end', c.readableEnded, c.readable); log('unshift', c.unshift('x'), c.destroyed); });
+  c.on('error', (e) => log('error', e.code, e.message));
+  c.on('close', (h) => log('close', h));
+});
+"""
+
+UNSHIFT_AFTER_END_OURS = r"""
+import sys, tls
+from tls import net
+key, cert = open(sys.argv[1], 'rb').read(), open(sys.argv[2], 'rb').read()
+is_tls = sys.argv[3] == 'tls'
+mod = tls if is_tls else net
+
+def fmt(x):
+    return 'null' if x is None else 'true' if x is True else 'false' if x is False else str(x)
+
+def log(*a):
+    print(' '.join(fmt(x) for x in a), flush=True)
+
+def main():
+    def on_conn(c):
+        c.end('hi'); c.on('close', lambda *a: s.close()); c.resume()
+    s = mod.createServer({'key': key, 'cert': cert} if is_tls else {}, on_conn)
+
+    def go():
+        opts = {'port': s.address()['port']}
+        if is_tls: opts['rejectUnauthorized'] = False
+        c = mod.connect(opts)
+        c.setEncoding('utf8')
+        c.on('data', lambda d: log('data', d, c.readableEncoding))
+        def on_end():
+            log('end', c.readableEnded, c.readable)
+            log('unshift', c.unshift('x'), c.destroyed)
+        c.on('end', on_end)
+        c.on('error', lambda e: log('error', e.code, e))
+        c.on('close', lambda h: log('close', h))
+    s.listen(0, go)
+
+tls.run(main)
+"""
+
+
+@pytest.mark.parametrize("mode", ["net", "tls"])
+def test_unshift_after_end_destroys_with_its_code_as_node(pems, mode):
+    """setEncoding before data (readableEncoding), readableEnded / readable at 'end', then unshift()
+    after 'end': False, the socket destroyed with ERR_STREAM_UNSHIFT_AFTER_END_EVENT, 'close' (true)."""
+    _same_as_node(UNSHIFT_AFTER_END_NODE, UNSHIFT_AFTER_END_OURS, pems, mode)

@@ -65,7 +65,7 @@ _MAX_HWM = 1 << 30
 def _compute_new_high_water_mark(n: int) -> int:
     if n > _MAX_HWM:
         # Node writes digit groups only past 2 ** 32
-        received = "{:_}".format(n) if n > 1 << 32 else str(n)
+        received = f"{n:_}" if n > 1 << 32 else str(n)
         raise NodeRangeError('The value of "size" is out of range. It must be <= 1GiB. Received ' + received,
                              "ERR_OUT_OF_RANGE")
     return 1 << (n - 1).bit_length()
