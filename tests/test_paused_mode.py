@@ -428,3 +428,33 @@ def test_unshift_after_end_destroys_with_its_code_as_node(pems, mode):
     """setEncoding before data (readableEncoding), readableEnded / readable at 'end', then unshift()
     after 'end': False, the socket destroyed with ERR_STREAM_UNSHIFT_AFTER_END_EVENT, 'close' (true)."""
     _same_as_node(UNSHIFT_AFTER_END_NODE, UNSHIFT_AFTER_END_OURS, pems, mode)
+
+
+def test_flowing_sockets_never_touch_the_paused_mode_state(agent1, calls, node_run):
+    """The flowing data path is the one it was before paused mode: a socket that only flows (a 'data'
+    listener) stores none of the per-chunk paused-mode state (it stays at the class defaults: no
+    'readable' bookkeeping per chunk); only resume()'s kPaused is stored, once.  2 MiB arrive."""
+    total = 2 << 20
+    seen = {"bytes": 0}
+    paused_state = ("_need_readable", "_emitted_readable", "_readable_listening", "_resume_scheduled",
+                    "_encoding")
+
+    def main():
+        server = tls.createServer({"key": agent1["key"], "cert": agent1["cert"]},
+                                  calls.must_call(lambda sock: sock.end(b"f" * total)))
+
+        def listening():
+            client = tls.connect(server.address()["port"], {"rejectUnauthorized": False})
+            client.on("data", lambda d: seen.__setitem__("bytes", seen["bytes"] + len(d)))
+
+            def on_end():
+                seen["stored"] = sorted(set(vars(client)) & set(paused_state))
+                server.close()
+
+            client.on("end", calls.must_call(on_end))
+
+        server.listen(0, calls.must_call(listening))
+
+    node_run(main)
+    assert seen["bytes"] == total
+    assert seen["stored"] == []

@@ -485,7 +485,9 @@ class ReadableMixin(_ReadableBase):
     def _start_flowing(self) -> None:
         # Node's on('data'): flow unless paused explicitly (a 'readable'
         # listener keeps it paused: resume() leaves flowing False then).
-        self._readable_listening = self.listenerCount("readable") > 0
+        listening = self.listenerCount("readable") > 0
+        if listening is not self._readable_listening:   # (a flowing-only socket stores nothing here)
+            self._readable_listening = listening
         if self._flowing is not False:
             self.resume()
 
