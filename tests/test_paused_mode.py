@@ -325,3 +325,136 @@ def test_paused_mode_backpressure_reaches_the_peer(agent1, calls, node_run):
     assert seen["read"] == total
     # one transport read (64 KiB, a TLS record's plaintext at most 16 KiB each) past the mark, not megabytes
     assert 16384 <= seen["peak"] <= 16384 + 256 * 1024, seen
+
+
+SIZES_NODE = r"""
+const net = require('net');
+const s = new net.Socket();
+const log = (...a) => console.log(a.map((x) => x === null ? 'null' : String(x)).join(' '));
+log('hwm', s.readableHighWaterMark, s.readableFlowing, s.isPaused(), s.readableLength, s.bufferSize, s.readableEncoding);
+log('read0', s.read(0)); log('hwm', s.readableHighWaterMark);
+log('read', s.read(20000)); log('hwm', s.readableHighWaterMark);
+log('read-1', s.read(-1));
+try { s.read(2 ** 30 + 1); } catch (e) { log('err', e.code, e.message, e instanceof RangeError); }
+s.setEncoding('hex'); log('enc', s.readableEncoding);
+s.destroy();
+"""
+
+SIZES_OURS = r"""
+import tls
+from tls import net
+def fmt(x):
+    return 'null' if x is None else 'true' if x is True else 'false' if x is False else str(x)
+def log(*a): print(' '.join(fmt(x) for x in a))
+def main():
+    s = net.Socket()
+    log('hwm', s.readableHighWaterMark, s.readableFlowing, s.isPaused(), s.readableLength,
+        'undefined' if s.bufferSize is None else s.bufferSize, s.readableEncoding)  # undefined in Node
+    log('read0', s.read(0)); log('hwm', s.readableHighWaterMark)
+    log('read', s.read(20000)); log('hwm', s.readableHighWaterMark)
+    log('read-1', s.read(-1))
+    try:
+        s.read(2 ** 30 + 1)
+    except Exception as e:
+        log('err', e.code, e, isinstance(e, ValueError))
+    s.setEncoding('hex'); log('enc', s.readableEncoding)
+    s.destroy()
+tls.run(main)
+"""
+
+
+def test_read_size_rules_as_node():
+    """read(0) / read(n) / read(-1) on a socket with nothing buffered: None; read(20000) raises
+    readableHighWaterMark to the next power of two; more than 1 GiB is ERR_OUT_OF_RANGE; the state of a
+    new socket (flowing None, bufferSize None before connect()) and readableEncoding."""
+    same_lines_as_node(SIZES_NODE, SIZES_OURS)
+
+
+UNSHIFT_AFTER_END_NODE = r"""
+const tls = require('tls'), net = require('net'), fs = require('fs');
+const isTls = process.argv[4] === 'tls';
+const [key, cert] = [fs.readFileSync(process.argv[2]), fs.readFileSync(process.argv[3])];
+const mod = isTls ? tls : net;
+const log = (...a) => console.log(a.map((x) => x === null ? 'null' : String(x)).join(' '));
+const s = mod.createServer(isTls ? {key, cert} : {}, (c) => { c.end('hi'); c.on('close', () => s.close()); c.resume(); });
+s.listen(0, () => {
+  const c = mod.connect({port: s.address().port, rejectUnauthorized: false});
+  c.setEncoding('utf8');
+  c.on('data', (d) => log('data', d, c.readableEncoding));
+  c.on('end', () => { log('end', c.readableEnded, c.readable); log('unshift', c.unshift('x'), c.destroyed); });
+  c.on('error', (e) => log('error', e.code, e.message));
+  c.on('close', (h) => log('close', h));
+});
+"""
+
+UNSHIFT_AFTER_END_OURS = r"""
+import sys, tls
+from tls import net
+key, cert = open(sys.argv[1], 'rb').read(), open(sys.argv[2], 'rb').read()
+is_tls = sys.argv[3] == 'tls'
+mod = tls if is_tls else net
+
+def fmt(x):
+    return 'null' if x is None else 'true' if x is True else 'false' if x is False else str(x)
+
+def log(*a):
+    print(' '.join(fmt(x) for x in a), flush=True)
+
+def main():
+    def on_conn(c):
+        c.end('hi'); c.on('close', lambda *a: s.close()); c.resume()
+    s = mod.createServer({'key': key, 'cert': cert} if is_tls else {}, on_conn)
+
+    def go():
+        opts = {'port': s.address()['port']}
+        if is_tls: opts['rejectUnauthorized'] = False
+        c = mod.connect(opts)
+        c.setEncoding('utf8')
+        c.on('data', lambda d: log('data', d, c.readableEncoding))
+        def on_end():
+            log('end', c.readableEnded, c.readable)
+            log('unshift', c.unshift('x'), c.destroyed)
+        c.on('end', on_end)
+        c.on('error', lambda e: log('error', e.code, e))
+        c.on('close', lambda h: log('close', h))
+    s.listen(0, go)
+
+tls.run(main)
+"""
+
+
+@pytest.mark.parametrize("mode", ["net", "tls"])
+def test_unshift_after_end_destroys_with_its_code_as_node(pems, mode):
+    """setEncoding before data (readableEncoding), readableEnded / readable at 'end', then unshift()
+    after 'end': False, the socket destroyed with ERR_STREAM_UNSHIFT_AFTER_END_EVENT, 'close' (true)."""
+    _same_as_node(UNSHIFT_AFTER_END_NODE, UNSHIFT_AFTER_END_OURS, pems, mode)
+
+
+def test_flowing_sockets_never_touch_the_paused_mode_state(agent1, calls, node_run):
+    """The flowing data path is the one it was before paused mode: a socket that only flows (a 'data'
+    listener) stores none of the per-chunk paused-mode state (it stays at the class defaults: no
+    'readable' bookkeeping per chunk); only resume()'s kPaused is stored, once.  2 MiB arrive."""
+    total = 2 << 20
+    seen = {"bytes": 0}
+    paused_state = ("_need_readable", "_emitted_readable", "_readable_listening", "_resume_scheduled",
+                    "_encoding")
+
+    def main():
+        server = tls.createServer({"key": agent1["key"], "cert": agent1["cert"]},
+                                  calls.must_call(lambda sock: sock.end(b"f" * total)))
+
+        def listening():
+            client = tls.connect(server.address()["port"], {"rejectUnauthorized": False})
+            client.on("data", lambda d: seen.__setitem__("bytes", seen["bytes"] + len(d)))
+
+            def on_end():
+                seen["stored"] = sorted(set(vars(client)) & set(paused_state))
+                server.close()
+
+            client.on("end", calls.must_call(on_end))
+
+        server.listen(0, calls.must_call(listening))
+
+    node_run(main)
+    assert seen["bytes"] == total
+    assert seen["stored"] == []

@@ -294,5 +294,9 @@ def same_lines_as_node(node_js: str, ours_py: str, *args: str) -> List[str]:
         assert ours.wait() == 0, ours.stderr()
     finally:
         ours.close()
-    assert ours.seen == expected
+    if ours.seen != expected:
+        width = max(len(line) for line in expected)
+        pad = [""] * max(len(expected), len(ours.seen))
+        side_by_side = ["%-*s | %s" % (width, a, b) for a, b in zip(expected + pad, ours.seen + pad) if a or b]
+        raise AssertionError("Node | ours\n" + "\n".join(side_by_side))
     return expected

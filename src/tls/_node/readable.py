@@ -64,7 +64,9 @@ _MAX_HWM = 1 << 30
 
 def _compute_new_high_water_mark(n: int) -> int:
     if n > _MAX_HWM:
-        raise NodeRangeError('The value of "size" is out of range. It must be <= 1GiB. Received {:_}'.format(n),
+        # Node writes digit groups only past 2 ** 32
+        received = f"{n:_}" if n > 1 << 32 else str(n)
+        raise NodeRangeError('The value of "size" is out of range. It must be <= 1GiB. Received ' + received,
                              "ERR_OUT_OF_RANGE")
     return 1 << (n - 1).bit_length()
 
@@ -483,7 +485,9 @@ class ReadableMixin(_ReadableBase):
     def _start_flowing(self) -> None:
         # Node's on('data'): flow unless paused explicitly (a 'readable'
         # listener keeps it paused: resume() leaves flowing False then).
-        self._readable_listening = self.listenerCount("readable") > 0
+        listening = self.listenerCount("readable") > 0
+        if listening is not self._readable_listening:   # (a flowing-only socket stores nothing here)
+            self._readable_listening = listening
         if self._flowing is not False:
             self.resume()
 

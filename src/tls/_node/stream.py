@@ -336,13 +336,13 @@ class StreamMixin(ReadableMixin):
         self._queued_bytes = 0
         if coalesce and queue and len(queue) > 1:
             chunks = [chunk for chunk, _ in queue]
-            cbs = [cb for _, cb in queue if cb is not None]
+            held_cbs = [callback for _, callback in queue if callback is not None]
             queue = None
             self._write_chunk(b"".join(chunks), None)
-            for cb in cbs:
+            for callback in held_cbs:
                 if self.destroyed:
                     break
-                self._after_write(cb)
+                self._after_write(callback)
         while queue:
             if self.destroyed:
                 self._queue = queue
