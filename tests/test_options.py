@@ -255,6 +255,7 @@ PROBES: Dict[Any, Any] = {
     "host": Raises(123, "ERR_INVALID_ARG_TYPE", names=False),
     "path": _type_error(),
     "hints": Raises(-1, "ERR_INVALID_ARG_VALUE"),
+    "lookup": Raises(5, "ERR_INVALID_ARG_TYPE"),  # called as Node calls it: tests/test_node_differences_options.py
     "autoSelectFamily": _type_error("yes"),
     "noDelay": Sets(True, lambda r: r._no_delay, True),
     ("noDelay", "net.createServer"): Sets(True, lambda r: r.noDelay, True),

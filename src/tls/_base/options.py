@@ -71,7 +71,6 @@ def snake_alias(option: str) -> str:
 REFUSED_OPTIONS: Dict[str, Tuple[Tuple[Any, ...], str]] = {
     "enableTrace": ((False,), "OpenSSL's packet trace (SSL_trace) is not built into this package"),
     "signal": ((), "there is no AbortSignal in Python: call destroy() or close() instead"),
-    "lookup": ((), "name lookup always uses the event loop's getaddrinfo"),
     "onread": ((), "reads always go to 'data' events or read()"),
     "fd": ((), "a net.Socket cannot adopt a descriptor yet: pass a connected socket as tls.connect's 'socket'"),
     "readable": ((False,), "only meaningful with 'fd', which is not implemented"),
