@@ -154,3 +154,14 @@ def test_async_listener_arity_is_read_from_its_code():
     assert _events._positional_capacity(_async_listener) == 1
     assert _events._positional_capacity(len) == 1
     assert _events._positional_capacity(functools.partial(_async_listener, 1)) == 0
+
+
+def test_must_call_of_the_ports_follows_the_same_rule():
+    from support.node_style import CallTracker
+
+    calls = CallTracker()
+    seen = []
+    calls.must_call(lambda: seen.append("none"))(True)  # e.g. on 'close', which passes hadError
+    calls.must_call(lambda err: seen.append(err))("e", "socket")  # 'tlsClientError' passes two
+    assert seen == ["none", "e"]
+    calls.verify()

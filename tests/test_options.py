@@ -245,13 +245,18 @@ PROBES: Dict[Any, Any] = {
     "socket": Sets("SOCKET", lambda r: r._parent is _PICKED["SOCKET"], True),
     # net
     "allowHalfOpen": Sets(True, lambda r: r.allowHalfOpen, True),
-    "highWaterMark": Raises(-1, "ERR_INVALID_ARG_VALUE"),
+    # Node 20 names a duplex's own key: "The property 'options.readableHighWaterMark' is invalid"
+    "highWaterMark": Raises(-1, "ERR_INVALID_ARG_VALUE", names=False),
+    # a server takes a negative one as the default, and refuses only a non-number (Node 20's net.Server)
+    ("highWaterMark", "net.createServer"): Raises("x", "ERR_INVALID_ARG_TYPE"),
+    ("highWaterMark", "tls.createServer"): Raises("x", "ERR_INVALID_ARG_TYPE"),
     "readableHighWaterMark": Raises(-1, "ERR_INVALID_ARG_VALUE"),
     "writableHighWaterMark": Raises(-1, "ERR_INVALID_ARG_VALUE"),
     "port": Raises(-1, "ERR_SOCKET_BAD_PORT", names=False),
     "host": Raises(123, "ERR_INVALID_ARG_TYPE", names=False),
     "path": _type_error(),
     "hints": Raises(-1, "ERR_INVALID_ARG_VALUE"),
+    "lookup": Raises(5, "ERR_INVALID_ARG_TYPE"),  # called as Node calls it: tests/test_node_differences_options.py
     "autoSelectFamily": _type_error("yes"),
     "noDelay": Sets(True, lambda r: r._no_delay, True),
     ("noDelay", "net.createServer"): Sets(True, lambda r: r.noDelay, True),

@@ -14,6 +14,17 @@ Node's ``Socket.prototype.connect`` does, then takes one of three roads:
 * a stream socket the caller connected itself (asyncio's ``sock=``,
   ``_adopt_connected``).
 
+A ``lookup`` option replaces the resolver as in Node's lookupAndConnect: it
+is called synchronously from ``connect()`` for a host that is not an IP
+address, as ``lookup(host, {'hints', 'family'?, 'all'?}, callback)`` --
+``all`` is True unless ``autoSelectFamily`` is False, and then the callback
+takes ``(err, [{'address', 'family'}, ...])``, else ``(err, address,
+family)``; ``hints`` is ADDRCONFIG when neither family nor hints is given.
+Its answer feeds the same ``_connect`` task (which then skips
+``getaddrinfo``); an error, an answer that is not an IP address
+(ERR_INVALID_IP_ADDRESS) or a family other than 4/6
+(ERR_INVALID_ADDRESS_FAMILY) destroys the socket, after the 'lookup' event.
+
 All three end in the protocol's ``connection_made`` (socket.py), which emits
 'connect' and 'ready'; a failure destroys the socket with Node's errno error.
 
@@ -26,13 +37,13 @@ below for the type checker) and is mixed into Socket alone.
 from __future__ import annotations
 
 import socket as _socket
-from typing import TYPE_CHECKING, Any, Callable, Dict, Optional, Tuple, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple, TypeVar, cast
 
 from . import runtime as _runtime
 from .._base.addresses import isIP
-from .._base.errors import NodeError, NodeTypeError, _lookup_error, errno_error
+from .._base.errors import NodeError, NodeRangeError, NodeTypeError, _lookup_error, errno_error
 from .._base.options import SOCKET_CONNECT
-from .._base.validators import received as _received
+from .._base.validators import received as _received, validate_function as _validate_function
 from .netargs import _hints, _normalize_connect_args, _validate_port
 from .socket_protocol import _SocketProtocol, _TransportOwner, _transport_maker
 
@@ -88,6 +99,9 @@ class ConnectingMixin(_ConnectingBase):
         if self.destroyed:
             raise NodeError("Cannot connect a destroyed socket", "ERR_SOCKET_CLOSED")
         _hints(options.get("hints"))
+        lookup = options.get("lookup")
+        if lookup is not None:
+            _validate_function(lookup, "options.lookup")
         auto_select = options.get("autoSelectFamily")
         if auto_select is not None and not isinstance(auto_select, bool):
             raise NodeTypeError('The "options.autoSelectFamily" property must be of type boolean. %s'
@@ -103,9 +117,65 @@ class ConnectingMixin(_ConnectingBase):
             _runtime.ref_handle(self)
         if options.get("timeout"):
             self.setTimeout(options["timeout"])
-        if not self._connect_direct(options):
+        if lookup is not None and path is None and not isIP(options.get("host") or "localhost"):
+            self._call_lookup(options, lookup)
+        elif not self._connect_direct(options):
             self._connect_task = self._loop.create_task(self._connect(options))
         return self
+
+    def _call_lookup(self, options: Dict[str, Any], lookup: Callable[..., Any]) -> None:
+        """Node's lookupAndConnect with a user ``lookup`` (see the module docstring)."""
+        host = options.get("host") or "localhost"
+        family = options.get("family")
+        dns_options: Dict[str, Any] = {"hints": options.get("hints") or 0}
+        if family is not None:
+            dns_options["family"] = family
+        if family not in (4, 6) and not dns_options["hints"]:
+            dns_options["hints"] = _socket.AI_ADDRCONFIG
+        want_all = options.get("autoSelectFamily") is not False
+        if want_all:
+            dns_options["all"] = True
+        answered = False
+
+        def callback(err: Any = None, address: Any = None, address_family: Any = None) -> None:
+            nonlocal answered
+            if answered or not self.connecting or self.destroyed:
+                return
+            answered = True
+            if err:
+                self.emit("lookup", err, None, None, host)
+                self.connecting = False
+                self.destroy(err)
+                return
+            if want_all:
+                answers = [(entry.get("address"), entry.get("family")) for entry in (address or ())
+                           if isinstance(entry, dict)]
+            else:
+                answers = [(address, address_family)]
+            resolved: List[Tuple[int, str]] = []
+            for ip, kind in answers:
+                error: Optional[BaseException] = None
+                if not isinstance(ip, str) or not isIP(ip):
+                    error = NodeTypeError("Invalid IP address: %s" % (ip,), "ERR_INVALID_IP_ADDRESS")
+                elif kind not in (4, 6):
+                    error = NodeRangeError('Invalid address family: %s %s:%s' % (kind, host, options["port"]),
+                                           "ERR_INVALID_ADDRESS_FAMILY")
+                if error is not None:
+                    self.emit("lookup", None, ip, kind, host)
+                    self.connecting = False
+                    self.destroy(error)
+                    return
+                resolved.append((int(_socket.AF_INET6 if kind == 6 else _socket.AF_INET), str(ip)))
+            if not resolved:
+                self.connecting = False
+                self.destroy(NodeTypeError("Invalid IP address: undefined", "ERR_INVALID_IP_ADDRESS"))
+                return
+            self.emit("lookup", None, resolved[0][1], 6 if resolved[0][0] == _socket.AF_INET6 else 4, host)
+            if self.destroyed:
+                return
+            self._connect_task = self._loop.create_task(self._connect(options, resolved))
+
+        lookup(host, dns_options, callback)
 
     def _connect_direct(self, options: Dict[str, Any]) -> bool:
         """Connect to a numeric address without a task (as libuv does).
@@ -176,7 +246,8 @@ class ConnectingMixin(_ConnectingBase):
         self.connecting = False
         self.destroy(error)
 
-    async def _connect(self, options: Dict[str, Any]) -> None:
+    async def _connect(self, options: Dict[str, Any],
+                       resolved: Optional[List[Tuple[int, str]]] = None) -> None:
         path = options.get("path")
         self._protocol = _SocketProtocol(cast(_TransportOwner, self))  # mixed into Socket alone
         factory = lambda: self._protocol  # noqa: E731
@@ -191,7 +262,9 @@ class ConnectingMixin(_ConnectingBase):
         port = options["port"]
         family = {4: _socket.AF_INET, 6: _socket.AF_INET6}.get(options.get("family") or 0, 0)
         kind = isIP(host)
-        if kind:
+        if resolved is not None:  # a user lookup answered (_call_lookup emitted 'lookup')
+            addresses = resolved
+        elif kind:
             addresses = [(_socket.AF_INET6 if kind == 6 else _socket.AF_INET, host)]
         else:
             try:

@@ -52,6 +52,7 @@ class _ProgramRunner(Protocol):
 __all__ = [
     "get_loop", "ref_handle", "unref_handle", "handle_closed", "has_ref", "active_handles",
     "spawn", "queueMicrotask", "nextTick", "program_ended", "handle_inactive", "only_inactive_refs",
+    "LoopOnFirstUse",
 ]
 
 
@@ -69,6 +70,34 @@ def get_loop() -> asyncio.AbstractEventLoop:
             "No running event loop: Node-style code (sockets, servers, timers) must run "
             "inside an event loop; call it from inside asyncio.run(...) or tls.run(fn)",
             "ERR_NO_EVENT_LOOP") from None
+
+
+class LoopOnFirstUse:
+    """A class attribute ``_loop`` that binds the running loop on first use.
+
+    Node builds servers and sockets anywhere (options are validated at once);
+    only I/O needs the loop.  An object constructed outside of a loop gets its
+    loop when it first needs one (``listen()``, ``connect()`` ...), the loop
+    running then: the first read stores it in the instance ``__dict__``, and
+    since this is a non-data descriptor every later read is a plain instance
+    attribute read (nothing added to the data path).  Outside of a loop that
+    first use raises ERR_NO_EVENT_LOOP, as before.
+    """
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, obj: Any, owner: Optional[type] = None) -> Any:
+        if obj is None:
+            return self
+        loop = get_loop()
+        obj.__dict__[self.name] = loop
+        return loop
+
+
+def running_loop() -> Optional[asyncio.AbstractEventLoop]:
+    """The running loop, or None (no exception): for constructors that bind it when they can."""
+    return asyncio._get_running_loop()
 
 
 # -- per-loop state ------------------------------------------------------------------------

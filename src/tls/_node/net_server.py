@@ -70,6 +70,10 @@ class Server(EventEmitter, AsyncServerMixin):
     """Node's net.Server on asyncio."""
 
     _socket_class = Socket
+    # The loop is bound when first needed (listen(), close() ...), not at construction: Node
+    # validates createServer's options synchronously anywhere, so a server can be made before
+    # any loop runs (at module level, in a test's setup) and listen on the loop running then.
+    _loop: Any = _runtime.LoopOnFirstUse()
     # what each event passes (events.py: a listener taking that many is stored unwrapped)
     _declared_event_args = {"close": 0, "connection": 1, "listening": 0, "error": 1, "drop": 1}
 
@@ -79,7 +83,6 @@ class Server(EventEmitter, AsyncServerMixin):
         if callable(options):
             connectionListener, options = options, None
         opts = take_options(options, kwargs, NET_SERVER, "createServer")
-        self._loop = _runtime.get_loop()
         self.allowHalfOpen = bool(opts.get("allowHalfOpen", False))
         self.pauseOnConnect = bool(opts.get("pauseOnConnect", False))
         self.noDelay = bool(opts.get("noDelay", False))
@@ -87,8 +90,13 @@ class Server(EventEmitter, AsyncServerMixin):
         self.keepAliveInitialDelay = opts.get("keepAliveInitialDelay") or 0
         # the accepted sockets' buffer size (validated by net.Socket, here at once)
         self._socket_options: Dict[str, Any] = {"allowHalfOpen": self.allowHalfOpen}
-        if opts.get("highWaterMark") is not None:
-            self._socket_options["highWaterMark"] = _high_water_mark(opts["highWaterMark"], "highWaterMark")
+        hwm = opts.get("highWaterMark")
+        if hwm is not None:  # Node's net.Server: a number, a negative one meaning the default
+            if isinstance(hwm, bool) or not isinstance(hwm, (int, float)):
+                raise NodeTypeError('The "options.highWaterMark" property must be of type number. %s'
+                                    % _received(hwm), "ERR_INVALID_ARG_TYPE")
+            if hwm >= 0:
+                self._socket_options["highWaterMark"] = _high_water_mark(hwm, "readableHighWaterMark")
         self.maxConnections: Optional[int] = None
         self._sock: Optional[_socket.socket] = None
         self._path: Optional[str] = None

@@ -49,8 +49,12 @@ def _hints(hints: Any) -> int:
 
 
 def _high_water_mark(value: Any, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-        raise NodeTypeError('The value "%r" is invalid for option "%s"' % (value, name), "ERR_INVALID_ARG_VALUE")
+    """Node's getHighWaterMark check of a stream option: a non-negative integer, else
+    ERR_INVALID_ARG_VALUE naming ``options.<name>`` (a duplex names its readable/writable key)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0 \
+            or (isinstance(value, float) and not value.is_integer()):
+        raise NodeTypeError("The property 'options.%s' is invalid. Received %r" % (name, value),
+                            "ERR_INVALID_ARG_VALUE")
     return int(value)
 
 

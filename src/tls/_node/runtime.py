@@ -41,7 +41,8 @@ from typing import Any, Awaitable, Callable, Dict, Optional, Tuple, TypeVar, ove
 from .._base.errors import NodeError
 from .loopstate import (
     _check_callback, _forget, _LoopState, _state, active_handles, get_loop, handle_closed, has_ref, nextTick,
-    handle_inactive, only_inactive_refs, program_ended, queueMicrotask, ref_handle, spawn, unref_handle,
+    LoopOnFirstUse, handle_inactive, only_inactive_refs, program_ended, running_loop, queueMicrotask, ref_handle,
+    spawn, unref_handle,
 )
 from .timers import (
     TIMEOUT_MAX, Immediate, Timeout, TimeoutOverflowWarning, clearImmediate, clearInterval, clearTimeout,
@@ -53,6 +54,7 @@ __all__ = [
     "run", "spawn", "setTimeout", "clearTimeout", "setInterval", "clearInterval",
     "setImmediate", "clearImmediate", "queueMicrotask", "nextTick", "Timeout", "Immediate",
     "TimeoutOverflowWarning", "TIMEOUT_MAX", "program_ended", "handle_inactive",
+    "LoopOnFirstUse", "running_loop",
 ]
 
 # Loops whose private ``_ready`` deque is not available (uvloop) cannot be

@@ -74,6 +74,7 @@ class Socket(ConnectingMixin, StreamMixin, EventEmitter, AsyncSocketMixin):
     # reading a class attribute through an instance, which costs about three
     # times an instance attribute read.
     allowHalfOpen = False
+    _loop: Any = _runtime.LoopOnFirstUse()  # the running loop, bound in __init__ or on first use
     _transport: Any = None
     _protocol: Optional[_SocketProtocol] = None
     _connect_task: Any = None
@@ -129,14 +130,16 @@ class Socket(ConnectingMixin, StreamMixin, EventEmitter, AsyncSocketMixin):
         if opts:
             if opts.get("allowHalfOpen"):
                 self.allowHalfOpen = True
+            # Node's Duplex: the readable side first; highWaterMark stands for both and an
+            # error names the side's own key (lib/internal/streams/state.js)
             hwm = opts.get("highWaterMark")
-            if hwm is not None:
-                hwm = _high_water_mark(hwm, "highWaterMark")
-            for name in ("writableHighWaterMark", "readableHighWaterMark"):
-                value = opts.get(name, hwm)
+            for name in ("readableHighWaterMark", "writableHighWaterMark"):
+                value = hwm if hwm is not None else opts.get(name)
                 if value is not None:
                     setattr(self, name, _high_water_mark(value, name))
-        self._loop = _runtime.get_loop()
+        loop = _runtime.running_loop()
+        if loop is not None:  # else bound on first use (connect() ...): constructible anywhere, as in Node
+            self._loop = loop
         # the state the data path reads, as instance attributes (see above)
         self.destroyed = False
         self._bytes_read = 0

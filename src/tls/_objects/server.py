@@ -203,6 +203,10 @@ class Server(net.Server):
         _forward_keylog(self, socket)  # 'keylog' forwarding
         socket.on("close", socket._on_server_socket_close)
         socket.on("_tlsError", socket._on_server_socket_tls_error)
+        if self.pauseOnConnect:
+            # Node 20: the TLSSocket of a paused connection starts paused too (readableFlowing
+            # false: a 'data' listener does not start it, resume() does); the handshake goes on.
+            socket.pause()
         socket._start()
 
 
