@@ -7,7 +7,6 @@ import tls
 from tls._node import runtime as _runtime
 
 
-@pytest.mark.xfail(strict=True, reason="the lookup option is refused (not implemented); Node calls it")
 @pytest.mark.parametrize("extra", [{}, {"allowHalfOpen": False}])
 def test_default_is_not_half_open(extra, node_run):
     def main():

@@ -1,6 +1,5 @@
 """Port of test/parallel/test-tls-server-parent-constructor-options.js: allowHalfOpen and
 pauseOnConnect reach net.Server and the server's TLSSockets."""
-import pytest
 
 import tls
 
@@ -37,7 +36,5 @@ def test_defaults(agent1, calls, node_run):
     _run(agent1, calls, node_run, {}, False, False)
 
 
-@pytest.mark.xfail(strict=True, reason="pauseOnConnect: the raw socket is paused but the server's TLSSocket "
-                                       "starts flowing (isPaused() False; Node: True)")
 def test_half_open_and_pause_on_connect(agent1, calls, node_run):
     _run(agent1, calls, node_run, {"allowHalfOpen": True, "pauseOnConnect": True}, True, True)
