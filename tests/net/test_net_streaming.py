@@ -188,10 +188,13 @@ def test_write_returns_false_then_drain_with_a_paused_node_reader(node):
             assert writes < 2000, "the kernel never pushed back"
             await asyncio.sleep(0)  # let the transport flush into the kernel
         assert c.writableLength >= 16384 and c.writableNeedDrain
-        await settle(20)
-        assert "cb%d:ok" % writes not in log  # still not in the kernel
         drained = asyncio.get_running_loop().create_future()
         c.on("drain", lambda: (log.append("drain"), drained.set_result(c.writableLength)))
+        await settle(20)
+        if not drained.done():
+            # Still held here: the last callback waits for the kernel. (Under load the kernel may grow the
+            # paused reader's receive buffer meanwhile and take it all: then 'drain' came first, as below.)
+            assert "cb%d:ok" % writes not in log
         server.send({"resume": True})
         assert await wait(drained) == 0
         await settle()
