@@ -13,7 +13,7 @@ import pytest
 
 import tls
 
-from support.node import same_lines_as_node
+from support.node import JS_LOG_PRELUDE, same_lines_as_node
 
 
 def _same_as_node(node_js: str, ours_py: str, pems, mode: str) -> None:
@@ -77,22 +77,13 @@ s.listen(0, () => {
 });
 """
 
-READ_OURS = r"""
+READ_OURS = JS_LOG_PRELUDE + r"""
 import sys, tls
 from tls import net
 key, cert = open(sys.argv[1], 'rb').read(), open(sys.argv[2], 'rb').read()
 is_tls = sys.argv[3] == 'tls'
 mod = tls if is_tls else net
 
-def fmt(x):
-    if x is None: return 'null'
-    if x is True: return 'true'
-    if x is False: return 'false'
-    if isinstance(x, bytes): return x.decode()
-    return str(x)
-
-def log(*a):
-    print(' '.join(fmt(x) for x in a), flush=True)
 
 def main():
     def on_conn(c):
@@ -192,22 +183,13 @@ s.listen(0, () => {
 });
 """
 
-FLOW_OURS = r"""
+FLOW_OURS = JS_LOG_PRELUDE + r"""
 import asyncio, sys, tls
 from tls import net
 key, cert = open(sys.argv[1], 'rb').read(), open(sys.argv[2], 'rb').read()
 is_tls = sys.argv[3] == 'tls'
 mod = tls if is_tls else net
 
-def fmt(x):
-    if x is None: return 'null'
-    if x is True: return 'true'
-    if x is False: return 'false'
-    if isinstance(x, bytes): return x.decode()
-    return str(x)
-
-def log(*a):
-    print(' '.join(fmt(x) for x in a), flush=True)
 
 def main():
     def on_conn(c):
@@ -340,12 +322,9 @@ s.setEncoding('hex'); log('enc', s.readableEncoding);
 s.destroy();
 """
 
-SIZES_OURS = r"""
+SIZES_OURS = JS_LOG_PRELUDE + r"""
 import tls
 from tls import net
-def fmt(x):
-    return 'null' if x is None else 'true' if x is True else 'false' if x is False else str(x)
-def log(*a): print(' '.join(fmt(x) for x in a))
 def main():
     s = net.Socket()
     log('hwm', s.readableHighWaterMark, s.readableFlowing, s.isPaused(), s.readableLength,
@@ -387,18 +366,13 @@ s.listen(0, () => {
 });
 """
 
-UNSHIFT_AFTER_END_OURS = r"""
+UNSHIFT_AFTER_END_OURS = JS_LOG_PRELUDE + r"""
 import sys, tls
 from tls import net
 key, cert = open(sys.argv[1], 'rb').read(), open(sys.argv[2], 'rb').read()
 is_tls = sys.argv[3] == 'tls'
 mod = tls if is_tls else net
 
-def fmt(x):
-    return 'null' if x is None else 'true' if x is True else 'false' if x is False else str(x)
-
-def log(*a):
-    print(' '.join(fmt(x) for x in a), flush=True)
 
 def main():
     def on_conn(c):

@@ -12,7 +12,7 @@ import pytest
 
 import tls
 
-from support.node import same_lines_as_node
+from support.node import JS_LOG_PRELUDE, same_lines_as_node
 
 
 def _same_as_node(node_js: str, ours_py: str, pems, mode: str) -> None:
@@ -115,22 +115,14 @@ s.listen(0, () => {
 });
 """
 
-CORK_OURS = r"""
+CORK_OURS = JS_LOG_PRELUDE + r"""
 import sys, tls
 from tls import net
 key, cert = open(sys.argv[1], 'rb').read(), open(sys.argv[2], 'rb').read()
 is_tls = sys.argv[3] == 'tls'
 mod = tls if is_tls else net
 
-def fmt(x):
-    if x is None: return 'undefined'
-    if x is True: return 'true'
-    if x is False: return 'false'
-    if isinstance(x, bytes): return x.decode()
-    return str(x)
-
-def log(*a):
-    print(' '.join(fmt(x) for x in a), flush=True)
+NONE = 'undefined'
 
 def main():
     def on_conn(c):

@@ -300,3 +300,22 @@ def same_lines_as_node(node_js: str, ours_py: str, *args: str) -> List[str]:
         side_by_side = ["%-*s | %s" % (width, a, b) for a, b in zip(expected + pad, ours.seen + pad) if a or b]
         raise AssertionError("Node | ours\n" + "\n".join(side_by_side))
     return expected
+
+
+# The head of a Python program that prints values as Node's console.log would (null, true, false), for tests
+# that run one program in Node and in tls and compare the lines (same_lines_as_node).  A program that needs
+# Node's `undefined` for None sets NONE after it.
+JS_LOG_PRELUDE = r"""
+import sys
+NONE = 'null'
+
+def fmt(x):
+    if x is None: return NONE
+    if x is True: return 'true'
+    if x is False: return 'false'
+    if isinstance(x, bytes): return x.decode()
+    return str(x)
+
+def log(*a):
+    print(' '.join(fmt(x) for x in a), flush=True)
+"""
