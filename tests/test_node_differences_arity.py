@@ -8,7 +8,7 @@ from __future__ import annotations
 import functools
 
 from tls import events
-from tls._node import events as _events
+from tls._node import arity as _arity
 
 from support.oracle import node_and_ours
 
@@ -141,7 +141,7 @@ def test_listeners_taking_everything_are_stored_as_given():
     assert sock.rawListeners("close") == [on_close]
     assert sock.rawListeners("end") == [star]
     sock.on("close", lambda: None)
-    assert _events._is_fitted(sock.rawListeners("close")[1])
+    assert _arity.is_fitted(sock.rawListeners("close")[1])
     assert TLSSocket._event_args["close"] == 1 and TLSSocket._event_args["secureConnect"] == 0
     assert Server._event_args["tlsClientError"] == 2 and Server._event_args["connection"] == 1
 
@@ -151,9 +151,9 @@ async def _async_listener(a):
 
 
 def test_async_listener_arity_is_read_from_its_code():
-    assert _events._positional_capacity(_async_listener) == 1
-    assert _events._positional_capacity(len) == 1
-    assert _events._positional_capacity(functools.partial(_async_listener, 1)) == 0
+    assert _arity._positional_capacity(_async_listener) == 1
+    assert _arity._positional_capacity(len) == 1
+    assert _arity._positional_capacity(functools.partial(_async_listener, 1)) == 0
 
 
 def test_must_call_of_the_ports_follows_the_same_rule():

@@ -35,7 +35,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import tls
 from tls._node import runtime as _runtime
-from tls._node.events import _fit
+from tls._node.arity import fit as _fit
 from tls._objects import legacy as _legacy
 
 from support.certs import node_keys
