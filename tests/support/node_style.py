@@ -11,7 +11,8 @@ callback programs under ``tls.run``.
   ``tls.run`` (a referenced handle until it exited, so the program waits for
   it), with stdin writes and line callbacks for stdout / stderr; killed when
   the test ends (:func:`kill_all`).  Such a program cannot await, which is why
-  it is not :class:`support.node.NodePeer`.
+  it is not :class:`support.node.NodePeer`.  :func:`fork` is Node's ``child_process.fork``:
+  a :class:`Proc` running a Python program with this checkout's package.
 * :class:`RecordTap` -- a loopback TCP relay in a thread that records the TLS
   record headers (type, length) flowing from the server to the client.
 * :func:`tls_connect` / :func:`fixture_keys` -- Node's test/fixtures/tls-connect.js
@@ -28,8 +29,10 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import os
 import socket
 import struct
+import sys
 import threading
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
@@ -41,6 +44,7 @@ from tls._objects import legacy as _legacy
 from support.certs import node_keys
 from support.node import NODE
 from support.openssl import OPENSSL
+from support.python import SRC
 
 WATCHDOG_SECONDS = 15.0
 
@@ -142,7 +146,8 @@ class Proc:
 
     def __init__(self, args: List[str], on_exit: Optional[Callable[[int, bytes, bytes], Any]] = None,
                  on_stdout_line: Optional[Callable[[bytes], Any]] = None,
-                 on_stderr_line: Optional[Callable[[bytes], Any]] = None, cwd: Optional[str] = None) -> None:
+                 on_stderr_line: Optional[Callable[[bytes], Any]] = None, cwd: Optional[str] = None,
+                 env: Optional[Dict[str, str]] = None) -> None:
         self.args = args
         self.stdout = bytearray()
         self.stderr = bytearray()
@@ -152,6 +157,7 @@ class Proc:
         self._proc: Any = None
         self._pending: List[Optional[bytes]] = []
         self._cwd = cwd
+        self._env = env  # None: this process's environment
         _runtime.ref_handle(self)
         _live_procs.append(self)
         _runtime.spawn(self._main())
@@ -160,7 +166,7 @@ class Proc:
         try:
             self._proc = await asyncio.create_subprocess_exec(
                 *self.args, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.PIPE, cwd=self._cwd)
+                stderr=asyncio.subprocess.PIPE, cwd=self._cwd, env=self._env)
             for data in self._pending:
                 self._send(data)
             self._pending = []
@@ -239,6 +245,16 @@ def s_client(port: int, *extra: str, **kwargs: Any) -> Proc:
 
 def node(script: str, *args: str, **kwargs: Any) -> Proc:
     return Proc([NODE, "-e", script, "--", *args], **kwargs)
+
+
+def fork(code: str, *args: str, env: Optional[Dict[str, str]] = None, **kwargs: Any) -> Proc:
+    """Node's ``child_process.fork(__filename, args, {env})`` for a port: ``python -c code args...``
+    in a fresh interpreter with this checkout's src/ first on the path; ``env`` is added to this
+    process's environment (the ports' children need PATH and the like, which Node's forks inherit
+    through the ``...process.env`` most of its tests spread)."""
+    full = dict(os.environ, **(env or {}))
+    full["PYTHONPATH"] = SRC + os.pathsep + full.get("PYTHONPATH", "")
+    return Proc([sys.executable, "-c", code, *args], env=full, **kwargs)
 
 
 # -- record capture ------------------------------------------------------------------
