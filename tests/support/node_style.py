@@ -466,3 +466,39 @@ class Duplex(tls.events.EventEmitter):
                 self.emit("error", error)
             self.emit("close")
         return self
+
+
+class PullDuplex(Duplex):
+    """A :class:`Duplex` whose ``read`` is called as Node's Readable calls ``_read``: when the
+    consumer resumes it, and again (a tick later) after each chunk it pushed while flowing, until a
+    call pushes nothing; the test's own code calls :meth:`_read` when its source has more
+    (Node's test-tls-js-stream.js / test-tls-connect-stream-writes.js pull a net socket in
+    paused mode this way: ``raw.on('readable', () => pending && p._read())``)."""
+
+    def __init__(self, read: Optional[Callable[..., Any]] = None,
+                 write: Optional[Callable[..., Any]] = None) -> None:
+        super().__init__(read, write)
+        self._pull_flowing = False
+        self._ended = False
+
+    def _read(self, size: Optional[int] = None) -> None:
+        if self._read_fn is not None and not self._ended:
+            self._read_fn(self)
+
+    def push(self, chunk: Optional[bytes]) -> bool:
+        if chunk is None:
+            self._ended = True
+        super().push(chunk)
+        if chunk is not None and self._pull_flowing:
+            _runtime.nextTick(self._read)
+        return True
+
+    def resume(self) -> "PullDuplex":
+        if not self._pull_flowing:
+            self._pull_flowing = True
+            _runtime.nextTick(self._read)
+        return self
+
+    def pause(self) -> "PullDuplex":
+        self._pull_flowing = False
+        return self
