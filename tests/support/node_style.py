@@ -68,7 +68,8 @@ class CallTracker:
 
     def must_call_at_least(self, fn: Optional[Callable[..., Any]] = None, minimum: int = 1) -> Callable[..., Any]:
         entry = [-minimum, 0, _where()]
-        self._entries.append(entry)
+        if minimum > 0:  # mustCallAtLeast(fn, 0) checks nothing (stored, -0 would read as "exactly 0")
+            self._entries.append(entry)
         call = _fit(fn, None) if fn is not None else None  # fewer parameters than passed, as a JS listener
 
         def wrapper(*args: Any) -> Any:
