@@ -116,6 +116,9 @@ class Socket(ConnectingMixin, StreamMixin, EventEmitter, AsyncSocketMixin):
     _destroy_error: Optional[BaseException] = None
     _refed = True
     _server: Optional["_AcceptingServer"] = None  # the net.Server that accepted it (net_server.py)
+    #: Node's public ``socket.server``: the server that accepted it (null on a client).  Unlike
+    #: ``_server`` (the live bookkeeping link, cut when the server forgets the socket) it stays set.
+    server: Any = None
     _peer: Any = None
     _sockname: Any = None
     _family: Optional[int] = None
