@@ -244,8 +244,13 @@ class Socket(ConnectingMixin, StreamMixin, EventEmitter, AsyncSocketMixin):
     # it closes with its adopter (the TLSSocket's close destroys it), not on its own.
     _adopter: Optional["Socket"] = None
 
+    _raw_fin_sent = False   # the detached socket sent the FIN: writing more is Node's EPIPE
+
     def _transport_write(self, data: bytes) -> None:
-        if not self._detached:
+        if self._raw_fin_sent:
+            if not self.destroyed:
+                self.destroy(errno_error(BrokenPipeError(32, "Broken pipe"), "write"))
+        elif not self._detached:
             super()._transport_write(data)
         elif self._adopter is not None:
             self._adopter._transport_write(data)
@@ -255,7 +260,7 @@ class Socket(ConnectingMixin, StreamMixin, EventEmitter, AsyncSocketMixin):
         if not self._detached:
             super()._shutdown_write()
         elif adopter is not None and not adopter._write_shut:
-            adopter._write_shut = True   # FIN sent: the adopter sends no second one
+            adopter._write_shut = adopter._raw_fin_sent = True   # FIN sent: the adopter sends no second one
             Socket._shutdown_write(adopter)
 
     def _maybe_close(self) -> None:
