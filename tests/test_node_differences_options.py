@@ -55,7 +55,9 @@ def main():
     def listening():
         port = s.address()['port']
         def lookup1(host, opts, cb):
-            print('lookup called', host, json.dumps(opts, separators=(',', ':')), type(cb).__name__ == 'function' and 'function')
+            # (JSON.stringify drops Node's family: undefined; None is the Python undefined here)
+            shown = {k: v for k, v in opts.items() if v is not None}
+            print('lookup called', host, json.dumps(shown, separators=(',', ':')), type(cb).__name__ == 'function' and 'function')
             if opts.get('all'):
                 cb(None, [{'address': '127.0.0.1', 'family': 4}])
             else:
@@ -65,7 +67,7 @@ def main():
         c.on('data', lambda d: print('data', d.decode()))
         def after1():
             def lookup2(host, opts, cb):
-                print('lookup2 called', host, json.dumps(opts, separators=(',', ':')), 'function')
+                print('lookup2 called', host, json.dumps({k: v for k, v in opts.items() if v is not None}, separators=(',', ':')), 'function')
                 cb(None, '127.0.0.1', 4)
             c2 = tls.connect({'port': port, 'host': 'my.test', 'rejectUnauthorized': False, 'autoSelectFamily': False,
                               'lookup': lookup2})

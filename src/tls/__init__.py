@@ -21,6 +21,7 @@ work as if everything had been imported eagerly.
 from __future__ import annotations
 
 import importlib as _importlib
+import sys as _sys
 
 from ._base.constants import (
     CLIENT_RENEG_LIMIT, CLIENT_RENEG_WINDOW, DEFAULT_CIPHERS, DEFAULT_ECDH_CURVE, DEFAULT_MAX_VERSION,
@@ -142,3 +143,24 @@ if not TYPE_CHECKING:
     # Hidden from type checkers: to them a misspelt ``tls.name`` is an error, not ``Any``.
     __getattr__ = _getattr
 del TYPE_CHECKING
+
+
+class _TLSModule(type(_importlib)):  # type: ignore[misc]  # types.ModuleType, without importing types
+    """The module's own class, for one rule: ``tls.rootCertificates`` is read-only, as Node's
+    getter-only property is (``tls.rootCertificates = x`` / ``del`` raise V8's TypeError texts).
+
+    Only writes go through it: attribute reads stay the plain module lookup (then ``__getattr__``
+    for the lazy names), so neither ``import tls`` nor ``tls.name`` gets slower."""
+
+    def __setattr__(self, name: str, value: object) -> None:
+        if name == "rootCertificates":
+            raise TypeError("Cannot set property rootCertificates of #<Object> which has only a getter")
+        super().__setattr__(name, value)
+
+    def __delattr__(self, name: str) -> None:
+        if name == "rootCertificates":
+            raise TypeError("Cannot delete property 'rootCertificates' of #<Object>")
+        super().__delattr__(name)
+
+
+_sys.modules[__name__].__class__ = _TLSModule

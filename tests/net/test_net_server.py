@@ -12,7 +12,7 @@ from typing import Any, Dict, List
 
 import pytest
 
-from tls import net
+from tls import events, net
 from tls.errors import NodeError
 
 from support.aio import arun, future_event, settle, wait, when
@@ -438,6 +438,39 @@ def test_max_connections_drops(node):
         await wait(when(second, "close"))
         assert len(drops) == 1 and drops[0]["remotePort"] == second.localPort
         first.destroy()
+        srv.close()
+        await wait(when(srv, "close"))
+
+    arun(body)
+
+
+def test_capture_rejections_connection_listener_destroys_the_socket(monkeypatch):
+    """Node's net.Server[captureRejectionSymbol]: a failed async 'connection' listener
+    destroys that socket with its error; another event's failure is the server's 'error'
+    (as Node 20 prints under ``events.captureRejections = true``: the class default here)."""
+    monkeypatch.setattr(events.EventEmitter, "captureRejections", True)
+
+    async def body():
+        boom, later = Exception("kaboom"), Exception("listening failed")
+        srv = net.Server()
+        socket_errors: List[BaseException] = []
+
+        async def on_connection(sock):
+            sock.on("error", socket_errors.append)
+            raise boom
+
+        async def on_listening():
+            raise later
+
+        srv.on("connection", on_connection)
+        srv.on("listening", on_listening)
+        server_error = future_event(srv, "error")
+        srv.listen(0, "127.0.0.1")
+        assert (await wait(server_error)) == (later,)
+        client = net.connect(srv.address()["port"], "127.0.0.1")
+        client.on("error", lambda err: None)   # the reset may reach it as ECONNRESET
+        await wait(when(client, "close"))
+        assert socket_errors == [boom]
         srv.close()
         await wait(when(srv, "close"))
 

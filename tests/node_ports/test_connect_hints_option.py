@@ -1,14 +1,9 @@
 """Port of test/parallel/test-tls-connect-hints-option.js: ``hints`` reaches lookup()."""
 import socket as _socket
 
-import pytest
-
 import tls
 
-DIFFERENCE = "the lookup option is refused (not implemented); Node calls it with {family, hints, all}"
 
-
-@pytest.mark.xfail(strict=True, reason=DIFFERENCE)
 def test_hints_reach_lookup(calls, node_run):
     hints = 512
     assert hints not in (_socket.AI_ADDRCONFIG, _socket.AI_V4MAPPED, _socket.AI_ALL)

@@ -1,15 +1,9 @@
 """Port of test/parallel/test-tls-net-socket-keepalive.js: a TLS client over a half-open
 net.Socket that connects afterwards; both sides write, end and close."""
-import pytest
-
 import tls
 from tls import net
 
-DIFFERENCE = ("an 'end' is lost when the client runs over a given half-open net.Socket: in TLS 1.3 the "
-              "server never sees the client's end(), in TLS 1.2 the client never sees the server's (Node: both)")
 
-
-@pytest.mark.xfail(strict=True, reason=DIFFERENCE)
 def test_over_half_open_net_socket(agent1, rsa_ca, calls, node_run):
     def main():
         def on_secure_connection(conn):

@@ -26,8 +26,6 @@ def test_root_certificates(node_run):
     node_run(main)
 
 
-@pytest.mark.xfail(strict=True, reason="tls.rootCertificates can be reassigned (a module attribute); "
-                                       "Node's is a read-only property: TypeError")
 def test_root_certificates_is_read_only(node_run):
     def main():
         try:

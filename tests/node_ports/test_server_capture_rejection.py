@@ -3,16 +3,10 @@ async 'secureConnection' listener that raises has its error emitted as the socke
 
 Node sets ``events.captureRejections = true`` for the process; the port sets the class
 default for the test only (monkeypatch)."""
-import pytest
-
 import tls
 from tls import events
 
-DIFFERENCE = ("tls.Server has no [captureRejectionSymbol] handler: Node destroys the socket with the "
-              "error ('secureConnection' / 'connection'); here the error is emitted on the server")
 
-
-@pytest.mark.xfail(strict=True, reason=DIFFERENCE)
 def test_async_listener_rejection_goes_to_socket_error(self_signed, calls, node_run, monkeypatch):
     monkeypatch.setattr(events.EventEmitter, "captureRejections", True)
 

@@ -1,13 +1,8 @@
 """Port of test/parallel/test-tls-server-connection-server.js: the raw socket of the
 server's 'connection' event knows its server."""
-import pytest
-
 import tls
 
-DIFFERENCE = "net.Socket.server is missing on an accepted socket (the server is kept as _server)"
 
-
-@pytest.mark.xfail(strict=True, reason=DIFFERENCE)
 def test_connection_socket_server(agent1, calls, node_run):
     def main():
         server = tls.createServer({"key": agent1["key"], "cert": agent1["cert"]}, lambda s: s.end("hello"))

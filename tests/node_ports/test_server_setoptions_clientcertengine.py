@@ -4,10 +4,6 @@ import pytest
 
 import tls
 
-DIFFERENCE = "tls.Server.setOptions() (deprecated DEP0122) does not exist"
-
-
-@pytest.mark.xfail(strict=True, reason=DIFFERENCE)
 def test_set_options_client_cert_engine(node_run):
     def main():
         server = tls.createServer()

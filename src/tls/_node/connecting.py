@@ -127,12 +127,13 @@ class ConnectingMixin(_ConnectingBase):
         """Node's lookupAndConnect with a user ``lookup`` (see the module docstring)."""
         host = options.get("host") or "localhost"
         family = options.get("family")
-        dns_options: Dict[str, Any] = {"hints": options.get("hints") or 0}
-        if family is not None:
-            dns_options["family"] = family
+        # Node's dnsopts: `family` is always a key (undefined -> None when not given); `all` only
+        # when it autoselects: no family 4/6 and no localAddress (lookupAndConnect)
+        dns_options: Dict[str, Any] = {"family": family, "hints": options.get("hints") or 0}
         if family not in (4, 6) and not dns_options["hints"]:
             dns_options["hints"] = _socket.AI_ADDRCONFIG
-        want_all = options.get("autoSelectFamily") is not False
+        want_all = (options.get("autoSelectFamily") is not False and family not in (4, 6)
+                    and not options.get("localAddress"))
         if want_all:
             dns_options["all"] = True
         answered = False
@@ -142,6 +143,8 @@ class ConnectingMixin(_ConnectingBase):
             if answered or not self.connecting or self.destroyed:
                 return
             answered = True
+            if self._refed:
+                _runtime.ref_handle(self)   # connecting again (see below)
             if err:
                 self.emit("lookup", err, None, None, host)
                 self.connecting = False
@@ -175,6 +178,9 @@ class ConnectingMixin(_ConnectingBase):
                 return
             self._connect_task = self._loop.create_task(self._connect(options, resolved))
 
+        # Node: while a user lookup has not called back, the socket has no handle yet and keeps
+        # nothing alive (a lookup that never answers lets the program end)
+        _runtime.unref_handle(self)
         lookup(host, dns_options, callback)
 
     def _connect_direct(self, options: Dict[str, Any]) -> bool:

@@ -351,7 +351,7 @@ class Server(EventEmitter, AsyncServerMixin):
 
     def _make_protocol(self) -> _SocketProtocol:
         sock = self._socket_class(self._socket_options)
-        sock._server = self
+        sock._server = sock.server = self
         protocol = _SocketProtocol(sock)
         sock._protocol = protocol
         return protocol
@@ -471,7 +471,14 @@ class Server(EventEmitter, AsyncServerMixin):
         _runtime.unref_handle(self)
         return self
 
-
+    # events.captureRejectionSymbol (a method name here): where a captured rejection of an async
+    # listener goes.  Node's net.Server: a failed 'connection' listener destroys that socket
+    # with the error; any other event's failure is the server's 'error'.
+    def _nodejs_rejection(self, err: BaseException, event: Any, *args: Any) -> None:
+        if event == "connection" and args:
+            args[0].destroy(err)
+        else:
+            self.emit("error", err)
 
 
 def createServer(options: Any = None, connectionListener: Optional[Callable[..., Any]] = None,

@@ -374,6 +374,7 @@ class ReadableMixin(_ReadableBase):
         if self._rbuf_size:
             # unshift() put data back meanwhile: a later read() ends it
             self._ended_emitted = self._end_pending = False
+            self._maybe_close()   # (what _maybe_close held back while 'end' was queued)
             return
         self._end_pending = False
         self.emit("end")

@@ -116,6 +116,9 @@ class Socket(ConnectingMixin, StreamMixin, EventEmitter, AsyncSocketMixin):
     _destroy_error: Optional[BaseException] = None
     _refed = True
     _server: Optional["_AcceptingServer"] = None  # the net.Server that accepted it (net_server.py)
+    #: Node's public ``socket.server``: the server that accepted it (null on a client).  Unlike
+    #: ``_server`` (the live bookkeeping link, cut when the server forgets the socket) it stays set.
+    server: Any = None
     _peer: Any = None
     _sockname: Any = None
     _family: Optional[int] = None
@@ -219,6 +222,7 @@ class Socket(ConnectingMixin, StreamMixin, EventEmitter, AsyncSocketMixin):
         transport, protocol = other._transport, other._protocol
         other._transport = other._protocol = None
         other._detached = True
+        other._adopter = self
         other._clear_timer()
         _runtime.handle_closed(other)
         self._protocol = protocol
@@ -233,6 +237,35 @@ class Socket(ConnectingMixin, StreamMixin, EventEmitter, AsyncSocketMixin):
             # other stopped reading for its own buffer; we start with none
             transport.resume_reading()
         self._attach_transport(transport, addresses_known=other._was_connected)
+
+    # A detached socket still writes to the connection, raw, beside its adopter (Node: the
+    # net.Socket given to tls.connect keeps its handle; what it writes bypasses TLS -- Node's
+    # test-tls-alert-handling sends a bad record that way).  Its own end is then only its FIN:
+    # it closes with its adopter (the TLSSocket's close destroys it), not on its own.
+    _adopter: Optional["Socket"] = None
+
+    _raw_fin_sent = False   # the detached socket sent the FIN: writing more is Node's EPIPE
+
+    def _transport_write(self, data: bytes) -> None:
+        if self._raw_fin_sent:
+            if not self.destroyed:
+                self.destroy(errno_error(BrokenPipeError(32, "Broken pipe"), "write"))
+        elif not self._detached:
+            super()._transport_write(data)
+        elif self._adopter is not None:
+            self._adopter._transport_write(data)
+
+    def _shutdown_write(self) -> None:
+        adopter = self._adopter
+        if not self._detached:
+            super()._shutdown_write()
+        elif adopter is not None and not adopter._write_shut:
+            adopter._write_shut = adopter._raw_fin_sent = True   # FIN sent: the adopter sends no second one
+            Socket._shutdown_write(adopter)
+
+    def _maybe_close(self) -> None:
+        if not self._detached:
+            super()._maybe_close()
 
     def _on_connect(self) -> None:
         """Hook: TCP is up: 'connect' (queued writes are flushed by the listener

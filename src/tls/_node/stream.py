@@ -440,5 +440,10 @@ class StreamMixin(ReadableMixin):
         self._maybe_close()
 
     def _maybe_close(self) -> None:
-        if self._finished and (self._ended_emitted or self._transport is None) and not self.destroyed:
+        # Not while 'end' is queued (_end_pending: _ended_emitted is set when it is queued): both
+        # sides ending at once -- our writable side finishing, or the transport closing, in the
+        # iteration between the peer's EOF and its 'end' -- would otherwise destroy first and lose
+        # the 'end' Node emits (onReadableStreamEnd destroys after it); _emit_end comes back here.
+        if self._finished and not self._end_pending and (self._ended_emitted or self._transport is None) \
+                and not self.destroyed:
             self.destroy()

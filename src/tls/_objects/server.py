@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import re
 import sys
+import warnings
 from typing import TYPE_CHECKING, Any, Callable, Dict, Hashable, List, Mapping, Optional, Sequence, TypeVar, overload
 
 if TYPE_CHECKING:
@@ -182,6 +183,22 @@ class Server(net.Server):
         """SNI: connections for ``hostname`` (``*`` wildcards) use ``context`` (see _negotiation)."""
         _add_context(self, hostname, context)
 
+    def setOptions(self, options: Any = None, **kwargs: Any) -> None:
+        """Deprecated (DEP0122, Node's text, warned once): stores the options on the server as
+        Node's does -- ``requestCert``, ``rejectUnauthorized``, ``ALPNProtocols`` and the PSK
+        options reach new connections; the secure-context ones are only kept as attributes
+        (Node builds no new context from them either: ``setSecureContext`` does that)."""
+        _set_options_deprecation()
+        _set_options(self, take_options(options, kwargs, TLS_SERVER, "setOptions"))
+
+    # events.captureRejectionSymbol (a method name here): Node's tls.Server destroys the
+    # socket of a failed async 'secureConnection' listener with its error; the rest is net.Server's.
+    def _nodejs_rejection(self, err: BaseException, event: Any, *args: Any) -> None:
+        if event == "secureConnection" and args:
+            args[0].destroy(err)
+        else:
+            super()._nodejs_rejection(err, event, *args)
+
     def _tls_connection_listener(self, raw: net.Socket) -> None:
         """Node's tlsConnectionListener."""
         socket = TLSSocket(raw, {
@@ -259,6 +276,51 @@ def _add_context(server: Any, servername: Any, context: Any) -> None:
     secure_context = (context if isinstance(context, SecureContext)
                       else PUBLIC.get("createSecureContext", createSecureContext)(context))  # public_names.py
     server._contexts.append((regex, secure_context.context))
+
+
+# -- setOptions (deprecated) ---------------------------------------------------------------
+
+DEP0122_MESSAGE = "Server.prototype.setOptions() is deprecated"
+_set_options_warned = False
+
+
+def _set_options_deprecation() -> None:
+    """Node's ``deprecate(fn, msg, 'DEP0122')``: the first call in the process warns."""
+    global _set_options_warned
+    if _set_options_warned:
+        return
+    _set_options_warned = True
+    warning = DeprecationWarning(DEP0122_MESSAGE)
+    warning.code = "DEP0122"  # type: ignore[attr-defined]
+    warnings.warn(warning, stacklevel=3)
+
+
+def _set_options(server: Any, options: Mapping[str, Any]) -> None:
+    """Node's ``Server.prototype.setOptions`` body, key for key: truthy values replace, the rest stay."""
+    get = options.get
+    server.requestCert = get("requestCert") is True
+    server.rejectUnauthorized = get("rejectUnauthorized") is not False
+    for name in ("pfx", "key", "passphrase", "cert", "clientCertEngine", "ca", "minVersion", "maxVersion",
+                 "secureProtocol", "crl", "ciphers"):
+        if _truthy(get(name)):
+            setattr(server, name, get(name))
+    if "ecdhCurve" in options:
+        server.ecdhCurve = get("ecdhCurve")
+    for name in ("dhparam", "sessionTimeout", "ticketKeys"):
+        if _truthy(get(name)):
+            setattr(server, name, get(name))
+    honor = get("honorCipherOrder")
+    server.honorCipherOrder = True if honor is None else _truthy(honor)
+    if _truthy(get("secureOptions")):
+        server.secureOptions = get("secureOptions")
+    if _truthy(get("ALPNProtocols")):
+        _convert(get("ALPNProtocols"), server, "ALPNProtocols")
+    session_id_context = get("sessionIdContext")
+    server.sessionIdContext = session_id_context if _truthy(session_id_context) else _session_id_context()
+    if _truthy(get("pskCallback")):
+        server._pskCallback = get("pskCallback")
+    if _truthy(get("pskIdentityHint")):
+        server._pskIdentityHint = get("pskIdentityHint")
 
 
 # -- PSK, keylog and setSecureContext -------------------------------------------------------
