@@ -119,12 +119,17 @@ else
     echo "    (abi3audit not installed: stable-ABI audit skipped; pip install abi3audit)"
 fi
 
+SMOKE_RUNS=0
 run_smoke() {
-    local py="$1" venv="$WORK/venv-$(basename "$1")"
+    # one venv per interpreter: named after its version and a counter, since most are all called python3
+    SMOKE_RUNS=$((SMOKE_RUNS + 1))
+    local py="$1" venv
+    venv="$WORK/venv-$SMOKE_RUNS-$("$py" -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
     step "fresh venv with $py ($("$py" -c 'import sys; print(sys.version.split()[0])'))"
     "$py" -m venv "$venv"
     "$venv/bin/python" -m pip install -q --disable-pip-version-check "$REPAIRED" >"$WORK/pip.log" 2>&1 \
         || { cat "$WORK/pip.log" >&2; fail "pip install of the wheel failed"; }
+    [ "$("$venv/bin/python" -c 'import sys; print(sys.prefix)')" = "$venv" ] || fail "$venv is not its own venv"
     ok "installed $(basename "$REPAIRED") into $venv"
     # from a neutral folder, without SSL_CERT_* (the static store must find the system's itself)
     if ! (cd "$WORK" && env -u SSL_CERT_FILE -u SSL_CERT_DIR -u PYTHONPATH TLS_EXPECT_STATIC=1 \

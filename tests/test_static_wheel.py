@@ -11,11 +11,12 @@ built, repaired, inspected and installed into a fresh venv
 from __future__ import annotations
 
 import os
-import shutil
+import re
 import subprocess
 import sys
 
 import pytest
+from support.extras import need_command, need_module
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SRC = os.path.join(ROOT, "src")
@@ -228,11 +229,10 @@ def test_cibuildwheel_config_builds_static_abi3_wheels():
     assert cfg["environment"]["TLS_OPENSSL_PREFIX"] == "/opt/tls-openssl"
 
 
-@pytest.mark.skipif(sys.version_info < (3, 11), reason="cibuildwheel 3 needs Python 3.11 (the test extra "
-                    "installs it from 3.11 on; CI runs this check on the default 3.11)")
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="cibuildwheel 3 needs Python 3.11 (the wheels extra "
+                    "installs it from 3.11 on; .ci/run runs this check on the newest Python)")
 def test_cibuildwheel_lists_the_intended_builds():
-    # cibuildwheel comes with the test extra on 3.11+: its absence there is a failure, not a skip
-    assert shutil.which("cibuildwheel") is not None, "pip install -e '.[test]' installs cibuildwheel"
+    need_command("cibuildwheel", "wheels")
     expected = {
         "linux": {"manylinux_x86_64", "manylinux_aarch64", "musllinux_x86_64", "musllinux_aarch64"},
         "macos": {"macosx_x86_64", "macosx_arm64"},
@@ -248,7 +248,7 @@ def test_cibuildwheel_lists_the_intended_builds():
 
 
 def test_workflow_is_valid_yaml_and_uses_the_config():
-    import yaml  # the test extra brings it: no skip
+    yaml = need_module("yaml", "wheels")
     with open(os.path.join(ROOT, ".github", "workflows", "wheels.yml")) as f:
         text = f.read()
     workflow = yaml.safe_load(text)
@@ -257,6 +257,55 @@ def test_workflow_is_valid_yaml_and_uses_the_config():
     assert {"ubuntu-latest", "ubuntu-24.04-arm", "windows-latest"} <= runners
     assert any(r.startswith("macos") for r in runners)
     assert any(str(step.get("uses", "")).startswith("pypa/cibuildwheel@") for step in job["steps"])
+
+
+def test_test_extra_brings_only_what_the_tests_need():
+    # linters, the type checker, wheel tooling and the docs site have extras of their own
+    extras = _pyproject()["project"]["optional-dependencies"]
+    names = {name: {re.split(r"[<>=;\\[ ]", req, maxsplit=1)[0] for req in reqs} for name, reqs in extras.items()}
+    assert names["test"] == {"pytest", "trustme", "cryptography", "uvloop", "redis"}
+    assert {"mypy", "ruff"} <= names["lint"]
+    assert {"cibuildwheel", "pyyaml", "build"} <= names["wheels"]
+    assert {"mkdocs"} <= names["docs"]
+    for tool in ("mypy", "ruff", "cibuildwheel", "mkdocs", "pyyaml"):
+        assert tool not in names["test"], tool
+
+
+def test_release_publishes_after_every_smoke_test_with_trusted_publishing():
+    yaml = need_module("yaml", "wheels")
+    with open(os.path.join(ROOT, ".github", "workflows", "wheels.yml")) as f:
+        text = f.read()
+    workflow = yaml.safe_load(text)
+    jobs = workflow["jobs"]
+    triggers = workflow[True] if True in workflow else workflow["on"]  # YAML 1.1 reads `on` as true
+    assert triggers["push"]["tags"] == ["v*"]
+    assert any("python -m build --sdist" in str(step.get("run", "")) for step in jobs["sdist"]["steps"])
+    publish = jobs["publish"]
+    # after the wheel jobs (cibuildwheel runs tests/wheel_smoke.py in each) and the sdist job, on a tag only
+    assert set(publish["needs"]) == {"wheels", "sdist"}
+    assert "refs/tags/v" in publish["if"]
+    # OIDC trusted publishing: an id-token, no stored password or token
+    assert publish["permissions"]["id-token"] == "write"
+    uses = [str(step.get("uses", "")) for step in publish["steps"]]
+    assert any(u.startswith("pypa/gh-action-pypi-publish@") for u in uses)
+    assert "password" not in text and "PYPI_API_TOKEN" not in text and "secrets." not in text
+    # the sdist is smoke-tested too: built into a wheel from the sdist, installed, tests/wheel_smoke.py
+    assert any("wheel_smoke.py" in str(step.get("run", "")) for step in jobs["sdist"]["steps"])
+
+
+def test_ci_workflow_runs_every_supported_python_and_macos():
+    yaml = need_module("yaml", "wheels")
+    with open(os.path.join(ROOT, ".github", "workflows", "ci.yml")) as f:
+        workflow = yaml.safe_load(f)
+    linux = workflow["jobs"]["test"]
+    versions = [str(v) for v in linux["strategy"]["matrix"]["python"]]
+    assert {"3.9", "3.10", "3.11", "3.12", "3.13"} <= set(versions)
+    assert linux["runs-on"].startswith("ubuntu")
+    macos = workflow["jobs"]["macos"]
+    assert macos["runs-on"].startswith("macos")
+    assert any("pytest" in str(step.get("run", "")) for step in macos["steps"])
+    full = workflow["jobs"]["full"]     # .ci/run: the suite on the oldest and newest Python, checks, fuzz, ASan
+    assert any(".ci/run" in str(step.get("run", "")) for step in full["steps"])
 
 
 def test_build_openssl_script_pins_a_checksum():
@@ -291,7 +340,14 @@ def test_smoke_script_refuses_a_source_tree(tmp_path):
 @pytest.mark.skipif(os.environ.get("TLS_RUN_WHEEL_CHECK") != "1",
                     reason="builds a real wheel (~30 s): set TLS_RUN_WHEEL_CHECK=1")
 def test_static_wheel_check_script():
+    # the wheel is abi3: besides the building interpreter, smoke-test it with this one (each in its own venv)
+    env = dict(os.environ, PYTHON=sys.executable, TLS_WHEEL_CHECK_PYTHONS=sys.executable)
     out = subprocess.run(["bash", os.path.join(ROOT, "scripts", "check_static_wheel.sh")],
-                         capture_output=True, text=True, timeout=1200)
+                         capture_output=True, text=True, timeout=1200, env=env)
     assert out.returncode == 0, out.stdout[-4000:] + out.stderr[-4000:]
     assert "all checks passed" in out.stdout
+    version = "%d.%d" % sys.version_info[:2]
+    assert out.stdout.count("loopback handshake + echo smoke test passed") == 2
+    venvs = re.findall(r"installed \S+ into (\S+)", out.stdout)
+    assert len(venvs) == 2 and len(set(venvs)) == 2, venvs     # never the first one's venv again
+    assert all(v.endswith(version) for v in venvs)

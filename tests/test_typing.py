@@ -22,8 +22,9 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from support.extras import need_module
 
-pytest.importorskip("mypy")
+need_module("mypy", "lint")
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 
