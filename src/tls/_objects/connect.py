@@ -12,6 +12,7 @@ import os
 import warnings
 from typing import Any
 
+from .._base.error_kinds import call_site
 from .._base.errors import NodeRangeError, NodeTypeError
 from .._base.options import TLS_CONNECT
 from .._base.validators import received as _received
@@ -83,6 +84,7 @@ def connect(*args: Any, **kwargs: Any) -> TLSSocket:
     })
     options["rejectUnauthorized"] = options["rejectUnauthorized"] is not False
     tlssock._connect_options = options
+    tlssock._call_site = call_site()   # named by a note on the errors this connection emits later
     if cb is not None:
         tlssock.once("secureConnect", cb)
     if not options.get("socket"):
