@@ -29,6 +29,7 @@ from tls.errors import NodeError
 from support.aio import arun, future_event, wait
 from support.loopback import free_port
 from support.node import NodePeer
+from support.openssl import s_server
 
 HAS_NOTES = sys.version_info >= (3, 11)
 
@@ -200,6 +201,30 @@ def test_certificate_failures_are_ssl_cert_verification_errors(peers: Dict[str, 
     arun(body)
 
 
+def test_self_signed_openssl_server_is_the_stdlib_verify_error(tmp_path: Any, self_signed: Dict[str, bytes]) -> None:
+    """``openssl s_server`` with a self-signed certificate: the same verify_code / verify_message as ssl."""
+    (tmp_path / "key.pem").write_bytes(self_signed["key"])
+    (tmp_path / "cert.pem").write_bytes(self_signed["cert"])
+
+    async def body() -> None:
+        peer, port = await s_server(["-key", str(tmp_path / "key.pem"), "-cert", str(tmp_path / "cert.pem")])
+        try:
+            err, where = await _client_error({"port": port, "host": "127.0.0.1", "servername": "localhost"})
+            # the stdlib, trusting nothing but its defaults, meets the same certificate
+            with pytest.raises(ssl.SSLCertVerificationError) as stdlib:
+                await asyncio.open_connection("127.0.0.1", port, ssl=ssl.create_default_context(),
+                                              server_hostname="localhost")
+        finally:
+            await peer.close()
+        assert (err.code, err.message) == ("DEPTH_ZERO_SELF_SIGNED_CERT", "self-signed certificate")
+        assert isinstance(err, ssl.SSLCertVerificationError)
+        assert (err.verify_code, err.verify_message) == (stdlib.value.verify_code, stdlib.value.verify_message)
+        assert str(err) == "[DEPTH_ZERO_SELF_SIGNED_CERT] self-signed certificate"
+        _assert_note(err, "connect", where)
+
+    arun(body)
+
+
 def test_openssl_failures_are_ssl_errors(peers: Dict[str, Any]) -> None:
     expected = peers["expected"]["plain"]
 
@@ -282,6 +307,23 @@ def test_streams_errors_are_caught_as_asyncio_code_catches_them(peers: Dict[str,
         assert (expired.value.verify_code, expired.value.verify_message) == (stdlib.verify_code,
                                                                              stdlib.verify_message)
         assert expired.value.code == "CERT_HAS_EXPIRED"
+
+    arun(body)
+
+
+def test_awaitables_raise_the_builtin_with_a_note_naming_the_await(peers: Dict[str, Any]) -> None:
+    async def body() -> None:
+        with pytest.raises(ConnectionRefusedError) as refused:
+            where = _next_line()
+            await tls.connectAsync(peers["freePort"], "127.0.0.1")
+        _assert_note(refused.value, "connectAsync", where)
+        server = tls.net.createServer()
+        with pytest.raises(OSError) as busy:
+            where = _next_line()
+            await server.listen(peers["ports"]["good"], "127.0.0.1")   # the Node peer holds it
+        assert (busy.value.code, busy.value.errno, busy.value.nodeErrno) == ("EADDRINUSE", errno.EADDRINUSE,
+                                                                             -errno.EADDRINUSE)
+        _assert_note(busy.value, "listen", where)
 
     arun(body)
 
