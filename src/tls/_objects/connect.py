@@ -84,7 +84,6 @@ def connect(*args: Any, **kwargs: Any) -> TLSSocket:
     })
     options["rejectUnauthorized"] = options["rejectUnauthorized"] is not False
     tlssock._connect_options = options
-    tlssock._call_site = call_site()   # named by a note on the errors this connection emits later
     if cb is not None:
         tlssock.once("secureConnect", cb)
     if not options.get("socket"):
@@ -97,6 +96,8 @@ def connect(*args: Any, **kwargs: Any) -> TLSSocket:
     if servername is not None:
         tlssock.setServername(servername)
     if options.get("socket"):
+        # (tlssock.connect() records it otherwise) named by a note on the errors emitted later
+        tlssock._call_site = call_site()
         tlssock._start()
     tlssock.on("secure", lambda: _on_connect_secure(tlssock))
     return tlssock
