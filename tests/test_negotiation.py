@@ -205,7 +205,7 @@ def test_sni_callback_that_throws():
 def test_sni_invalid_context(context):
     out = exchange({"SNICallback": lambda name, cb: cb(None, context)}, {"servername": "x.example"})
     assert isinstance(out.server_error, TypeError)
-    assert str(out.server_error) == "Invalid SNI context"
+    assert out.server_error.message == "Invalid SNI context"
     assert out.client_error.code == "ECONNRESET"
 
 
@@ -220,7 +220,7 @@ def test_sni_cb_called_twice_synchronously():
     out = exchange({"SNICallback": lambda name, cb: (cb(None, None), cb(None, None))},
                    {"servername": "x.example"})
     assert out.server_error.code == "ERR_MULTIPLE_CALLBACK"
-    assert str(out.server_error) == "Callback called multiple times"
+    assert out.server_error.message == "Callback called multiple times"
     assert out.client_error.code == "ECONNRESET"
     assert out.server is None and out.client is None
 
@@ -383,7 +383,7 @@ def test_add_context_needs_a_hostname(hostname):
         with pytest.raises(tls.NodeError) as info:
             server.addContext(hostname, {})
         assert info.value.code == "ERR_TLS_REQUIRED_SERVER_NAME"
-        assert str(info.value) == '"servername" is required parameter for Server.addContext'
+        assert info.value.message == '"servername" is required parameter for Server.addContext'
 
     run_async(main())
 
@@ -420,7 +420,7 @@ def test_alpn_option_that_is_no_list_or_buffer():
     async def main():
         with pytest.raises(TypeError) as info:
             tls.connect({"port": 1, "ALPNProtocols": "h2"})
-        assert str(info.value) == "Must give a Buffer as first argument"
+        assert info.value.message == "Must give a Buffer as first argument"
 
     run_async(main())
 

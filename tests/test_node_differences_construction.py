@@ -43,7 +43,7 @@ for label, make in [('tls key', lambda: tls.createServer({'key': 5})),
     try:
         make(); print(label, 'ok')
     except Exception as e:
-        print(label, e.code, e)
+        print(label, e.code, e.message)
 # made before any loop exists; listening later, inside tls.run
 server = tls.createServer({'key': key, 'cert': cert}, lambda c: c.end(b'hi'))
 plain = net.createServer(lambda c: c.end(b'plain'))

@@ -50,7 +50,7 @@ def main():
         try:
             tls.connect({'port': 1, 'host': 'a.example', 'lookup': v}).destroy(); print('lookup', js(v), 'ok')
         except Exception as e:
-            print('lookup', v, e.code, e)
+            print('lookup', v, e.code, e.message)
     s = tls.createServer({'key': key, 'cert': cert}, lambda c: c.end(b'hi'))
     def listening():
         port = s.address()['port']
@@ -78,7 +78,7 @@ def main():
                     cb(e)
                 c3 = tls.connect({'port': port, 'host': 'my.test', 'rejectUnauthorized': False, 'lookup': lookup3})
                 c3.on('lookup', lambda err, ip, family, host: print('lookup3 event', err and err.code, ip, family, host))
-                c3.on('error', lambda e: (print('error3', e.code, e), s.close()))
+                c3.on('error', lambda e: (print('error3', e.code, e.message), s.close()))
             c2.on('close', after2)
             c2.resume()
         c.on('close', after1)

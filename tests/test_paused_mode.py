@@ -335,7 +335,7 @@ def main():
     try:
         s.read(2 ** 30 + 1)
     except Exception as e:
-        log('err', e.code, e, isinstance(e, ValueError))
+        log('err', e.code, e.message, isinstance(e, ValueError))
     s.setEncoding('hex'); log('enc', s.readableEncoding)
     s.destroy()
 tls.run(main)
@@ -389,7 +389,7 @@ def main():
             log('end', c.readableEnded, c.readable)
             log('unshift', c.unshift('x'), c.destroyed)
         c.on('end', on_end)
-        c.on('error', lambda e: log('error', e.code, e))
+        c.on('error', lambda e: log('error', e.code, e.message))
         c.on('close', lambda h: log('close', h))
     s.listen(0, go)
 

@@ -278,7 +278,7 @@ def test_bad_subject_alt_names_are_openssl_errors(ec_pki, alt_names, code):
     with pytest.raises(NodeError) as info:
         _pki.make_certificate(ec_pki.server_key, "x", alt_names, issuer=(ec_pki.ca, ec_pki.ca_key))
     assert info.value.code == code
-    assert str(info.value).startswith("make_certificate failed: error:")
+    assert info.value.message.startswith("make_certificate failed: error:")
     assert info.value.library == "X509 V3 routines"
     assert drain_errors() == []
 

@@ -121,7 +121,7 @@ def test_uncatchable_signals_are_refused_like_node():
     seen = []
     with pytest.raises(tls.NodeError) as info:
         tls.process.on("SIGKILL", seen.append)
-    assert (info.value.code, str(info.value), info.value.syscall) == ("EINVAL", "uv_signal_start EINVAL",
+    assert (info.value.code, info.value.message, info.value.syscall) == ("EINVAL", "uv_signal_start EINVAL",
                                                                        "uv_signal_start")
     assert tls.process.listenerCount("SIGKILL") == 0
 
@@ -136,7 +136,8 @@ def test_kill_and_exit_argument_errors_match_node():
         assert info.value.code == code
     with pytest.raises(tls.NodeError) as error:
         tls.process.kill(2 ** 22 + 12345, 0)
-    assert (error.value.code, error.value.syscall, error.value.errno) == ("ESRCH", "kill", -3)
+    assert (error.value.code, error.value.syscall, error.value.nodeErrno) == ("ESRCH", "kill", -3)
+    assert isinstance(error.value, ProcessLookupError) and error.value.errno == 3   # Python's errno
     assert tls.process.kill(tls.process.pid, 0) is True
 
 

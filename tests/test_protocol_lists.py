@@ -77,7 +77,7 @@ def test_malformed_list_is_refused_at_the_call(entry, key, value):
             entry({key: value})
         assert isinstance(info.value, tls.NodeError)
         assert info.value.code == "ERR_INVALID_ARG_VALUE"
-        assert str(info.value) == MESSAGE % (key, _shown(value))
+        assert info.value.message == MESSAGE % (key, _shown(value))
 
     run_async(main())
 

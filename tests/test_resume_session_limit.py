@@ -110,7 +110,7 @@ def test_flood_while_resume_session_is_pending(server_options: dict, peak: List[
             assert len(lookups) == 1
             assert isinstance(err, tls.NodeError)
             assert err.code == "ERR_TLS_RESUME_SESSION_OVERFLOW"
-            assert str(err) == ("The client sent more than %d bytes while 'resumeSession' was pending"
+            assert err.message == ("The client sent more than %d bytes while 'resumeSession' was pending"
                                 % _sessions._PENDING_LIMIT)
             assert sock.destroyed
             # Bounded memory: never more than the cap was held between reads (in one

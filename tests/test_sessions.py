@@ -327,7 +327,7 @@ def test_session_option_must_be_a_buffer(session, client_opts):
         with pytest.raises(tls.NodeError) as info:
             tls.connect({**client_opts, "port": 1, "session": session})
         assert info.value.code == "ERR_INVALID_ARG_TYPE"
-        assert str(info.value) == "Session must be a buffer"
+        assert info.value.message == "Session must be a buffer"
 
     run_program(main)
 

@@ -97,7 +97,7 @@ def _error(exc: BaseException) -> List[Any]:
     kind = "TypeError" if isinstance(exc, TypeError) else "RangeError" if isinstance(exc, ValueError) else "Error"
     # The values arrive here from JSON: Node's null is Python's None, and the package prints
     # Python's spelling of a received value (None, True, a list); the rest of the message is Node's.
-    message = str(exc).replace("Received None", "Received null").replace("(True)", "(true)")
+    message = getattr(exc, "message", str(exc)).replace("Received None", "Received null").replace("(True)", "(true)")
     message = message.replace("Received an instance of list", "Received an instance of Array")
     return [getattr(exc, "code", None), message, kind]
 
@@ -471,7 +471,7 @@ process.stdout.write(JSON.stringify(out));
                  lambda: tls.TLSSocket(None, {"enableTrace": 5})):
         with pytest.raises(tls.NodeError) as info:
             tls.run(make)
-        ours.append([info.value.code, str(info.value)])
+        ours.append([info.value.code, info.value.message])
     assert ours == node
     with pytest.raises(tls.NodeError) as info:
         tls.run(lambda: tls.createServer({"enableTrace": 1}))

@@ -1,8 +1,14 @@
 """Node-style errors: every error carries a ``.code``.
 
 ``NodeError``, ``NodeTypeError`` and ``NodeRangeError`` (``tls._base.errors``)
-are what every call raises.  The helpers that read OpenSSL's error queue
-(``openssl_error``, ``error_from_queue``, ``verify_error``,
+are what every call raises.  Each error is also the Python exception its code
+stands for (``ECONNREFUSED`` -> ``ConnectionRefusedError``, a certificate
+failure -> ``ssl.SSLCertVerificationError``, ``ERR_SSL_*`` -> ``ssl.SSLError``,
+the handshake timeout -> ``TimeoutError``: the table is in
+``tls._base.error_kinds`` and docs/errors.md); ``str(err)`` is
+``[code] message``, ``error_message(err)`` Node's message of any exception, and
+on an ``OSError`` ``.errno`` is Python's number, Node's being ``.nodeErrno``.
+The helpers that read OpenSSL's error queue (``openssl_error``, ``error_from_queue``, ``verify_error``,
 ``VERIFY_ERROR_CODES``: ``tls._binding.errors``) are loaded on first use, so
 that ``import tls.errors`` (and ``tls.net``, ``tls.events``) does not load
 OpenSSL.
@@ -12,10 +18,10 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from ._base.errors import NodeError, NodeRangeError, NodeTypeError, errno_error
+from ._base.errors import NodeError, NodeRangeError, NodeTypeError, errno_error, error_message
 
 __all__ = [
-    "NodeError", "NodeTypeError", "NodeRangeError", "errno_error", "openssl_error",
+    "NodeError", "NodeTypeError", "NodeRangeError", "errno_error", "error_message", "openssl_error",
     "error_from_queue", "verify_error", "VERIFY_ERROR_CODES",
 ]
 

@@ -18,7 +18,7 @@ def test_add_ca_cert(calls, node_run):
 
         def first(err, pair, cleanup):
             assert err
-            assert str(err) == "unable to verify the first certificate"
+            assert err.message == "unable to verify the first certificate"
             cleanup()
 
             def second(err, pair, cleanup):

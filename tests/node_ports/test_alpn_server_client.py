@@ -209,7 +209,7 @@ def test_bad_alpn_callback(calls, node_run):
     node_run(main)
     assert errors[0].code == "ERR_TLS_ALPN_CALLBACK_INVALID_RESULT"
     assert isinstance(errors[0], TypeError)
-    assert str(errors[0]) == ("ALPN callback returned a value (http/5) that did not match any of the "
+    assert errors[0].message == ("ALPN callback returned a value (http/5) that did not match any of the "
                               "client's offered protocols (http/1, h2)")
 
 

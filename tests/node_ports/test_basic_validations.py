@@ -42,7 +42,7 @@ def test_handshake_timeout_message_names_the_type(node_run):
         with pytest.raises(TypeError) as info:
             tls.createServer({"handshakeTimeout": "abcd"})
         assert info.value.code == "ERR_INVALID_ARG_TYPE"
-        assert str(info.value) == ('The "options.handshakeTimeout" property must be of type number. '
+        assert info.value.message == ('The "options.handshakeTimeout" property must be of type number. '
                                    "Received type string ('abcd')")
 
     node_run(main)
@@ -82,7 +82,7 @@ def test_convert_alpn_protocol_too_long():
     with pytest.raises(ValueError) as info:   # Node's RangeError
         convertALPNProtocols(["a" * 500], {})
     assert info.value.code == "ERR_OUT_OF_RANGE"
-    assert str(info.value) == ("The byte length of the protocol at index 0 exceeds the maximum length. "
+    assert info.value.message == ("The byte length of the protocol at index 0 exceeds the maximum length. "
                                "It must be <= 255. Received 500")
 
 

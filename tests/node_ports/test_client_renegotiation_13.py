@@ -15,7 +15,7 @@ def test_renegotiate_in_tls13(calls, node_run):
         assert client.getProtocol() == "TLSv1.3"
 
         def on_renegotiate(err):
-            assert str(err) == "error:0A00010A:SSL routines::wrong ssl version"
+            assert err.message == "error:0A00010A:SSL routines::wrong ssl version"
             assert err.code == "ERR_SSL_WRONG_SSL_VERSION"
             assert err.library == "SSL routines"
             assert err.reason == "wrong ssl version"

@@ -58,7 +58,7 @@ def test_dhparam_512_throws(dhparams, node_run):
         with pytest.raises(tls.NodeError) as info:
             tls.createServer({"ciphers": CIPHERS, "dhparam": dhparams[512]})
         assert info.value.code == "ERR_INVALID_ARG_VALUE"
-        assert str(info.value) == "DH parameter is less than 1024 bits"
+        assert info.value.message == "DH parameter is less than 1024 bits"
 
     node_run(main)
 

@@ -62,7 +62,7 @@ def test_unsupported_curves(curve, node_run):
     def main():
         with pytest.raises(tls.NodeError) as info:
             tls.createServer({"ecdhCurve": curve})
-        assert str(info.value) == "Failed to set ECDH curve"
+        assert info.value.message == "Failed to set ECDH curve"
         assert info.value.code == "ERR_CRYPTO_OPERATION_FAILED"
 
     node_run(main)

@@ -15,14 +15,14 @@ def test_set_servername_errors(agent1, rsa_ca, node_run):
             with pytest.raises(TypeError) as info:
                 client.setServername(value)
             assert info.value.code == "ERR_INVALID_ARG_TYPE"
-            assert str(info.value).startswith('The "name" argument must be of type string. Received ')
+            assert info.value.message.startswith('The "name" argument must be of type string. Received ')
 
         server = tls.TLSSocket(server_side, {"isServer": True, "key": agent1["key"], "cert": agent1["cert"],
                                              "ca": rsa_ca.cert_pem.bytes()})
         with pytest.raises(Exception) as info:
             server.setServername("localhost")
         assert info.value.code == "ERR_TLS_SNI_FROM_SERVER"
-        assert str(info.value) == "Cannot issue SNI from a TLS server-side socket"
+        assert info.value.message == "Cannot issue SNI from a TLS server-side socket"
         # Node's program ends here (the pair holds no handle); these two would keep
         # tls.run alive (README.md: lifetime), so the port ends them
         client.destroy()

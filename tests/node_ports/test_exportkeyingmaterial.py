@@ -16,7 +16,7 @@ def test_export_keying_material(agent1, calls, node_run):
                                                                                      "cert": agent1["cert"]})})
             with pytest.raises(Exception) as info:
                 tls_socket.exportKeyingMaterial(128, "label")
-            assert str(info.value) == "TLS socket connection must be securely established"
+            assert info.value.message == "TLS socket connection must be securely established"
             assert info.value.code == "ERR_TLS_INVALID_STATE"
 
             def on_secure():

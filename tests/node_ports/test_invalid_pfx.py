@@ -11,7 +11,7 @@ def test_pfx_without_a_key(calls, node_run, tmp_path):
     invalid_pfx = openssl("pkcs12", "-export", "-nokeys", "-in", str(cert), "-passout", "pass:test")
 
     def done(e, pair, cleanup):
-        assert str(e) == "Unable to load private key from PFX data"
+        assert e.message == "Unable to load private key from PFX data"
         assert e.code == "ERR_CRYPTO_OPERATION_FAILED"
         cleanup()
 

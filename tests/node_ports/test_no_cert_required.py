@@ -16,7 +16,7 @@ def test_servers_without_certificates(calls, node_run):
         with pytest.raises(TypeError) as info:
             tls.createServer("this is not valid")
         assert info.value.code == "ERR_INVALID_ARG_TYPE"
-        assert str(info.value) == ('The "options" argument must be of type object. '
+        assert info.value.message == ('The "options" argument must be of type object. '
                                    "Received type string ('this is not valid')")
         listen(tls.createServer())
 

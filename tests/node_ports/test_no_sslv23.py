@@ -10,7 +10,7 @@ def test_secure_protocol_names(node_run):
         with pytest.raises(Exception) as info:
             tls.createSecureContext({"secureProtocol": "blargh"})
         assert info.value.code == "ERR_TLS_INVALID_PROTOCOL_METHOD"
-        assert str(info.value) == "Unknown method: blargh"
+        assert info.value.message == "Unknown method: blargh"
         for version in ("SSLv2", "SSLv3"):
             for kind in ("", "_client", "_server"):
                 with pytest.raises(Exception, match="%s methods disabled" % version):

@@ -49,7 +49,7 @@ def _refused(option, key, cert, ca, val):
             options["ca"] = ca
         tls.createServer(options)
     assert info.value.code == "ERR_INVALID_ARG_TYPE"
-    assert str(info.value) == ('The "options.%s" property must be of type string or an instance of Buffer, '
+    assert info.value.message == ('The "options.%s" property must be of type string or an instance of Buffer, '
                                'TypedArray, or DataView. %s' % (option, received(val)))
 
 

@@ -28,7 +28,7 @@ def test_negative_session_timeout_is_out_of_range(session_timeout, agent1, node_
             tls.createServer({"key": agent1["key"], "cert": agent1["cert"], "ca": [agent1["cert"]],
                               "sessionTimeout": session_timeout, "maxVersion": "TLSv1.2"})
         assert info.value.code == "ERR_OUT_OF_RANGE"
-        assert str(info.value) == ('The value of "options.sessionTimeout" is out of range. It must be >= 0 && '
+        assert info.value.message == ('The value of "options.sessionTimeout" is out of range. It must be >= 0 && '
                                    '<= 2147483647. Received %d' % session_timeout)
 
     node_run(main)

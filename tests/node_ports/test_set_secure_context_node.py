@@ -65,7 +65,7 @@ def test_set_secure_context(calls, node_run):
 
         def expect_error(then):
             def cb(err, body):
-                assert str(err) == "self-signed certificate", err
+                assert err.message == "self-signed certificate", err
                 then()
             return calls.must_call(cb)
 

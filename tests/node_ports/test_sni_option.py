@@ -77,7 +77,7 @@ def test_sni_option(calls, node_run, case):
             assert server_error
 
             def on_tls_client_error(err, sock):
-                assert str(err) == server_error
+                assert err.message == server_error
                 assert isinstance(err, TypeError)
 
             server.on("tlsClientError", calls.must_call(on_tls_client_error))
@@ -97,7 +97,7 @@ def test_sni_option(calls, node_run, case):
             client.on("close", calls.must_call(lambda *a: server.close()))
             if client_error:
                 def on_error(err):
-                    assert str(err) == client_error
+                    assert err.message == client_error
                     assert err.code == "ECONNRESET"
 
                 client.on("error", calls.must_call(on_error))

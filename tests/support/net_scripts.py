@@ -9,7 +9,7 @@ compare as lists.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, List
+from typing import Any, Callable, Dict, List
 
 JS_PRELUDE = r"""
 const net = require('net'), crypto = require('crypto'), readline = require('readline');
@@ -79,3 +79,16 @@ def record(sock: Any, log: List[str], with_data: bool = True) -> None:
 
 def wcb(log: List[str], tag: str) -> Callable[..., None]:
     return lambda err=None: log.append("%s:%s" % (tag, err.code if err else "ok"))
+
+
+def err_fields(err: Any, keys: Any) -> Dict[str, Any]:
+    """The Python twin of the JS ``errFields``: the ``keys`` our error has, as Node names them.
+
+    Node's ``errno`` (libuv's negative number) is our ``nodeErrno``: an error that is also a Python
+    ``OSError`` has Python's positive number in ``errno`` (see tls._base.error_kinds)."""
+    fields = {}
+    for key in keys:
+        value = getattr(err, "nodeErrno" if key == "errno" else key, None)
+        if value is not None:
+            fields[key] = value
+    return fields

@@ -4,15 +4,25 @@
 raises; ``errno_error`` and ``_lookup_error`` turn operating-system and
 getaddrinfo failures into Node's codes.  Errors read from OpenSSL's queue are
 made in ``tls._binding.errors``; ``tls.errors`` shows both.
+
+Each error is also the Python exception its code stands for
+(``ECONNREFUSED`` -> ``ConnectionRefusedError``, a certificate failure ->
+``ssl.SSLCertVerificationError`` ...): ``NodeError.__new__`` asks
+``error_kinds`` (where the table and the reasons are) for the class.
+``str(err)`` is ``[code] message``; ``err.message`` is Node's message.
 """
 from __future__ import annotations
 
 import errno as _errno
 import os
 import socket as _socket
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any, Optional, Type
 
-__all__ = ["NodeError", "NodeTypeError", "NodeRangeError", "errno_error"]
+from . import error_kinds as _kinds
+
+_MADE = _kinds.MADE   # (family, code) -> class: the lookup every construction starts with
+
+__all__ = ["NodeError", "NodeTypeError", "NodeRangeError", "errno_error", "error_message"]
 
 
 class NodeError(Exception):
@@ -26,18 +36,63 @@ class NodeError(Exception):
         def __getattr__(self, name: str) -> Any: ...
         def __setattr__(self, name: str, value: Any) -> None: ...
 
+    # True on the classes error_kinds makes (a family plus a builtin): they are built as they are
+    _python_kind = False
+
+    def __new__(cls, *args: Any, **attrs: Any) -> "NodeError":
+        kind: Any = cls
+        # Only the families built as NodeError(message, code, **attrs) are looked up: a subclass with
+        # its own constructor (StoreFailure) has other positional arguments.
+        if not cls._python_kind and cls.__init__ is _NODE_ERROR_INIT:
+            code = args[1] if len(args) > 1 else attrs.get("code")
+            kind = _MADE.get((cls, code)) or _kinds.python_kind(cls, code)
+            if kind._python_kind:
+                # an OSError subclass must be allocated by OSError.__new__ (a larger instance layout)
+                made: NodeError = OSError.__new__(kind, *args[:1]) if issubclass(kind, OSError) \
+                    else Exception.__new__(kind, *args[:1])
+                return made
+        return Exception.__new__(kind, *args[:1])  # type: ignore[no-any-return]
+
     def __init__(self, message: str = "", code: Optional[str] = None, **attrs: Any) -> None:
         super().__init__(message)
         self.message = message
         self.code = code
         for name, value in attrs.items():
             setattr(self, name, value)
+        if type(self)._python_kind:
+            _kinds.fill_python_fields(self, code, attrs)  # type: ignore[arg-type]
+        elif "errno" in attrs:
+            self.nodeErrno = attrs["errno"]
 
     def __str__(self) -> str:
-        return self.message
+        # the code first, so that the last line of a traceback says what happened
+        code = self.code
+        return "[%s] %s" % (code, self.message) if code else self.message
+
+    def __reduce__(self) -> Any:
+        # the made classes are not module attributes: rebuild from the family and the code
+        family = next(c for c in type(self).__mro__ if not c.__dict__.get("_python_kind"))
+        return (_rebuild, (family, self.message, self.code, dict(self.__dict__)))
 
     def __repr__(self) -> str:
         return "%s(%r, code=%r)" % (type(self).__name__, self.message, self.code)
+
+
+_NODE_ERROR_INIT = NodeError.__init__
+
+
+def _rebuild(family: Type[NodeError], message: str, code: Optional[str], state: Any) -> NodeError:
+    """Unpickle: the family makes the same class again from the code."""
+    err = family.__new__(family, message, code)
+    NodeError.__init__(err, message, code)
+    err.__dict__.update(state)
+    return err
+
+
+def error_message(exc: BaseException) -> str:
+    """Node's message of an error (``err.message``), or str() of any other exception."""
+    message = getattr(exc, "message", None)
+    return message if isinstance(message, str) else str(exc)
 
 
 class NodeTypeError(NodeError, TypeError):

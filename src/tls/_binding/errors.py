@@ -5,12 +5,15 @@
 has no short name, e.g. the 3.0 DECODER), with ``.library``, ``.reason`` and,
 when the queue held more than one error, ``.opensslErrorStack`` (the earlier
 errors, most recent first).  Certificate verification errors are coded by
-their X509_V_ERR name (``DEPTH_ZERO_SELF_SIGNED_CERT`` ...).
+their X509_V_ERR name (``DEPTH_ZERO_SELF_SIGNED_CERT`` ...; the table is
+``tls._base.error_kinds``, which also makes them ``ssl.SSLCertVerificationError``
+and the others ``ssl.SSLError``).
 """
 from __future__ import annotations
 
 from typing import Optional, Sequence, Type, overload
 
+from .._base.error_kinds import VERIFY_ERROR_CODES
 from .._base.errors import NodeError
 from . import OpenSSLErrorEntry, drain_errors, ffi, lib
 
@@ -75,33 +78,10 @@ def error_from_queue(fallback: Optional[str] = None, cls: Type[NodeError] = Node
     return None
 
 
-# X509_V_ERR_* numbers (OpenSSL 3.0 x509_vfy.h) -> Node's code names.
-VERIFY_ERROR_CODES = {
-    2: "UNABLE_TO_GET_ISSUER_CERT", 3: "UNABLE_TO_GET_CRL",
-    4: "UNABLE_TO_DECRYPT_CERT_SIGNATURE", 5: "UNABLE_TO_DECRYPT_CRL_SIGNATURE",
-    6: "UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY", 7: "CERT_SIGNATURE_FAILURE", 8: "CRL_SIGNATURE_FAILURE",
-    9: "CERT_NOT_YET_VALID", 10: "CERT_HAS_EXPIRED", 11: "CRL_NOT_YET_VALID", 12: "CRL_HAS_EXPIRED",
-    13: "ERROR_IN_CERT_NOT_BEFORE_FIELD", 14: "ERROR_IN_CERT_NOT_AFTER_FIELD",
-    15: "ERROR_IN_CRL_LAST_UPDATE_FIELD", 16: "ERROR_IN_CRL_NEXT_UPDATE_FIELD", 17: "OUT_OF_MEM",
-    18: "DEPTH_ZERO_SELF_SIGNED_CERT", 19: "SELF_SIGNED_CERT_IN_CHAIN",
-    20: "UNABLE_TO_GET_ISSUER_CERT_LOCALLY", 21: "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
-    22: "CERT_CHAIN_TOO_LONG", 23: "CERT_REVOKED", 24: "INVALID_CA", 25: "PATH_LENGTH_EXCEEDED",
-    26: "INVALID_PURPOSE", 27: "CERT_UNTRUSTED", 28: "CERT_REJECTED", 29: "SUBJECT_ISSUER_MISMATCH",
-    30: "AKID_SKID_MISMATCH", 31: "AKID_ISSUER_SERIAL_MISMATCH", 32: "KEYUSAGE_NO_CERTSIGN",
-    33: "UNABLE_TO_GET_CRL_ISSUER", 34: "UNHANDLED_CRITICAL_EXTENSION", 35: "KEYUSAGE_NO_CRL_SIGN",
-    36: "UNHANDLED_CRITICAL_CRL_EXTENSION", 37: "INVALID_NON_CA", 38: "PROXY_PATH_LENGTH_EXCEEDED",
-    39: "KEYUSAGE_NO_DIGITAL_SIGNATURE", 40: "PROXY_CERTIFICATES_NOT_ALLOWED",
-    41: "INVALID_EXTENSION", 42: "INVALID_POLICY_EXTENSION", 43: "NO_EXPLICIT_POLICY",
-    44: "DIFFERENT_CRL_SCOPE", 45: "UNSUPPORTED_EXTENSION_FEATURE", 46: "UNNESTED_RESOURCE",
-    47: "PERMITTED_VIOLATION", 48: "EXCLUDED_VIOLATION", 49: "SUBTREE_MINMAX",
-    50: "APPLICATION_VERIFICATION", 51: "UNSUPPORTED_CONSTRAINT_TYPE",
-    52: "UNSUPPORTED_CONSTRAINT_SYNTAX", 53: "UNSUPPORTED_NAME_SYNTAX", 54: "CRL_PATH_VALIDATION_ERROR",
-    62: "HOSTNAME_MISMATCH", 63: "EMAIL_MISMATCH", 64: "IP_ADDRESS_MISMATCH",
-}
-
-
 def verify_error(result: int) -> NodeError:
     """The Error Node gives for a non-zero SSL_get_verify_result()."""
     code = VERIFY_ERROR_CODES.get(result, "UNSPECIFIED")
     message = ffi.string(lib.X509_verify_cert_error_string(result)).decode()
-    return NodeError(message, code)
+    err = NodeError(message, code)
+    err.verify_code = result   # ssl.SSLCertVerificationError's: the number OpenSSL gave, even unnamed
+    return err

@@ -53,7 +53,11 @@ turns the host name check off, as in asyncio), ``ssl_handshake_timeout``
 ``ssl=True``; ``start_server`` takes ``limit``, ``backlog``,
 ``start_serving``, ``ssl_handshake_timeout``, ``ssl_shutdown_timeout`` and
 ``reuse_address`` (always on, as in Node).  Errors are Node's coded
-``tls.NodeError`` (``ECONNREFUSED``, ``UNABLE_TO_VERIFY_LEAF_SIGNATURE`` ...).
+``tls.NodeError`` (``ECONNREFUSED``, ``UNABLE_TO_VERIFY_LEAF_SIGNATURE`` ...),
+each also the exception asyncio code catches (``ConnectionRefusedError``,
+``ssl.SSLCertVerificationError``, ``TimeoutError`` for ``ssl_handshake_timeout``;
+``ConnectionResetError`` from a read or ``wait_closed()`` after the peer's
+reset), as the stdlib's streams raise them.
 """
 from __future__ import annotations
 
@@ -61,6 +65,7 @@ import asyncio
 import socket as _socket
 from typing import Any, Awaitable, Callable, Dict, Optional, Set, Tuple
 
+from .._base.error_kinds import add_call_site_note
 from .._base.errors import NodeError
 from .._base.options import TLS_CONNECT, TLS_SERVER, OptionTable, take_options
 from .._node import net
@@ -172,15 +177,22 @@ async def _connect_transport(asyncio_args: Dict[str, Any], options: Dict[str, An
     def on_close(*_: Any) -> None:
         finish()
         if not future.done():
-            future.set_exception(NodeError("Socket closed before the connection was established",
-                                           "ERR_SOCKET_CLOSED_BEFORE_CONNECTION"))
+            err = NodeError("Socket closed before the connection was established",
+                            "ERR_SOCKET_CLOSED_BEFORE_CONNECTION")
+            add_call_site_note(err, sock._call_site)
+            future.set_exception(err)
 
     sock.on("secureConnect", on_secure)
     sock.on("error", on_error)
     sock.on("close", on_close)
     try:
         if timeout is not None:
-            return await asyncio.wait_for(future, timeout)
+            try:
+                return await asyncio.wait_for(future, timeout)
+            except asyncio.TimeoutError:
+                if future.cancelled():   # wait_for's own timeout, not an error of the connection
+                    raise _handshake_timeout(sock, timeout) from None
+                raise
         return await future
     except BaseException:
         if future.done() and not future.cancelled() and future.exception() is None:
@@ -188,6 +200,18 @@ async def _connect_transport(asyncio_args: Dict[str, Any], options: Dict[str, An
         else:
             sock.destroy()
         raise
+
+
+def _handshake_timeout(sock: TLSSocket, timeout: float) -> NodeError:
+    """``ssl_handshake_timeout`` ran out: Node's handshake timeout error, which is a TimeoutError.
+
+    asyncio raises a bare ``TimeoutError()`` here; this one has Node's code and message (the
+    server's ``handshakeTimeout`` error), the peer and the timeout, and names the user's call."""
+    options = getattr(sock, "_connect_options", None) or {}
+    err = NodeError("TLS handshake timeout", "ERR_TLS_HANDSHAKE_TIMEOUT", host=options.get("host"),
+                    port=options.get("port"), timeout=timeout)
+    add_call_site_note(err, sock._call_site)
+    return err
 
 
 # loop.create_connection's keywords (asyncio.open_connection passes them on)

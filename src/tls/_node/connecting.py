@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple, Ty
 
 from . import runtime as _runtime
 from .._base.addresses import isIP
+from .._base.error_kinds import call_site
 from .._base.errors import NodeError, NodeRangeError, NodeTypeError, _lookup_error, errno_error
 from .._base.options import SOCKET_CONNECT
 from .._base.validators import received as _received, validate_function as _validate_function
@@ -108,6 +109,7 @@ class ConnectingMixin(_ConnectingBase):
                                 % _received(auto_select), "ERR_INVALID_ARG_TYPE")
         if cb is not None:
             self.once("connect", cb)
+        self._call_site = call_site()   # named by a note on the errors this connection emits later
         if options.get("noDelay"):
             self._no_delay = True
         if options.get("keepAlive"):

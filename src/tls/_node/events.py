@@ -43,6 +43,7 @@ from typing import (
     TYPE_CHECKING, Any, Callable, ClassVar, Dict, Hashable, List, Mapping, Optional, Set, Tuple, TypeVar, cast,
 )
 
+from .._base.error_kinds import CallSite, add_call_site_note
 from .._base.errors import NodeError, NodeRangeError, NodeTypeError
 from .._base.aliases import SnakeCaseAliases, module_getattr as _module_getattr
 from .._base.validators import num as _num, received as _received
@@ -180,6 +181,9 @@ class EventEmitter(SnakeCaseAliases):  # snake_case aliases (tls._aliases)
     _maxListeners: Any = None
     _warned: Optional[Set[Hashable]] = None
     _captureRejections: Optional[bool] = None
+    # where the user called connect()/listen()/createServer() for this emitter (error_kinds.call_site):
+    # its 'error' events get a PEP 678 note naming that line
+    _call_site: Optional[CallSite] = None
 
     # -- the one rule for "enable it when someone listens" --------------------------------
     # Node switches costly machinery on only once somebody listens: a TLS
@@ -401,6 +405,8 @@ class EventEmitter(SnakeCaseAliases):  # snake_case aliases (tls._aliases)
         """
         events = self._events
         if event == "error" and isinstance(event, str):
+            if self._call_site is not None and args:
+                add_call_site_note(args[0], self._call_site)
             if events is not None and errorMonitor in events:
                 self.emit(errorMonitor, *args)
                 events = self._events

@@ -16,6 +16,7 @@ from typing import Any, Callable, Dict, List, Optional, Protocol, Set, Tuple, Ty
 from . import runtime as _runtime
 from .._base.nodeargs import _call_cb
 from .._base.options import LISTEN, NET_SERVER, take_options
+from .._base.error_kinds import call_site
 from .._base.errors import NodeError, NodeTypeError, _lookup_error, errno_error
 from .events import EventEmitter
 from .._base.validators import received as _received
@@ -105,6 +106,7 @@ class Server(EventEmitter, AsyncServerMixin):
         self._refed = True
         self._backlog = 511
         self.listening = False
+        self._call_site = call_site()   # createServer(): named by a note on the server's errors
         if connectionListener is not None:
             self.on("connection", connectionListener)
 
@@ -156,6 +158,7 @@ class Server(EventEmitter, AsyncServerMixin):
                                     "ERR_INVALID_ARG_TYPE")
         elif not isinstance(path, str):
             raise NodeTypeError('The "options.path" property must be of type string', "ERR_INVALID_ARG_TYPE")
+        self._call_site = call_site()   # listen(): named by a note on the errors the server emits later
         if cb is not None:
             self.once("listening", cb)
         backlog = options.get("backlog")
@@ -351,6 +354,7 @@ class Server(EventEmitter, AsyncServerMixin):
 
     def _make_protocol(self) -> _SocketProtocol:
         sock = self._socket_class(self._socket_options)
+        sock._call_site = self._call_site   # its errors name where the user started this server
         sock._server = sock.server = self
         protocol = _SocketProtocol(sock)
         sock._protocol = protocol

@@ -12,6 +12,7 @@ import os
 import warnings
 from typing import Any
 
+from .._base.error_kinds import call_site
 from .._base.errors import NodeRangeError, NodeTypeError
 from .._base.options import TLS_CONNECT
 from .._base.validators import received as _received
@@ -95,6 +96,8 @@ def connect(*args: Any, **kwargs: Any) -> TLSSocket:
     if servername is not None:
         tlssock.setServername(servername)
     if options.get("socket"):
+        # (tlssock.connect() records it otherwise) named by a note on the errors emitted later
+        tlssock._call_site = call_site()
         tlssock._start()
     tlssock.on("secure", lambda: _on_connect_secure(tlssock))
     return tlssock

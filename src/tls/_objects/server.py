@@ -215,6 +215,7 @@ class Server(net.Server):
             "enableTrace": self._enable_trace,
         })
         socket._counters = self._counters
+        socket._call_site = self._call_site   # its errors name where the user started this server
         self._counters.opened(socket)
         socket.on("secure", socket._on_server_socket_secure)
         _forward_keylog(self, socket)  # 'keylog' forwarding

@@ -41,6 +41,7 @@ from .._node import runtime as _runtime
 from .._node import net
 from .._base.encoding import to_bytes
 from .._engine.engine import TLSEngine
+from .._base.error_kinds import add_call_site_note
 from .._base.errors import NodeError, NodeTypeError
 from .._base.validators import received as _received
 from .._engine.context import SecureContext
@@ -514,6 +515,7 @@ class TLSSocket(_extras.TLSSocketExtras, net.Socket):
             server = self.server
             assert server is not None and self._counters is not None, "a listener of tls.Server's sockets only"
             self._counters.client_error(err)
+            add_call_site_note(err, self._call_site)   # the server's createServer()/listen() line
             server.emit("tlsClientError", err, self)
 
     def _on_server_socket_close(self, had_error: Any = False) -> None:
@@ -526,6 +528,7 @@ class TLSSocket(_extras.TLSSocketExtras, net.Socket):
             self._set_route(Route.REPORTED)
             err = _conn_reset("socket hang up")
             self._counters.client_error(err)
+            add_call_site_note(err, self._call_site)   # the server's createServer()/listen() line
             server.emit("tlsClientError", err, self)
 
     # -- writing (tls._protocol.connection) -----------------------------------

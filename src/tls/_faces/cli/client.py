@@ -24,6 +24,7 @@ import re
 import sys
 from typing import Any, Dict, List, Optional, Tuple
 
+from ..._base.errors import error_message
 from . import format as fmt
 from .common import (
     CliError, StdinReader, add_version_options, alpn_list, next_event, positive_seconds, pump_to_socket, read_file,
@@ -108,7 +109,7 @@ def verification_message(code: Optional[str], identity_error: Optional[BaseExcep
     if not code:
         return None
     if identity_error is not None and getattr(identity_error, "code", None) == code:
-        return str(identity_error)
+        return error_message(identity_error)
     from ..._binding.errors import VERIFY_ERROR_CODES, verify_error
     for number, name in VERIFY_ERROR_CODES.items():
         if name == code:

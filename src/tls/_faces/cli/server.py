@@ -19,6 +19,7 @@ import tempfile
 from typing import Any, Dict, List, Optional
 
 from . import format as fmt
+from ..._base.errors import error_message
 from . import workers
 from .common import (
     CliError, StdinReader, add_version_options, alpn_list, next_event, pump_to_socket, read_file, version_options,
@@ -193,8 +194,8 @@ async def _serve(args: argparse.Namespace) -> int:
                     ("client cert", _client_certificate_text(summary, requested)),
                 ], indent="  "))
             sock.on("error", lambda err: reporter.event(
-                {"event": "error", "id": number, "code": getattr(err, "code", None), "message": str(err)},
-                ["connection %d: %s" % (number, fmt.error_line(getattr(err, "code", None), str(err)))]))
+                {"event": "error", "id": number, "code": getattr(err, "code", None), "message": error_message(err)},
+                ["connection %d: %s" % (number, fmt.error_line(getattr(err, "code", None), error_message(err)))]))
             sock.on("close", lambda *_: reporter.event({"event": "close", "id": number},
                                                        ["connection %d closed" % number]))
             _serve_connection(args, sock)
@@ -206,8 +207,9 @@ async def _serve(args: argparse.Namespace) -> int:
             code = getattr(err, "code", None)
             peer = fmt.address_text(getattr(sock, "remoteAddress", None), getattr(sock, "remotePort", None))
             reporter.event({"event": "clientError", "id": number, "remoteAddress": sock.remoteAddress,
-                            "remotePort": sock.remotePort, "code": code, "message": str(err)},
-                           ["connection %d from %s failed: %s" % (number, peer, fmt.error_line(code, str(err)))])
+                            "remotePort": sock.remotePort, "code": code, "message": error_message(err)},
+                           ["connection %d from %s failed: %s"
+                            % (number, peer, fmt.error_line(code, error_message(err)))])
 
         def on_ocsp_request(cert: bytes, issuer: Optional[bytes], callback: Any) -> None:
             staple = args.ocsp_staple
@@ -225,8 +227,8 @@ async def _serve(args: argparse.Namespace) -> int:
         if name == "error":
             raise event_args[0]              # EADDRINUSE, EACCES...
         server.on("error", lambda err: reporter.event(
-            {"event": "serverError", "code": getattr(err, "code", None), "message": str(err)},
-            ["server: " + fmt.error_line(getattr(err, "code", None), str(err))]))
+            {"event": "serverError", "code": getattr(err, "code", None), "message": error_message(err)},
+            ["server: " + fmt.error_line(getattr(err, "code", None), error_message(err))]))
         address = server.address()
         if worker_id is None:    # with --workers the primary says it, once all listen
             reporter.event({"event": "listening", "host": address["address"], "port": address["port"]},
@@ -240,7 +242,7 @@ async def _serve(args: argparse.Namespace) -> int:
                 pass
     if once and failures:
         err = failures[0]
-        raise CliError(getattr(err, "code", None) or type(err).__name__, str(err))
+        raise CliError(getattr(err, "code", None) or type(err).__name__, error_message(err))
     return 0
 
 

@@ -19,6 +19,7 @@ import os
 import signal
 from typing import Any, Callable, Dict, List, Optional
 
+from ..._base.errors import error_message
 from . import format as fmt
 
 ENV_KEY = "TLS_CLI_WORKER_KEY"
@@ -103,8 +104,9 @@ def run_primary(args: argparse.Namespace, reporter: Any, identity: Optional[Dict
     def restart(name: str, number: int) -> None:
         def done(err: Any, replacements: Any = None) -> None:
             if err is not None:
-                reporter.event({"event": "restartError", "code": getattr(err, "code", None), "message": str(err)},
-                               ["rolling restart failed: %s" % fmt.error_line(getattr(err, "code", None), str(err))])
+                code, message = getattr(err, "code", None), error_message(err)
+                reporter.event({"event": "restartError", "code": code, "message": message},
+                               ["rolling restart failed: %s" % fmt.error_line(code, message)])
             else:
                 reporter.event({"event": "restarted", "workers": len(replacements or [])},
                                ["restarted %d workers, one at a time" % len(replacements or [])])

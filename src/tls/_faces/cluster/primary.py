@@ -27,7 +27,7 @@ import sys
 import threading
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional, Tuple
 
-from ..._base.errors import NodeError, NodeTypeError
+from ..._base.errors import NodeError, NodeTypeError, error_message
 from ..._base.options import CLUSTER_SETUP, take_options
 from ..._base.validators import received as _received
 from ..._node import runtime as _runtime
@@ -421,8 +421,10 @@ class Primary:
             answer: Dict[str, Any] = {"key": key}
             if err is not None:
                 self.handles.pop(key, None)
-                answer["error"] = {"message": str(err), "code": getattr(err, "code", None),
-                                   "errno": getattr(err, "errno", None), "syscall": getattr(err, "syscall", None)}
+                # Node's errno (negative; a Python OSError's .errno is the positive one)
+                answer["error"] = {"message": error_message(err), "code": getattr(err, "code", None),
+                                   "errno": getattr(err, "nodeErrno", getattr(err, "errno", None)),
+                                   "syscall": getattr(err, "syscall", None)}
             if extra:
                 answer.update(extra)
             worker._internal.reply(message, answer, sock)
