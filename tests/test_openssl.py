@@ -89,6 +89,21 @@ async def test_context_native_groups_list_seen_by_s_client(pems):
 
 
 @async_test(15)
+async def test_server_native_groups_list_seen_by_s_client(pems):
+    """A tls.Server's own context (made from its options, as Node's): server.native."""
+    server = tls.createServer(pems.server_options(), lambda sock: sock.end(b"hello\n"))
+    check(lib.SSL_CTX_set1_groups_list(server.native, b"secp521r1"), "SSL_CTX_set1_groups_list")
+    port = await listen(server)
+    try:
+        async with await OpenSSLPeer().start(s_client_args(pems, port, "-ign_eof")) as client:
+            await client.until(b"hello\n")
+            out = await client.read_rest()
+            assert re.search(rb"Server Temp Key: ECDH, secp521r1, 521 bits", out), out
+    finally:
+        close_server(server)
+
+
+@async_test(15)
 async def test_socket_native_groups_and_sigalgs_seen_by_s_server(pems):
     """SSL_set1_groups_list / SSL_set1_sigalgs_list on tlsSocket.native, right after connect()."""
     server, port = await s_server(["-key", pems.path("key"), "-cert", pems.path("cert"), "-naccept", "1"])
