@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Any
+from typing import Any, List
 
 import pytest
 
@@ -17,10 +17,12 @@ import tls
 import tls.openssl as ossl
 from tls.errors import NodeError
 from tls.openssl import check, ffi, keep, lib
+from tls.sansio import Connection
 
 from support.aio import Recorder, async_test
 from support.loopback import close_server, listen
 from support.openssl import OpenSSLPeer, openssl, s_server
+from support.sansio import pump
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DOC = os.path.join(ROOT, "docs", "openssl.md")
@@ -263,3 +265,101 @@ def test_ocsp_request_and_response_built_through_lib(pems, ca, tmp_path):
     status = ffi.new("int *")
     check(lib.OCSP_resp_find_status(got, cid, status, ffi.NULL, ffi.NULL, ffi.NULL, ffi.NULL), "find_status")
     assert ffi.string(lib.OCSP_cert_status_str(status[0])) == b"good"
+
+
+# -- custom extensions ----------------------------------------------------------------------------
+
+@async_test(15)
+async def test_custom_extension_seen_by_s_server(pems):
+    """add_custom_extension on a client context: the bytes are in the ClientHello s_server dumps."""
+    context = tls.createSecureContext({"ca": pems.ca})
+    asked = []
+
+    def add(sock: Any, where: int) -> bytes:
+        asked.append((sock, where))
+        return b"hello"
+
+    ossl.add_custom_extension(context, 0xFF00, add=add)
+    # -msg dumps the ClientHello in hex (-tlsextdebug names only the extensions s_server knows)
+    server, port = await s_server(["-key", pems.path("key"), "-cert", pems.path("cert"), "-naccept", "1", "-msg"])
+    async with server:
+        client = tls.connect(port, "localhost", {"secureContext": context})
+        rec = Recorder(client, "secureConnect", "error")
+        await rec.wait("secureConnect")
+        await server.until(b"CIPHER is ")
+        dump = server.stdout.split(b"ClientHello\n", 1)[1]
+        hexlines = []
+        for line in dump.splitlines():
+            if not re.fullmatch(rb"\s+([0-9a-f]{2} ?)+", line):
+                break
+            hexlines.append(line)
+        hello = bytes.fromhex(b"".join(hexlines).decode())
+        assert b"\xff\x00\x00\x05hello" in hello   # type 0xff00, length 5, our bytes
+        assert asked == [(client, lib.SSL_EXT_CLIENT_HELLO)]
+        client.destroy()
+
+
+def test_custom_extension_both_ways_in_memory(pems):
+    got: List[Any] = []
+    server_context = tls.createSecureContext({"key": pems.key, "cert": pems.cert})
+    client_context = tls.createSecureContext({"ca": pems.ca})
+    ossl.add_custom_extension(client_context, 0xFA01, add=lambda sock, where: b"from client",
+                              parse=lambda sock, where, data: got.append(("client", where, data)))
+    ossl.add_custom_extension(server_context, 0xFA01, add=lambda sock, where: b"from server",
+                              parse=lambda sock, where, data: got.append(("server", where, data)))
+    server = Connection(isServer=True, secureContext=server_context)
+    client = Connection(secureContext=client_context)
+    client.setServername("localhost")
+    pump(client, server)
+    assert got == [("server", lib.SSL_EXT_CLIENT_HELLO, b"from client"),
+                   ("client", lib.SSL_EXT_TLS1_3_ENCRYPTED_EXTENSIONS, b"from server")]
+    assert lib.SSL_CTX_has_client_custom_ext(client_context.native, 0xFA01) == 1
+
+
+def test_a_refused_or_failing_custom_extension_ends_the_handshake(pems):
+    server_context = tls.createSecureContext({"key": pems.key, "cert": pems.cert})
+    client_context = tls.createSecureContext({"ca": pems.ca})
+    ossl.add_custom_extension(client_context, 0xFA02, add=lambda sock, where: b"x")
+    ossl.add_custom_extension(server_context, 0xFA02, parse=lambda sock, where, data: False)
+    server = Connection(isServer=True, secureContext=server_context)
+    client = Connection(secureContext=client_context)
+    errors: List[Any] = []
+    server.on("error", errors.append)
+    client.on("error", errors.append)
+    pump(client, server)
+    assert server.destroyed and client.destroyed
+    assert [e.code for e in errors] == ["ERR_SSL_BAD_EXTENSION", "ERR_SSL_SSLV3_ALERT_ILLEGAL_PARAMETER"]
+
+    boom = ValueError("no extension today")
+    failing = tls.createSecureContext({"ca": pems.ca})
+    ossl.add_custom_extension(failing, 0xFA03, add=lambda sock, where: (_ for _ in ()).throw(boom))
+    client = Connection(secureContext=failing)
+    seen: List[Any] = []
+    client.on("error", seen.append)
+    assert client.dataToSend() == b""   # destroyed inside the callback: nothing was sent
+    assert seen == [boom] and client.destroyed
+
+
+def test_add_custom_extension_refuses_bad_input(pems):
+    context = tls.createSecureContext()
+    cases = [
+        ((object(), 0xFF00), {"add": lambda s, w: b""}, "ERR_INVALID_ARG_TYPE"),
+        ((context, "x"), {"add": lambda s, w: b""}, "ERR_INVALID_ARG_TYPE"),
+        ((context, 70000), {"add": lambda s, w: b""}, "ERR_OUT_OF_RANGE"),
+        ((context, 0xFF00), {"add": 3}, "ERR_INVALID_ARG_TYPE"),
+        ((context, 0xFF00), {}, "ERR_MISSING_ARGS"),
+        ((context, 0), {"add": lambda s, w: b""}, "ERR_INVALID_ARG_VALUE"),   # server_name: OpenSSL's own
+    ]
+    for args, kwargs, code in cases:
+        with pytest.raises(NodeError) as err:
+            ossl.add_custom_extension(*args, **kwargs)
+        assert err.value.code == code, (args, kwargs)
+    ossl.add_custom_extension(context, 0xFA04, add=lambda s, w: b"")
+    with pytest.raises(NodeError) as err:
+        ossl.add_custom_extension(context, 0xFA04, add=lambda s, w: b"")
+    assert err.value.code == "ERR_INVALID_ARG_VALUE"
+    context.close()
+    with pytest.raises(NodeError) as err:
+        ossl.add_custom_extension(context, 0xFA05, add=lambda s, w: b"")
+    assert err.value.code == "ERR_INVALID_ARG_TYPE"   # closed: no SSL_CTX any more
+

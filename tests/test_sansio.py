@@ -25,23 +25,9 @@ from tls.sansio import Connection
 
 from support.node import NODE
 from support.openssl import OPENSSL
+from support.sansio import pump
 
 DEADLINE = 10.0
-
-
-def pump(a: Connection, b: Connection) -> int:
-    """Move ciphertext both ways until neither has any; the number of transfers."""
-    moves = 0
-    while True:
-        moved = False
-        for src, dst in ((a, b), (b, a)):
-            data = src.dataToSend()
-            if data and not dst.destroyed:
-                dst.receiveData(data)
-                moved = True
-                moves += 1
-        if not moved:
-            return moves
 
 
 def record(conn: Connection, *events: str) -> List[Any]:

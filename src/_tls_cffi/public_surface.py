@@ -11,8 +11,10 @@ holds the three together).  A static wheel keeps them all: cffi compiles a wrapp
 declaration into tls._openssl, which references the OpenSSL function, so the linker keeps it
 even though no OpenSSL symbol is exported.
 
-Only plain functions and macros that take no callback: a callback into Python would need an
-``extern "Python"`` of the compiled module (the package's own are private).
+Plain functions and macros that take no callback: a callback into Python needs an
+``extern "Python"`` of the compiled module.  The one exception is a custom extension
+(``SSL_CTX_add_custom_ext``), whose three callbacks are declared here and served by
+tls.openssl.add_custom_extension.
 """
 INCLUDES = """
 #include <time.h>
@@ -95,6 +97,17 @@ static const unsigned long OCSP_NOVERIFY;
 static const unsigned long OCSP_TRUSTOTHER;
 static const unsigned long OCSP_NOCHECKS;
 static const unsigned long OCSP_RESPID_KEY;
+
+static const unsigned int SSL_EXT_TLS_ONLY;
+static const unsigned int SSL_EXT_CLIENT_HELLO;
+static const unsigned int SSL_EXT_TLS1_2_SERVER_HELLO;
+static const unsigned int SSL_EXT_TLS1_3_SERVER_HELLO;
+static const unsigned int SSL_EXT_TLS1_3_ENCRYPTED_EXTENSIONS;
+static const unsigned int SSL_EXT_TLS1_3_CERTIFICATE;
+static const unsigned int SSL_EXT_TLS1_3_CERTIFICATE_REQUEST;
+static const unsigned int SSL_EXT_TLS1_3_NEW_SESSION_TICKET;
+static const int SSL_AD_DECODE_ERROR;
+static const int SSL_AD_ILLEGAL_PARAMETER;
 """
 FUNCTIONS = """
 /* -- SSL / SSL_CTX: options and modes (SSL_*_options are declared by ssl.py) -- */
@@ -205,6 +218,21 @@ int SSL_get_signature_type_nid(const SSL *, int *);
 /* -- ex_data: a slot of your own on SSL / SSL_CTX (get/set are declared by ssl.py) -- */
 int SSL_get_ex_new_index(long, void *, CRYPTO_EX_new *, CRYPTO_EX_dup *, CRYPTO_EX_free *);
 int SSL_CTX_get_ex_new_index(long, void *, CRYPTO_EX_new *, CRYPTO_EX_dup *, CRYPTO_EX_free *);
+
+/* -- custom extensions (tls.openssl.add_custom_extension: the callbacks are the package's own) -- */
+int SSL_CTX_add_custom_ext(SSL_CTX *, unsigned int, unsigned int,
+    int (*)(SSL *, unsigned int, unsigned int, const unsigned char **, size_t *, X509 *, size_t, int *, void *),
+    void (*)(SSL *, unsigned int, unsigned int, const unsigned char *, void *),
+    void *,
+    int (*)(SSL *, unsigned int, unsigned int, const unsigned char *, size_t, X509 *, size_t, int *, void *),
+    void *);
+int SSL_CTX_has_client_custom_ext(const SSL_CTX *, unsigned int);
+int SSL_extension_supported(unsigned int);
+extern "Python" int _tls_public_ext_add(SSL *, unsigned int, unsigned int, const unsigned char **, size_t *,
+                                        X509 *, size_t, int *, void *);
+extern "Python" void _tls_public_ext_free(SSL *, unsigned int, unsigned int, const unsigned char *, void *);
+extern "Python" int _tls_public_ext_parse(SSL *, unsigned int, unsigned int, const unsigned char *, size_t,
+                                          X509 *, size_t, int *, void *);
 
 /* -- reference counts and lifetime (tls.openssl.keep) -- */
 int SSL_up_ref(SSL *);

@@ -41,6 +41,12 @@ parameters on it, read anything from it, but do not call ``SSL_do_handshake``, `
 the package installed.  Set what the handshake should use before it starts (right after
 ``tls.connect()`` returns, or on the context before the server listens).
 
+Custom extensions
+=================
+
+:func:`add_custom_extension` puts a TLS extension of your own on a context's connections: OpenSSL's
+``SSL_CTX_add_custom_ext`` with callbacks the package compiles in, calling your Python callables.
+
 Errors
 ======
 
@@ -51,14 +57,16 @@ the package's Node-style error (``code`` ``ERR_SSL_*`` / ``ERR_OSSL_*``, ``libra
 """
 from __future__ import annotations
 
-from typing import Any, Dict, List, Tuple, TypeVar
+from typing import Any, Callable, Dict, List, Optional, Tuple, TypeVar
 
-from ._base.errors import NodeError, NodeTypeError
+from ._base.errors import NodeError, NodeRangeError, NodeTypeError
+from ._base.validators import received
 from ._binding import OPENSSL_VERSION, STATIC_OPENSSL, drain_errors, ffi, lib
+from ._binding.callbacks import openssl_callback
 from ._binding.errors import error_from_queue
 
 __all__ = ["ffi", "lib", "OPENSSL_VERSION", "STATIC_OPENSSL", "SURFACE", "error", "check", "keep",
-           "clear_errors", "declared", "missing"]
+           "clear_errors", "declared", "missing", "add_custom_extension", "CUSTOM_EXTENSION_DEFAULT"]
 
 T = TypeVar("T")
 
@@ -144,6 +152,12 @@ SURFACE: Dict[str, Tuple[str, ...]] = {
     "ex_data": (
         "SSL_get_ex_new_index", "SSL_CTX_get_ex_new_index", "SSL_set_ex_data", "SSL_get_ex_data",
         "SSL_CTX_set_ex_data", "SSL_CTX_get_ex_data",
+    ),
+    "Custom extensions": (
+        "SSL_CTX_add_custom_ext", "SSL_CTX_has_client_custom_ext", "SSL_extension_supported",
+        "SSL_EXT_TLS_ONLY", "SSL_EXT_CLIENT_HELLO", "SSL_EXT_TLS1_2_SERVER_HELLO", "SSL_EXT_TLS1_3_SERVER_HELLO",
+        "SSL_EXT_TLS1_3_ENCRYPTED_EXTENSIONS", "SSL_EXT_TLS1_3_CERTIFICATE", "SSL_EXT_TLS1_3_CERTIFICATE_REQUEST",
+        "SSL_EXT_TLS1_3_NEW_SESSION_TICKET", "SSL_AD_DECODE_ERROR", "SSL_AD_ILLEGAL_PARAMETER",
     ),
     "Reference counts": (
         "SSL_up_ref", "SSL_CTX_up_ref", "X509_up_ref", "EVP_PKEY_up_ref", "X509_STORE_up_ref", "SSL_free",
@@ -274,3 +288,125 @@ def missing() -> List[str]:
     """The names of :data:`SURFACE` that ``lib`` lacks (empty on a correct build)."""
     return [name for name in _surface_names() if not declared(name)]
 
+
+
+# -- custom extensions -------------------------------------------------------------------------------
+#
+# SSL_CTX_add_custom_ext takes three callbacks; a user cannot make callbacks into this compiled
+# module (an extern "Python" is compiled in), so the package serves them: add_custom_extension
+# registers the user's Python callables and hands OpenSSL the three extern "Python" functions of
+# src/_tls_cffi/public_surface.py with a handle to them.  add and parse run inside the handshake,
+# through the package's callback guard (tls._binding.callbacks) with the user-code policy: an
+# exception destroys the connection with that error, as a pskCallback's does.
+
+#: where an extension goes by default: the ClientHello, and the server's answer to it
+#: (TLS 1.2 ServerHello, TLS 1.3 EncryptedExtensions)
+CUSTOM_EXTENSION_DEFAULT = (lib.SSL_EXT_CLIENT_HELLO | lib.SSL_EXT_TLS1_2_SERVER_HELLO
+                            | lib.SSL_EXT_TLS1_3_ENCRYPTED_EXTENSIONS)
+
+
+class _Extension:
+    __slots__ = ("ext_type", "add", "parse", "handle")
+
+    def __init__(self, ext_type: int, add: Any, parse: Any) -> None:
+        self.ext_type = ext_type
+        self.add = add
+        self.parse = parse
+        self.handle = ffi.new_handle(self)
+
+
+# Every registered extension, for the life of the process: OpenSSL keeps its handle in the
+# SSL_CTX (and in each SSL made from it), which may outlive its SecureContext (keep()).
+_EXTENSIONS: List[_Extension] = []
+# the bytes handed to OpenSSL by an add callback, by address, until its free callback
+_ADDED: Dict[int, Any] = {}
+
+
+def _socket_of(engine: Any) -> Any:
+    conn = engine.owner
+    return conn.owner if conn is not None else None
+
+
+@openssl_callback("_tls_public_ext_add", -1, user_code=True)
+def _ext_add(engine: Any, ssl: Any, ext_type: int, where: int, out: Any, outlen: Any, x509: Any,
+             chainidx: int, al: Any, add_arg: Any) -> int:
+    ext = ffi.from_handle(add_arg)
+    data = ext.add(_socket_of(engine), where)
+    if data is None:
+        return 0                            # not this time
+    data = bytes(data)
+    buf = ffi.new("unsigned char[]", max(1, len(data)))
+    ffi.memmove(buf, data, len(data))
+    _ADDED[int(ffi.cast("uintptr_t", buf))] = buf
+    out[0] = buf
+    outlen[0] = len(data)
+    return 1
+
+
+# Not through the guard: it calls no user code and must run even for a connection already detached
+# from its socket (the guard answers for those without running the body), or the buffer would leak.
+def _ext_free(ssl: Any, ext_type: int, where: int, out: Any, add_arg: Any) -> None:
+    _ADDED.pop(int(ffi.cast("uintptr_t", out)), None)
+
+
+ffi.def_extern(name="_tls_public_ext_free")(_ext_free)
+
+
+@openssl_callback("_tls_public_ext_parse", 0, user_code=True)
+def _ext_parse(engine: Any, ssl: Any, ext_type: int, where: int, data: Any, length: int, x509: Any,
+               chainidx: int, al: Any, parse_arg: Any) -> int:
+    ext = ffi.from_handle(parse_arg)
+    if ext.parse(_socket_of(engine), where, bytes(ffi.buffer(data, length))) is False:
+        al[0] = lib.SSL_AD_ILLEGAL_PARAMETER   # refused: the handshake fails with this alert
+        return 0
+    return 1
+
+
+def add_custom_extension(context: Any, ext_type: int, add: Optional[Callable[[Any, int], Any]] = None,
+                         parse: Optional[Callable[[Any, int, bytes], Any]] = None,
+                         where: int = CUSTOM_EXTENSION_DEFAULT) -> None:
+    """A TLS extension of your own on every connection made from ``context`` from now on.
+
+    ``context``: a SecureContext, a tls.Server (its own context) or an ``SSL_CTX*``.
+    ``add(socket, where)`` returns the extension's bytes for the message ``where``
+    (``SSL_EXT_*``), or None to leave it out; ``parse(socket, where, data)`` reads the peer's,
+    and returns False to refuse it (the handshake fails with an illegal_parameter alert).
+    ``socket`` is the TLSSocket (or tls.sansio.Connection).  A server answers only a client
+    that sent the extension.  An exception in either ends that connection with it as the error.
+    """
+    native = context if isinstance(context, ffi.CData) else getattr(context, "native", None)
+    if not isinstance(native, ffi.CData) or ffi.typeof(native).cname != "SSL_CTX *":
+        raise NodeTypeError('The "context" argument must be a SecureContext, a tls.Server or an SSL_CTX *. %s'
+                            % received(context), "ERR_INVALID_ARG_TYPE")
+    if native == ffi.NULL:
+        raise NodeError("The context is closed", "ERR_INVALID_STATE")
+    if isinstance(ext_type, bool) or not isinstance(ext_type, int):
+        raise NodeTypeError('The "ext_type" argument must be of type number. %s' % received(ext_type),
+                            "ERR_INVALID_ARG_TYPE")
+    if not 0 <= ext_type <= 0xFFFF:
+        raise NodeRangeError('The value of "ext_type" is out of range. It must be >= 0 && <= 65535. '
+                             'Received %d' % ext_type, "ERR_OUT_OF_RANGE")
+    for name, value in (("add", add), ("parse", parse)):
+        if value is not None and not callable(value):
+            raise NodeTypeError('The "%s" argument must be of type function. %s' % (name, received(value)),
+                                "ERR_INVALID_ARG_TYPE")
+    if add is None and parse is None:
+        raise NodeTypeError('One of "add" and "parse" is needed', "ERR_MISSING_ARGS")
+    if isinstance(where, bool) or not isinstance(where, int) or where <= 0:
+        raise NodeTypeError('The "where" argument must be a positive number of SSL_EXT_* flags. %s'
+                            % received(where), "ERR_INVALID_ARG_TYPE")
+    if lib.SSL_extension_supported(ext_type):
+        raise NodeError("OpenSSL handles extension %d itself" % ext_type, "ERR_INVALID_ARG_VALUE")
+    ext = _Extension(ext_type, add, parse)
+    clear_errors()
+    ok = lib.SSL_CTX_add_custom_ext(native, ext_type, where,
+                                    lib._tls_public_ext_add if add is not None else ffi.NULL,
+                                    # OpenSSL refuses a free callback without an add callback
+                                    lib._tls_public_ext_free if add is not None else ffi.NULL, ext.handle,
+                                    lib._tls_public_ext_parse if parse is not None else ffi.NULL, ext.handle)
+    if ok != 1:
+        err = error("extension %d is already added to this context" % ext_type)
+        if getattr(err, "code", None) is None:
+            err.code = "ERR_INVALID_ARG_VALUE"
+        raise err
+    _EXTENSIONS.append(ext)

@@ -110,6 +110,8 @@ class Connection(_extras.TLSSocketExtras, EventEmitter):
     ``session``, ``requestOCSP``, ``pskCallback``, ``pskIdentityHint``, ``enableTrace``.
     """
 
+    _conn: TLSConnection   # the protocol layer's connection (its owner is this object)
+
     def __init__(self, options: Optional[Dict[str, Any]] = None, **kwargs: Any) -> None:
         opts = take_options(options, kwargs, TLS_SOCKET, "Connection")
         for name, reason in _REFUSED.items():
