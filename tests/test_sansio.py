@@ -321,3 +321,56 @@ def test_against_openssl_s_server_over_bytes_we_move(pems):
     finally:
         proc.kill()
         proc.wait()
+
+
+def test_renegotiation_sni_and_alpn_callbacks_in_memory(pems):
+    """TLS 1.2 renegotiation through dataToSend(); SNICallback and ALPNCallback on the server."""
+    other = tls.createSecureContext({"key": pems.other_key, "cert": pems.other_cert})
+    asked: List[Any] = []
+
+    def sni(name: str, cb: Callable[..., None]) -> None:
+        asked.append(name)
+        cb(None, other if name == "other.example" else None)
+
+    server, client = pair(pems, {"maxVersion": "TLSv1.2", "SNICallback": sni,
+                                 "ALPNCallback": lambda info: info["protocols"][-1]},
+                          {"ALPNProtocols": ["a", "b"]})
+    client.setServername("other.example")
+    pump(client, server)
+    assert asked == ["other.example"] and server.servername == "other.example"
+    assert client.alpnProtocol == server.alpnProtocol == "b"
+    assert client.authorized  # the certificate for other.example came from the SNI context
+    slog = record(server, "secure")
+    done: List[Any] = []
+    assert client.renegotiate({}, done.append) is True
+    pump(client, server)
+    assert done == [None] and slog == [("secure",)]
+    # refused from now on: the client's next renegotiation is an error on the server
+    server.disableRenegotiation()
+    errors: List[Any] = []
+    server.on("error", errors.append)
+    client.renegotiate({}, None)
+    pump(client, server)
+    assert [e.code for e in errors] == ["ERR_TLS_RENEGOTIATION_DISABLED"]
+    with pytest.raises(TypeError) as err:
+        server.renegotiate(None)
+    assert err.value.code == "ERR_INVALID_ARG_TYPE"
+
+
+def test_read_data_and_eof_after_the_handshake(pems):
+    server, client = pair(pems)
+    pump(client, server)
+    server.write(b"one")
+    server.write("two")                      # str: UTF-8, as a TLSSocket takes it
+    pump(client, server)
+    assert client.read() == b"onetwo" and client.read() == b""
+    got: List[bytes] = []
+    client.on("data", got.append)
+    server.write(b"three")
+    pump(client, server)
+    assert got == [b"three"] and client.read() == b""
+    ended: List[Any] = []
+    client.on("end", lambda: ended.append(True))
+    client.receiveEof()                      # the carrier ended without close_notify
+    assert ended == [True] and not client.destroyed
+    assert client.getSession() is not None and client.getTLSTicket() is not None
