@@ -374,3 +374,45 @@ def test_read_data_and_eof_after_the_handshake(pems):
     client.receiveEof()                      # the carrier ended without close_notify
     assert ended == [True] and not client.destroyed
     assert client.getSession() is not None and client.getTLSTicket() is not None
+
+
+def test_a_session_store_through_new_and_resume_session(pems):
+    """Node's external session cache ('newSession' / 'resumeSession'), by session id in TLS 1.2."""
+    context = tls.createSecureContext({"key": pems.key, "cert": pems.cert, "maxVersion": "TLSv1.2"})
+    store: dict = {}
+    looked_up: List[bytes] = []
+
+    def serve() -> Connection:
+        server = Connection(isServer=True, secureContext=context)
+        server.on("newSession", lambda sid, data, done: (store.__setitem__(sid, data), done()))
+        server.on("resumeSession", lambda sid, cb: (looked_up.append(sid), cb(None, store.get(sid))))
+        return server
+
+    first_server, first = serve(), Connection(ca=pems.ca)
+    first.setServername("localhost")
+    lib.SSL_set_options(first.native, lib.SSL_OP_NO_TICKET)   # a session id, kept by the store
+    sessions: List[bytes] = []
+    first.on("session", sessions.append)
+    pump(first, first_server)
+    assert len(store) == 1 and sessions and first.isSessionReused() is False
+    again_server, again = serve(), Connection(ca=pems.ca, session=sessions[-1])
+    again.setServername("localhost")
+    lib.SSL_set_options(again.native, lib.SSL_OP_NO_TICKET)
+    again.write(b"resumed")
+    pump(again, again_server)
+    # (a first lookup may come from the first handshake: a client's random legacy session id)
+    assert looked_up[-1] == list(store)[0] and again.isSessionReused() is True
+    assert again_server.read() == b"resumed"
+
+
+def test_psk_without_certificates(pems):
+    key = bytes(range(32))
+    server = Connection(isServer=True, ciphers="PSK-AES128-GCM-SHA256", maxVersion="TLSv1.2",
+                        pskCallback=lambda sock, identity: key if identity == "client1" else None,
+                        pskIdentityHint="hint")
+    client = Connection(ciphers="PSK-AES128-GCM-SHA256", maxVersion="TLSv1.2",
+                        pskCallback=lambda hint: {"psk": key, "identity": "client1"})
+    client.write(b"psk")
+    pump(client, server)
+    assert server.read() == b"psk" and client.authorized
+    assert client.getCipher()["name"] == "PSK-AES128-GCM-SHA256"
