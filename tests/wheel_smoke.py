@@ -137,6 +137,10 @@ def main() -> int:
     check(tls.openssl.missing() == [],
           "tls.openssl: the %d names of its declared surface are in the binding (%s)"
           % (surface, ", ".join(tls.openssl.missing()[:5]) or "none missing"))
+    # and callable: a function only the public surface declares (the package never calls it)
+    request = tls.openssl.check(tls.openssl.lib.OCSP_REQUEST_new(), "OCSP_REQUEST_new")
+    tls.openssl.lib.OCSP_REQUEST_free(request)
+    check(True, "tls.openssl.lib.OCSP_REQUEST_new / OCSP_REQUEST_free run in the linked-in OpenSSL")
     found = _ca_store.locations(system_env)
     print("default trust store without SSL_CERT_*: source=%s file=%s dirs=%s"
           % (found.source, found.cafile or "-", ",".join(found.capaths) or "-"))
