@@ -194,6 +194,22 @@ def test_keep_refuses_what_it_cannot_keep():
     assert err.value.code == "ERR_INVALID_ARG_VALUE"
 
 
+def test_ex_data_slots_of_your_own(pems):
+    """SSL_CTX_get_ex_new_index / SSL_get_ex_new_index: data of the user's on the package's objects."""
+    context = tls.createSecureContext(pems.server_options())
+    index = lib.SSL_CTX_get_ex_new_index(0, ffi.NULL, ffi.NULL, ffi.NULL, ffi.NULL)
+    assert index > 0
+    mine = ffi.new_handle({"tenant": "a"})
+    check(lib.SSL_CTX_set_ex_data(context.native, index, mine), "SSL_CTX_set_ex_data")
+    assert ffi.from_handle(lib.SSL_CTX_get_ex_data(context.native, index)) == {"tenant": "a"}
+    client = Connection(secureContext=context)
+    ssl_index = lib.SSL_get_ex_new_index(0, ffi.NULL, ffi.NULL, ffi.NULL, ffi.NULL)
+    check(lib.SSL_set_ex_data(client.native, ssl_index, mine), "SSL_set_ex_data")
+    assert lib.SSL_get_ex_data(client.native, ssl_index) == mine
+    # the package's own slot is untouched: the connection still works
+    assert client.dataToSend()[:1] == b"\x16"
+
+
 # -- errors ------------------------------------------------------------------------------------
 
 def test_check_raises_the_queue_as_a_node_error(pems):
