@@ -183,7 +183,7 @@ def test_every_module_is_in_a_layer_folder():
     """The tree shows the stack: only the package face, its public modules and __main__ live at the top."""
     top = sorted(name for name in module_names() if name.count(".") == 1 and name.split(".")[1] not in LAYERS)
     assert top == ["tls.__main__", "tls.cluster", "tls.errors", "tls.events", "tls.lifecycle", "tls.net",
-                   "tls.stores", "tls.streams"]
+                   "tls.openssl", "tls.sansio", "tls.stores", "tls.streams"]
 
 
 def test_the_runtime_does_not_load_openssl():

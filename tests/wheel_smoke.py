@@ -13,7 +13,9 @@ imported tls lives next to a ``src/_tls_build.py``.  It checks:
   verifies the server against ``ca``, and 64 KiB echo back unchanged;
 * a client without ``ca`` verifies the same server through ``SSL_CERT_FILE``
   (the default trust store, tls._engine.ca_store);
-* with TLS_EXPECT_STATIC=1, that OpenSSL is linked in statically.
+* with TLS_EXPECT_STATIC=1, that OpenSSL is linked in statically;
+* every name of ``tls.openssl.SURFACE`` (docs/openssl.md) is in the binding: the static link
+  keeps them, reachable through ``tls.openssl.lib`` although no OpenSSL symbol is exported.
 
 It prints what it checked and exits non-zero on any failure.
 """
@@ -130,6 +132,15 @@ def main() -> int:
         if shared is not None:  # the system's libcrypto, loaded as the ssl module may have it
             ours = int(_binding.ffi.cast("uintptr_t", _binding.ffi.addressof(_binding.lib, "OpenSSL_version_num")))
             check(ours != shared, "tls calls its own OpenSSL_version_num, not the shared libcrypto's")
+    import tls.openssl
+    surface = sum(map(len, tls.openssl.SURFACE.values()))
+    check(tls.openssl.missing() == [],
+          "tls.openssl: the %d names of its declared surface are in the binding (%s)"
+          % (surface, ", ".join(tls.openssl.missing()[:5]) or "none missing"))
+    # and callable: a function only the public surface declares (the package never calls it)
+    request = tls.openssl.check(tls.openssl.lib.OCSP_REQUEST_new(), "OCSP_REQUEST_new")
+    tls.openssl.lib.OCSP_REQUEST_free(request)
+    check(True, "tls.openssl.lib.OCSP_REQUEST_new / OCSP_REQUEST_free run in the linked-in OpenSSL")
     found = _ca_store.locations(system_env)
     print("default trust store without SSL_CERT_*: source=%s file=%s dirs=%s"
           % (found.source, found.cafile or "-", ",".join(found.capaths) or "-"))

@@ -20,6 +20,7 @@
   pytest fixtures built on them live in ``tests/conftest.py``.
 * :mod:`support.engine` -- handshakes in memory: two engines back to back (:class:`Pair`), two SSL
   objects of SecureContexts (:func:`handshake`).
+* :mod:`support.sansio` -- two ``tls.sansio.Connection`` peers moved by hand (:func:`pump`).
 * :mod:`support.python` -- a fresh interpreter with this checkout's ``src/`` first on the path.
 * :mod:`support.resume` -- one resuming connection seen by a real client: Python's ``ssl``
   (:func:`ssl_client`: ``session_reused``, the session to pass back) and ``tls.connect``

@@ -265,6 +265,14 @@ class SecureContext(CredentialsMixin, SnakeCaseAliases):  # snake_case aliases (
         for engine in engines:
             ffi.release(engine)
 
+    @property
+    def native(self) -> Any:
+        """The ``SSL_CTX*`` (a cffi pointer of ``tls.openssl.ffi``), borrowed: valid while this
+        context is open; ``None`` once closed, never a dangling pointer (docs/openssl.md)."""
+        ctx = self._ctx
+        # a plain pointer: the user's reference must not be the one that frees the SSL_CTX
+        return None if ctx is None else ffi.cast("SSL_CTX *", ctx)
+
     def _c(self) -> Any:
         if self._ctx is None:
             raise NodeError("SecureContext is closed", "ERR_INVALID_STATE")

@@ -141,6 +141,11 @@ class TLSEngine:
         self._handle = None
         self.owner = None
 
+    def native(self) -> Any:
+        """The ``SSL*`` as a plain (borrowed) pointer for tls.openssl users; None once freed."""
+        ssl = self._ssl
+        return None if ssl is None else ffi.cast("SSL *", ssl)
+
     def __del__(self) -> None:
         if getattr(self, "in_callback", 0):
             return  # cannot happen while a hook holds a reference; never free under OpenSSL

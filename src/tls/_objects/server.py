@@ -167,6 +167,12 @@ class Server(net.Server):
         ``tls.cluster``'s primary adds its workers' dicts up the same way (``counters.sum_counters``)."""
         return self._counters.snapshot()
 
+    @property
+    def native(self) -> Any:
+        """The ``SSL_CTX*`` of the server's context (tls.openssl), borrowed: what new connections
+        are made from until ``setSecureContext()`` replaces it (``None`` once closed)."""
+        return self._shared_creds.native
+
     def getTicketKeyRing(self) -> List[bytes]:
         """The ticket key ring (beyond Node): the current key first, then the older ones that still decrypt."""
         return self._shared_creds.context.getTicketKeyRing()

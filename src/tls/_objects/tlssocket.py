@@ -564,6 +564,13 @@ class TLSSocket(_extras.TLSSocketExtras, net.Socket):
             parent.destroy()
 
     # -- getters ----------------------------------------------------------
+    @property
+    def native(self) -> Any:
+        """The ``SSL*`` (a cffi pointer of ``tls.openssl.ffi``), borrowed: valid until the socket
+        is destroyed, then ``None`` -- never a dangling pointer (docs/openssl.md)."""
+        engine = self._engine
+        return None if engine is None else engine.native()
+
     def getPeerCertificate(self, detailed: bool = False) -> Optional[Dict[str, Any]]:
         engine = self._engine
         if engine is None:
