@@ -49,6 +49,7 @@ from .public_names import PUBLIC
 from .counters import ServerCounters
 from . import x509 as _x509
 from . import x509_certificate as _x509_certificate
+from . import cli_flags as _cli_flags
 from .._protocol import keyexchange as _keyexchange
 from .._protocol import ocsp as _ocsp
 from .._protocol import renegotiation as _renegotiation
@@ -167,8 +168,9 @@ class TLSSocket(_extras.TLSSocketExtras, net.Socket):
         # path); the per-read one follows once the handshake started (_set_life).
         self._write_chunk = conn.write_chunk  # type: ignore[method-assign]
         self._configure_engine(opts)
-        if _x509_certificate.trace_option(opts.get("enableTrace")):
+        if _x509_certificate.trace_option(_cli_flags.trace_default(opts.get("enableTrace"))):
             self.enableTrace()
+        _cli_flags.socket_created(self)  # --tls-keylog (python -m tls run)
         _extras.configure(conn, opts)  # pskCallback / pskIdentityHint
         _sessions.configure(conn, opts)  # session option, 'session' / 'newSession' / 'resumeSession'
         _negotiation.configure(conn, opts)  # ALPN, ALPNCallback, NPN, SNICallback
