@@ -136,7 +136,7 @@ class TLSSocket(_extras.TLSSocketExtras, net.Socket):
         half_open = getattr(socket, "allowHalfOpen", False) if socket is not None else opts.get("allowHalfOpen")
         # the net.Socket options (buffer sizes) go to the socket underneath
         super().__init__({**{name: opts[name] for name in _HIGH_WATER_MARKS if name in opts},
-                          "allowHalfOpen": bool(half_open)})
+                          "allowHalfOpen": bool(half_open), "signal": opts.get("signal")})
         self.encrypted = True
         self.authorized = False
         self.authorizationError: Optional[str] = None
