@@ -104,3 +104,39 @@ def test_abbreviated_flag_refused(capsys) -> None:
     with pytest.raises(SystemExit) as exit_info:
         cli_main(["run", "--tls-max", "-c", "pass"])
     assert exit_info.value.code == 2
+
+
+WORKER_JS = """
+const cluster = require('cluster'); const tls = require('tls');
+if (cluster.isPrimary) { const w = cluster.fork(); w.on('exit', (code) => console.log('worker exited', code)); }
+else { console.log('worker', tls.DEFAULT_MIN_VERSION, tls.DEFAULT_CIPHERS); process.exit(0); }
+"""
+
+WORKER_PY = """
+import tls
+from tls import cluster
+if cluster.isPrimary:
+    def main():
+        worker = cluster.fork()
+        worker.on('exit', lambda code, signal: print('worker exited', code, flush=True))
+    tls.run(main)
+else:
+    print('worker', tls.DEFAULT_MIN_VERSION, tls.DEFAULT_CIPHERS, flush=True)
+    tls.process.exit(0)
+"""
+
+
+@pytest.mark.skipif(not hasattr(sys, "orig_argv"), reason="Python 3.9 has no sys.orig_argv: a worker is started "
+                    "as `python program.py`, without the runner's flags")
+def test_cluster_workers_get_the_flags(tmp_path) -> None:
+    """Node's cluster.fork() passes the primary's execArgv (its flags) to the worker; a worker of a
+    program run by `python -m tls run FLAGS` is started the same way, flags included."""
+    flags = ["--tls-min-v1.1", "--tls-cipher-list=AES128-SHA"]
+    js, py = tmp_path / "cluster.js", tmp_path / "cluster_prog.py"
+    js.write_text(WORKER_JS)
+    py.write_text(WORKER_PY)
+    theirs = node(*flags, str(js))
+    assert theirs.returncode == 0, theirs.stderr
+    done = ours(*flags, str(py))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == theirs.stdout == "worker TLSv1.1 AES128-SHA\nworker exited 0\n"
