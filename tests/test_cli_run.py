@@ -78,6 +78,14 @@ def test_uncaught_exception_is_a_traceback_from_the_program(tmp_path) -> None:
     assert lines[-1] == "ValueError: boom"
 
 
+def test_missing_program_as_python(tmp_path) -> None:
+    missing = str(tmp_path / "missing.py")
+    done = ours(missing)
+    python = subprocess.run([sys.executable, missing], capture_output=True, text=True, timeout=TIMEOUT)
+    assert done.returncode == python.returncode == 2
+    assert done.stderr == "python -m tls run: " + python.stderr.split(": ", 1)[1]
+
+
 def test_code_argv() -> None:
     done = ours("-c", "import sys; print(sys.argv)", "a", "--trace-tls")
     assert done.returncode == 0, done.stderr

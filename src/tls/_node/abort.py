@@ -257,7 +257,8 @@ class AbortController(SnakeCaseAliases):
         self.signal = AbortSignal._new()
 
     def abort(self, reason: Any = None) -> None:
-        """Abort the signal: ``aborted`` True, ``reason`` set, one 'abort' event (later calls do nothing)."""
+        """Abort the signal: ``aborted`` True, ``reason`` set, one 'abort' event (later calls do nothing).
+        No reason (None, JavaScript's undefined) gives the default AbortError DOMException."""
         self.signal._abort(reason)
 
     def __repr__(self) -> str:

@@ -90,6 +90,11 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if args.code is None:
         if args.program is None:
             parser.error("a program to run is required (or -c CODE)")
+        if not os.path.exists(args.program):
+            # python's own words and status for a program it cannot open
+            sys.stderr.write("python -m tls run: can't open file %r: [Errno 2] No such file or directory\n"
+                             % os.path.abspath(args.program))
+            return 2
     elif args.program is not None:
         argv.insert(0, args.program)
     from ..._objects import cli_flags
