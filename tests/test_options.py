@@ -257,6 +257,8 @@ PROBES: Dict[Any, Any] = {
     "path": _type_error(),
     "hints": Raises(-1, "ERR_INVALID_ARG_VALUE"),
     "lookup": Raises(5, "ERR_INVALID_ARG_TYPE"),  # called as Node calls it: tests/test_node_differences_options.py
+    # an AbortSignal, else Node's ERR_INVALID_ARG_TYPE; aborting destroys / closes: tests/test_abort.py
+    "signal": Raises("x", "ERR_INVALID_ARG_TYPE"),
     "autoSelectFamily": _type_error("yes"),
     "noDelay": Sets(True, lambda r: r._no_delay, True),
     ("noDelay", "net.createServer"): Sets(True, lambda r: r.noDelay, True),
@@ -743,6 +745,6 @@ async def test_refused_options_at_the_entry_points():
         net.Socket({"fd": 0})
     assert caught.value.code == "ERR_OPTION_NOT_IMPLEMENTED"
     server = net.createServer()
-    with pytest.raises(tls.NodeError) as caught:
+    with pytest.raises(tls.NodeError) as caught:   # signal is honoured now: an AbortSignal is required
         server.listen(0, signal=object())
-    assert caught.value.code == "ERR_OPTION_NOT_IMPLEMENTED"
+    assert caught.value.code == "ERR_INVALID_ARG_TYPE"

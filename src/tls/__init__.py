@@ -39,6 +39,7 @@ __all__ += ["convertALPNProtocols"]
 __all__ += ["X509Certificate", "KeyObject", "createPublicKey", "createPrivateKey"]  # Node's crypto, for certificates
 __all__ += ["connectAsync", "open_connection", "start_server",  # tls._aio, tls.streams
             "open_unix_connection", "start_unix_server"]
+__all__ += ["AbortController", "AbortSignal"]  # Node's globals, for the 'signal' option
 
 # For type checkers, every public name is imported as it would be eagerly; at run time
 # nothing is (TYPE_CHECKING is False, and defining it here spares `import tls` the typing module).
@@ -54,6 +55,7 @@ if TYPE_CHECKING:
     from ._protocol.negotiation import convertALPNProtocols as convertALPNProtocols
     from ._node.runtime import run as run
     from ._node.process import process as process
+    from ._node.abort import AbortController as AbortController, AbortSignal as AbortSignal
     from ._engine.context import SecureContext as SecureContext
     from ._objects.configure_context import createSecureContext as createSecureContext, getCiphers as getCiphers
     from ._objects.connect import connect as connect
@@ -85,6 +87,8 @@ if TYPE_CHECKING:
 _LAZY = {
     "run": "_node.runtime",
     "process": "_node.process",   # Node's process object: signals, kill, exit
+    "AbortController": "_node.abort",   # Node's globals: the 'signal' option of sockets and listen()
+    "AbortSignal": "_node.abort",
     "SecureContext": "_engine.context",
     "createSecureContext": "_objects.configure_context",
     "getCiphers": "_objects.configure_context",

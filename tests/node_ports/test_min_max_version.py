@@ -11,6 +11,7 @@ import pytest
 import tls
 
 from support.node_style import fixture_keys, tls_connect
+from programs import min_max_version
 
 CASES = [
     (None, None, None, None, None, None, None, 'TLSv1.3', None, None),
@@ -116,3 +117,9 @@ def test_min_max_version(cmin, cmax, cprot, smin, smax, sprot, ciphers, proto, c
         }, connected)
 
     node_run(main)
+
+
+def test_table_is_the_programs():
+    """programs/min_max_version.py computes Node's table for any defaults (the cli-version ports run
+    it under the flags); for the default defaults it is this port's table."""
+    assert min_max_version.cases("TLSv1.2", "TLSv1.3", *min_max_version.openssl_versions()) == CASES

@@ -12,7 +12,8 @@ callback programs under ``tls.run``.
   it), with stdin writes and line callbacks for stdout / stderr; killed when
   the test ends (:func:`kill_all`).  Such a program cannot await, which is why
   it is not :class:`support.node.NodePeer`.  :func:`fork` is Node's ``child_process.fork``:
-  a :class:`Proc` running a Python program with this checkout's package.
+  a :class:`Proc` running a Python program with this checkout's package; :func:`tls_run` is
+  ``node FLAGS program.js``: a :class:`Proc` running ``python -m tls run FLAGS program.py``.
 * :class:`RecordTap` -- a loopback TCP relay in a thread that records the TLS
   record headers (type, length) flowing from the server to the client.
 * :func:`tls_connect` / :func:`fixture_keys` -- Node's test/fixtures/tls-connect.js
@@ -256,6 +257,18 @@ def fork(code: str, *args: str, env: Optional[Dict[str, str]] = None, **kwargs: 
     full = dict(os.environ, **(env or {}))
     full["PYTHONPATH"] = SRC + os.pathsep + full.get("PYTHONPATH", "")
     return Proc([sys.executable, "-c", code, *args], env=full, **kwargs)
+
+
+TESTS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def tls_run(flags: List[str], *args: str, env: Optional[Dict[str, str]] = None, **kwargs: Any) -> Proc:
+    """``node FLAGS program.js args...`` for a port: ``python -m tls run FLAGS args...`` (``args``: a
+    program's path and its arguments, or ``-c CODE``) in a fresh interpreter with this checkout's
+    src/ and tests/ on the path (so a program can use ``support``); ``env`` as for :func:`fork`."""
+    full = dict(os.environ, **(env or {}))
+    full["PYTHONPATH"] = SRC + os.pathsep + TESTS + os.pathsep + full.get("PYTHONPATH", "")
+    return Proc([sys.executable, "-m", "tls", "run", *flags, *args], env=full, **kwargs)
 
 
 # -- record capture ------------------------------------------------------------------

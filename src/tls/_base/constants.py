@@ -11,8 +11,10 @@ its value replaces ``DEFAULT_CIPHERS``.  It is read once, at import; change
 ``createSecureContext`` reads ``tls.DEFAULT_CIPHERS`` / ``DEFAULT_ECDH_CURVE`` /
 ``DEFAULT_MIN_VERSION`` / ``DEFAULT_MAX_VERSION`` each time it runs).
 
-Node's ``--tls-min-v1.x`` / ``--tls-max-v1.x`` switches have no equivalent:
-assign ``tls.DEFAULT_MIN_VERSION`` / ``tls.DEFAULT_MAX_VERSION`` instead.
+Node's ``--tls-min-v1.x`` / ``--tls-max-v1.x`` / ``--tls-cipher-list`` switches
+are flags of ``python -m tls run`` (docs/cli.md), which assigns
+``tls.DEFAULT_MIN_VERSION`` / ``DEFAULT_MAX_VERSION`` / ``DEFAULT_CIPHERS`` before
+the program runs; a program can assign them itself.
 """
 from __future__ import annotations
 

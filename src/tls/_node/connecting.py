@@ -66,6 +66,8 @@ _C = TypeVar("_C", bound="ConnectingMixin")
 class ConnectingMixin(_ConnectingBase):
     """``connect()`` and the three ways it reaches ``connection_made`` (see the module docstring)."""
 
+    _signal_aborted = False   # made with an AbortSignal aborted already (abort.add_abort_signal)
+
     if TYPE_CHECKING:
         # the state and hooks net.Socket provides (declared there, with its defaults)
         _loop: asyncio.AbstractEventLoop
@@ -99,6 +101,10 @@ class ConnectingMixin(_ConnectingBase):
                                 "ERR_INVALID_ARG_TYPE")
         if self.destroyed:
             raise NodeError("Cannot connect a destroyed socket", "ERR_SOCKET_CLOSED")
+        if self._signal_aborted:
+            # its 'signal' was aborted already: destroyed with an AbortError on the next tick
+            # (abort.py), so no connection is started
+            return self
         _hints(options.get("hints"))
         lookup = options.get("lookup")
         if lookup is not None:

@@ -570,7 +570,12 @@ async def once(emitter: EventEmitter, name: Hashable) -> List[Any]:
 
 
 def getEventListeners(emitter: EventEmitter, name: Hashable) -> List[Listener]:
-    """Node's ``events.getEventListeners``: ``emitter.listeners(name)``."""
+    """Node's ``events.getEventListeners``: ``emitter.listeners(name)``, or an EventTarget's
+    (an AbortSignal, tls._node.abort) listeners of that type."""
+    target_listeners = getattr(emitter, "_event_target_listeners", None)
+    if target_listeners is not None:
+        found: List[Listener] = target_listeners(name)
+        return found
     return emitter.listeners(name)
 
 

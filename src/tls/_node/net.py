@@ -1,6 +1,7 @@
 """Node's ``net`` module: ``Socket`` and ``connect`` (socket.py), ``Server`` and
 ``createServer`` (net_server.py), ``connectAsync``, and ``isIP`` / ``isIPv4`` /
-``isIPv6`` (tls._base.addresses), with their snake_case aliases.
+``isIPv6`` (tls._base.addresses), with their snake_case aliases; and Node's globals
+``AbortController`` / ``AbortSignal`` (abort.py) for the ``signal`` option.
 
 This module only assembles them (``tls.net`` is this module); net_server.py
 builds on socket.py, and neither imports this one.
@@ -11,12 +12,13 @@ from typing import TYPE_CHECKING, Any
 
 from .._base.addresses import isIP, isIPv4, isIPv6
 from .._base.aliases import module_getattr as _module_getattr
+from .abort import AbortController, AbortSignal  # Node's globals, for the 'signal' option
 from .aio import established
 from .net_server import Server, createServer
 from .socket import Socket, Stream, connect, createConnection
 
 __all__ = ["Socket", "Server", "Stream", "connect", "connectAsync", "createConnection", "createServer",
-           "isIP", "isIPv4", "isIPv6"]
+           "isIP", "isIPv4", "isIPv6", "AbortController", "AbortSignal"]
 
 
 async def connectAsync(*args: Any, **kwargs: Any) -> Socket:

@@ -14,6 +14,7 @@ import stat as _stat
 from typing import Any, Callable, Dict, List, Optional, Protocol, Set, Tuple, TypeVar
 
 from . import runtime as _runtime
+from .abort import add_server_abort_signal as _add_server_abort_signal
 from .._base.nodeargs import _call_cb
 from .._base.options import LISTEN, NET_SERVER, take_options
 from .._base.error_kinds import call_site
@@ -143,6 +144,7 @@ class Server(EventEmitter, AsyncServerMixin):
         if self.listening:
             raise NodeError("Listen method has been called more than once without closing.",
                             "ERR_SERVER_ALREADY_LISTEN")
+        _add_server_abort_signal(self, options.get("signal"))  # closes on abort (abort.py)
         path = options.get("path")
         port: Any = options.get("port")
         fd = options.get("fd")

@@ -28,6 +28,7 @@ import struct
 from typing import Any, Callable, Deque, Dict, List, Optional, Tuple, TypeVar, Protocol
 
 from . import runtime as _runtime
+from .abort import add_abort_signal as _add_abort_signal
 from .._base.addresses import isIP, isIPv4, isIPv6  # net's own functions
 from .._base.errors import NodeError, NodeRangeError, NodeTypeError, errno_error
 from .._base.nodeargs import _call_cb
@@ -140,6 +141,7 @@ class Socket(ConnectingMixin, StreamMixin, EventEmitter, AsyncSocketMixin):
                 value = hwm if hwm is not None else opts.get(name)
                 if value is not None:
                     setattr(self, name, _high_water_mark(value, name))
+            _add_abort_signal(self, opts.get("signal"))  # Node's stream.addAbortSignal (abort.py)
         loop = _runtime.running_loop()
         if loop is not None:  # else bound on first use (connect() ...): constructible anywhere, as in Node
             self._loop = loop

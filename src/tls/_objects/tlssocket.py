@@ -50,6 +50,7 @@ from .public_names import PUBLIC
 from .counters import ServerCounters
 from . import x509 as _x509
 from . import x509_certificate as _x509_certificate
+from . import cli_flags as _cli_flags
 from .._protocol import keyexchange as _keyexchange
 from .._protocol import ocsp as _ocsp
 from .._protocol import renegotiation as _renegotiation
@@ -136,7 +137,7 @@ class TLSSocket(_extras.TLSSocketExtras, net.Socket):
         half_open = getattr(socket, "allowHalfOpen", False) if socket is not None else opts.get("allowHalfOpen")
         # the net.Socket options (buffer sizes) go to the socket underneath
         super().__init__({**{name: opts[name] for name in _HIGH_WATER_MARKS if name in opts},
-                          "allowHalfOpen": bool(half_open)})
+                          "allowHalfOpen": bool(half_open), "signal": opts.get("signal")})
         self.encrypted = True
         self.authorized = False
         self.authorizationError: Optional[str] = None
@@ -168,8 +169,9 @@ class TLSSocket(_extras.TLSSocketExtras, net.Socket):
         # path); the per-read one follows once the handshake started (_set_life).
         self._write_chunk = conn.write_chunk  # type: ignore[method-assign]
         self._configure_engine(opts)
-        if _x509_certificate.trace_option(opts.get("enableTrace")):
+        if _x509_certificate.trace_option(_cli_flags.trace_default(opts.get("enableTrace"))):
             self.enableTrace()
+        _cli_flags.socket_created(self)  # --tls-keylog (python -m tls run)
         _extras.configure(conn, opts)  # pskCallback / pskIdentityHint
         _sessions.configure(conn, opts)  # session option, 'session' / 'newSession' / 'resumeSession'
         _negotiation.configure(conn, opts)  # ALPN, ALPNCallback, NPN, SNICallback
