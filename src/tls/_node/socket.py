@@ -271,6 +271,10 @@ class Socket(ConnectingMixin, StreamMixin, EventEmitter, AsyncSocketMixin):
         """Hook: TCP is up: 'connect' (queued writes are flushed by the listener
         the first of them added), 'ready'.  TLSSocket starts its handshake instead."""
         self._tcp_ready = True
+        if self._queue is None and not self._ending and not self._corked:
+            # Node: a write in a 'connect' listener goes out at once (nothing written before it
+            # to wait behind, which the queue's own 'connect' listener flushes in order)
+            self._ready = True
         self.emit("connect")
         self.emit("ready")
         if not self._ready and not self.destroyed:
