@@ -257,6 +257,7 @@ PROBES: Dict[Any, Any] = {
     "path": _type_error(),
     "hints": Raises(-1, "ERR_INVALID_ARG_VALUE"),
     "lookup": Raises(5, "ERR_INVALID_ARG_TYPE"),  # called as Node calls it: tests/test_node_differences_options.py
+    "onread": Raises(5, "ERR_INVALID_ARG_TYPE"),  # read into the buffer: tests/net/test_net_onread.py
     "autoSelectFamily": _type_error("yes"),
     "noDelay": Sets(True, lambda r: r._no_delay, True),
     ("noDelay", "net.createServer"): Sets(True, lambda r: r.noDelay, True),

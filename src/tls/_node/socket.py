@@ -36,6 +36,7 @@ from .aio import AsyncSocketMixin  # read / async for / drain / endAsync / async
 from .connecting import ConnectingMixin
 from .events import EventEmitter
 from .netargs import _address_dict, _family_name, _high_water_mark, _normalize_connect_args
+from .onread import OnReadMixin
 from .socket_protocol import _SocketProtocol
 from .stream import StreamMixin, _destroyed_error
 
@@ -55,7 +56,7 @@ class _AcceptingServer(Protocol):
     def _connection_closed(self, sock: "Socket") -> None: ...
 
 
-class Socket(ConnectingMixin, StreamMixin, EventEmitter, AsyncSocketMixin):
+class Socket(ConnectingMixin, OnReadMixin, StreamMixin, EventEmitter, AsyncSocketMixin):
     """Node's net.Socket: a duplex stream over a TCP or Unix-domain connection."""
 
     writableHighWaterMark = HIGH_WATER_MARK
@@ -140,6 +141,8 @@ class Socket(ConnectingMixin, StreamMixin, EventEmitter, AsyncSocketMixin):
                 value = hwm if hwm is not None else opts.get(name)
                 if value is not None:
                     setattr(self, name, _high_water_mark(value, name))
+            if opts.get("onread") is not None:
+                self._set_onread(opts["onread"])   # reads into the caller's buffer (onread.py)
         loop = _runtime.running_loop()
         if loop is not None:  # else bound on first use (connect() ...): constructible anywhere, as in Node
             self._loop = loop
@@ -186,6 +189,8 @@ class Socket(ConnectingMixin, StreamMixin, EventEmitter, AsyncSocketMixin):
             self.setKeepAlive(*self._keep_alive)
         if self._refed:
             _runtime.ref_handle(self, self._loop)
+        if self._onread is not None:
+            self._onread_attach()
 
     def _read_addresses(self, transport: Any) -> None:
         """Family, peer and local address of a socket transport.
@@ -228,6 +233,8 @@ class Socket(ConnectingMixin, StreamMixin, EventEmitter, AsyncSocketMixin):
         self._protocol = protocol
         assert protocol is not None, "a connected socket has its protocol"
         protocol.owner = self
+        if other._onread is not None:
+            protocol.use_buffer(None)   # other's reads went into its onread buffer
         self._peer, self._sockname, self._family = other._peer, other._sockname, other._family
         self._write_paused = other._write_paused
         self._server = other._server

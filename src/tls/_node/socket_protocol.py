@@ -70,6 +70,10 @@ class _SocketProtocol(asyncio.BufferedProtocol):
     def get_buffer(self, sizehint: int) -> memoryview:
         return self._view
 
+    def use_buffer(self, view: Optional[memoryview]) -> None:
+        """Read into ``view`` from now on (a socket's ``onread`` buffer, onread.py); None: the shared one."""
+        self._view = view if view is not None else _read_buffer()
+
     def buffer_updated(self, nbytes: int) -> None:
         # Socket._on_raw_read, inlined: this runs once per network read.
         owner = self.owner

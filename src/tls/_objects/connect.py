@@ -80,6 +80,7 @@ def connect(*args: Any, **kwargs: Any) -> TLSSocket:
         "requestOCSP": options.get("requestOCSP"),
         "pskCallback": options.get("pskCallback"),
         "enableTrace": options.get("enableTrace"),
+        "onread": options.get("onread"),
     })
     options["rejectUnauthorized"] = options["rejectUnauthorized"] is not False
     tlssock._connect_options = options

@@ -94,6 +94,8 @@ class TLSSocket(_extras.TLSSocketExtras, net.Socket):
     #: Node's TLS writes complete a tick later: flushed queued bytes still count in writableLength
     #: until then (StreamMixin._set_ready; measured in tests/test_paused_mode_writable.py)
     _hold_flushed_length = True
+    #: onread (tls._node.onread): the transport carries ciphertext; the plaintext is copied into the buffer
+    _onread_in_place = False
 
     # The connection owns the engine and the per-connection feature state
     # (tls._protocol.*); the socket is its ConnectionOwner.  The engine is
@@ -135,7 +137,7 @@ class TLSSocket(_extras.TLSSocketExtras, net.Socket):
         half_open = getattr(socket, "allowHalfOpen", False) if socket is not None else opts.get("allowHalfOpen")
         # the net.Socket options (buffer sizes) go to the socket underneath
         super().__init__({**{name: opts[name] for name in _HIGH_WATER_MARKS if name in opts},
-                          "allowHalfOpen": bool(half_open)})
+                          "allowHalfOpen": bool(half_open), "onread": opts.get("onread")})
         self.encrypted = True
         self.authorized = False
         self.authorizationError: Optional[str] = None
