@@ -36,6 +36,7 @@ from .._base.encoding import to_bytes
 from .._base.nodeargs import _call_cb
 from .._base.errors import NodeError
 from .readable import ReadableMixin
+from .socket_protocol import _soon_caller
 
 if TYPE_CHECKING:
     import asyncio
@@ -154,14 +155,17 @@ class StreamMixin(ReadableMixin):
     # writableLength until they are released on the next tick, in Node's order: Node's Writable has
     # one write in flight at a time, and the writes made meanwhile go out together (one writev) when
     # it completes, so after nine one-byte writes with callbacks the first callback sees 8 and the
-    # other eight see 0.  Here the first write of a tick schedules its own release, the writes
-    # behind it share a second one (_hold_behind), and both releases are scheduled before the
-    # callbacks of the writes they release, which so see the length released.  Writes queued
+    # other eight see 0.  Here the first write of a tick schedules its own release (_release_first,
+    # through one reusable handle: _soon_caller), the writes behind it share a second one
+    # (_hold_behind), and both releases are scheduled before the callbacks of the writes they
+    # release, which so see the length released.  Writes queued
     # before the handshake (or corked) are held the same way when _set_ready flushes them, as one
     # write.  The cost per write is constant: a test and an add, at most two callbacks per tick.
     _hold_flushed_length = False
     _held_bytes = 0     # written, not yet released: counts in writableLength
-    _held_open = 0      # the bytes behind the first write, released together (_release_open)
+    _held_first = 0     # the first held write (_release_first)
+    _held_open = 0      # the bytes behind it, released together (_release_open)
+    _release_soon: Optional[Callable[[], Any]] = None   # schedules _release_first (made on first use)
 
     @property
     def writableLength(self) -> int:
@@ -249,12 +253,17 @@ class StreamMixin(ReadableMixin):
         elif self._hold_flushed_length:
             # TLS: Node's write completes on a later tick (see _hold), so the bytes count in
             # writableLength until then; held first, so their callbacks see them released.
+            size = len(chunk)
             held = self._held_bytes
-            if not held:
-                self._loop.call_soon(self._release_held, len(chunk))
+            if not held:   # _hold, inlined: the first write of the tick
+                self._held_first = size
+                soon = self._release_soon
+                if soon is None:
+                    soon = self._release_soon = _soon_caller(self._loop, self._release_first)
+                soon()
             else:
-                self._hold_behind(len(chunk))
-            self._held_bytes = held = held + len(chunk)
+                self._hold_behind(size)
+            self._held_bytes = held = held + size
             self._write_chunk(chunk, cb)
             if held < self.writableHighWaterMark and not self._write_paused and not self._queued_bytes:
                 return True
@@ -354,11 +363,7 @@ class StreamMixin(ReadableMixin):
         queue, self._queue = self._queue, None
         if self._hold_flushed_length and self._queued_bytes:
             # the flushed queue is held until the next tick, as one write (see _hold_flushed_length)
-            if not self._held_bytes:
-                self._loop.call_soon(self._release_held, self._queued_bytes)
-            else:
-                self._hold_behind(self._queued_bytes)
-            self._held_bytes += self._queued_bytes
+            self._hold(self._queued_bytes)
         self._queued_bytes = 0
         if coalesce and queue and len(queue) > 1:
             chunks = [chunk for chunk, _ in queue]
@@ -382,6 +387,18 @@ class StreamMixin(ReadableMixin):
         elif self._need_drain and not self._write_paused:
             self._on_write_drained()
 
+    def _hold(self, size: int) -> None:
+        """Hold ``size`` written bytes until the next tick (write() has this inlined)."""
+        if not self._held_bytes:
+            self._held_first = size
+            soon = self._release_soon
+            if soon is None:
+                soon = self._release_soon = _soon_caller(self._loop, self._release_first)
+            soon()
+        else:
+            self._hold_behind(size)
+        self._held_bytes += size
+
     def _hold_behind(self, size: int) -> None:
         """Hold ``size`` bytes written behind the held first write: they are released together."""
         if self._held_open:
@@ -390,15 +407,19 @@ class StreamMixin(ReadableMixin):
             self._held_open = size
             self._loop.call_soon(self._release_open)
 
-    def _release_open(self) -> None:
-        size, self._held_open = self._held_open, 0
-        self._release_held(size)
-
-    def _release_held(self, size: int) -> None:
-        """A held write completes (see _hold_flushed_length): Node's onwrite."""
-        self._held_bytes -= size
+    def _release_first(self) -> None:
+        """The first held write of a tick completes (Node's onwrite); as _release_open."""
+        self._held_bytes -= self._held_first
+        self._held_first = 0
         if self._need_drain and not self._held_bytes and not self._write_paused and not self.destroyed:
-            # what held writableLength up is gone: the 'drain' _set_ready could not emit
+            self._on_write_drained()
+
+    def _release_open(self) -> None:
+        """The writes behind the first complete together (Node's writev of the buffered writes)."""
+        self._held_bytes -= self._held_open
+        self._held_open = 0
+        if self._need_drain and not self._held_bytes and not self._write_paused and not self.destroyed:
+            # what held writableLength up is gone: the 'drain' that write() / _set_ready could not emit
             self._on_write_drained()
 
     def _on_write_drained(self) -> None:
