@@ -259,6 +259,7 @@ PROBES: Dict[Any, Any] = {
     "lookup": Raises(5, "ERR_INVALID_ARG_TYPE"),  # called as Node calls it: tests/test_node_differences_options.py
     # an AbortSignal, else Node's ERR_INVALID_ARG_TYPE; aborting destroys / closes: tests/test_abort.py
     "signal": Raises("x", "ERR_INVALID_ARG_TYPE"),
+    "onread": Raises(5, "ERR_INVALID_ARG_TYPE"),  # read into the buffer: tests/net/test_net_onread.py
     "autoSelectFamily": _type_error("yes"),
     "noDelay": Sets(True, lambda r: r._no_delay, True),
     ("noDelay", "net.createServer"): Sets(True, lambda r: r.noDelay, True),

@@ -176,6 +176,113 @@ tls.run(main)
 """
 
 
+# Writes on a connected socket.  Node's TLS write completes a tick later (one write in flight, the
+# ones made meanwhile go out together when it completes): writableLength counts them until then, a
+# burst returns False at the high-water mark and 'drain' follows; net's writes go to the kernel at once.
+CONNECTED_NODE = r"""
+const tls = require('tls'), net = require('net'), fs = require('fs');
+const [key, cert] = [fs.readFileSync(process.argv[2]), fs.readFileSync(process.argv[3])];
+const isTls = process.argv[4] === 'tls';
+const mod = isTls ? tls : net;
+const log = (...a) => console.log(a.join(' '));
+const s = mod.createServer(isTls ? {key, cert} : {}, (c) => {
+  let n = 0;
+  c.on('data', (d) => { n += d.length; });
+  c.on('end', () => { log('server got', n); c.end(); });
+  c.on('close', () => s.close());
+});
+s.listen(0, () => {
+  const c = mod.connect({port: s.address().port, rejectUnauthorized: false});
+  c.on(isTls ? 'secureConnect' : 'connect', () => {
+    log('connected', c.writableLength, c.bufferSize);
+    for (let i = 1; i <= 9; i++) {
+      c.write('x', () => log('cb', i, c.writableLength));
+      log('w' + i, c.writableLength, c.bufferSize);
+    }
+    setImmediate(() => {
+      log('next', c.writableLength);
+      const block = Buffer.alloc(1024, 'b');
+      let i = 0, ret = true;
+      while (ret && i < 64) { ret = c.write(block); i++; }
+      log('burst', i, ret, c.writableLength, c.writableNeedDrain);
+      const after = () => {
+        c.write('y', () => log('cb y', c.writableLength));
+        c.end('z', () => log('end cb', c.writableLength));
+        log('ended', c.writableLength, c.writableFinished);
+      };
+      if (ret) setImmediate(after);
+      else c.once('drain', () => { log('drain', c.writableLength, c.writableNeedDrain); after(); });
+    });
+  });
+  c.on('finish', () => log('finish', c.writableLength, c.bufferSize));
+  c.on('close', () => log('close', c.bufferSize));
+  c.resume();
+});
+"""
+
+CONNECTED_OURS = r"""
+import sys, tls
+from tls import net
+from tls._node import runtime
+key, cert = open(sys.argv[1], 'rb').read(), open(sys.argv[2], 'rb').read()
+is_tls = sys.argv[3] == 'tls'
+mod = tls if is_tls else net
+
+def fmt(x):   # as JavaScript's Array.join: undefined and null print as nothing
+    return {None: '', True: 'true', False: 'false'}.get(x, x) if x is None or isinstance(x, bool) else str(x)
+
+def log(*a):
+    print(' '.join(fmt(x) for x in a), flush=True)
+
+def main():
+    def on_conn(c):
+        n = [0]
+        c.on('data', lambda d: n.__setitem__(0, n[0] + len(d)))
+        c.on('end', lambda: (log('server got', n[0]), c.end()))
+        c.on('close', lambda *a: s.close())
+    s = mod.createServer({'key': key, 'cert': cert} if is_tls else {}, on_conn)
+
+    def go():
+        c = mod.connect({'port': s.address()['port'], 'rejectUnauthorized': False})
+        def connected():
+            log('connected', c.writableLength, c.bufferSize)
+            for i in range(1, 10):
+                c.write('x', lambda *e, i=i: log('cb', i, c.writableLength))
+                log('w%d' % i, c.writableLength, c.bufferSize)
+            def later():
+                log('next', c.writableLength)
+                block = b'b' * 1024
+                i, ret = 0, True
+                while ret and i < 64:
+                    ret = c.write(block)
+                    i += 1
+                log('burst', i, ret, c.writableLength, c.writableNeedDrain)
+                def after():
+                    c.write('y', lambda *e: log('cb y', c.writableLength))
+                    c.end('z', lambda *e: log('end cb', c.writableLength))
+                    log('ended', c.writableLength, c.writableFinished)
+                if ret:
+                    runtime.setImmediate(after)
+                else:
+                    c.once('drain', lambda: (log('drain', c.writableLength, c.writableNeedDrain), after()))
+            runtime.setImmediate(later)
+        c.on('secureConnect' if is_tls else 'connect', connected)
+        c.on('finish', lambda: log('finish', c.writableLength, c.bufferSize))
+        c.on('close', lambda *a: log('close', c.bufferSize))
+        c.resume()
+    s.listen(0, go)
+
+tls.run(main)
+"""
+
+
+@pytest.mark.parametrize("mode", ["net", "tls"])
+def test_writable_length_of_writes_on_a_connected_socket_as_node(pems, mode):
+    lines = same_lines_as_node(CONNECTED_NODE, CONNECTED_OURS, pems.path("key"), pems.path("cert"), mode)
+    if mode == "tls":   # what the scenario is about, as Node printed it
+        assert "w9 9 9" in lines and "cb 1 8" in lines and "cb 9 0" in lines
+        assert "burst 16 false 16384 true" in lines and "drain 0 false" in lines
+
 @pytest.mark.parametrize("mode", ["net", "tls"])
 def test_writable_length_of_writes_before_connect_as_node(pems, mode):
     _same_as_node(QUEUED_NODE, QUEUED_OURS, pems, mode)

@@ -170,12 +170,16 @@ def test_write_returns_false_then_drain_with_a_paused_node_reader(node):
             s.pause();
             commands.push((m) => { if (m.resume) s.resume(); });
             s.on('end', () => out({sha: h.digest('hex'), n}));
+            out({accepted: true});
         """})
         port = (await server.recv())["port"]
         c = net.connect(port, "127.0.0.1")
         assert c.writableHighWaterMark == 16384
         log: List[str] = []
         await wait(when(c, "connect"))
+        # Node's connection listener has run (under load it may come after the writes below): a 'resume'
+        # command sent before it wired its command handler would be lost, the reader paused for good
+        await server.recv_key("accepted")
         assert c.write(b"x") is True
         h = hashlib.sha256(b"x")
         chunk = os.urandom(64 * 1024)

@@ -1,17 +1,11 @@
 """Port of test/parallel/test-tls-buffersize.js: a client's bufferSize is 0 after the handshake,
 i after i one-byte writes in the same tick, and 0 again at 'finish'; the server reads the nine
 bytes whole."""
-import pytest
-
 import tls
 
 ITER = 10
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "a write on a connected TLSSocket is encrypted and handed to the kernel at once, so bufferSize / "
-    "writableLength read 0 right after it; Node's TLS writes complete a tick later, so they count 1..9 "
-    "(only writes queued before the handshake are held that way here)"))
 def test_buffersize(agent1, calls, node_run):
     def main():
         def on_connection(socket):

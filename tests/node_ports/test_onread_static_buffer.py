@@ -7,12 +7,10 @@ import pytest
 import tls
 from tls._node import runtime as _runtime
 
-DIFFERENCE = "the onread option is refused as not implemented (Node reads into the given buffer)"
 SMALL = b"hello world"
 LARGE = (b"hello world" * (64 * 1024 // 11 + 1))[:64 * 1024]
 
 
-@pytest.mark.xfail(strict=True, reason=DIFFERENCE)
 @pytest.mark.parametrize("case", ["static", "pool", "pause", "return-false"])
 def test_onread(case, self_signed, calls, node_run):
     message = LARGE if case in ("pause", "return-false") else SMALL

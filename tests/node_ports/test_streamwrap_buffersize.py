@@ -6,8 +6,6 @@ reads the nine bytes whole.  Node's Promise that hands over the duplex becomes a
 v20.11.1's test checked ``bufferSize === undefined`` at 'end'; Node 20.20 (the oracle here) gives 0
 at 'end' and undefined at 'close' for this exchange, which is what Node's later version of the test
 checks (its 'end' a plain mustCall, the check at 'close'), so the port follows that."""
-import pytest
-
 import tls
 from tls import net
 
@@ -16,10 +14,6 @@ from support.node_style import duplex_pair
 ITER = 10
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "a write on a connected TLSSocket (here over a duplex stream) is encrypted and passed on at once, so "
-    "bufferSize reads 0 right after it; Node's TLS writes complete a tick later, so they count 1..9 "
-    "(as test_buffersize.py)"))
 def test_streamwrap_buffersize(agent1, calls, node_run):
     def main():
         def create_duplex(port, resolve):

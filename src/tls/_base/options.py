@@ -70,7 +70,6 @@ def snake_alias(option: str) -> str:
 # Node options this package does not implement: refused unless given their
 # default (JavaScript's undefined, or the values listed), with the reason.
 REFUSED_OPTIONS: Dict[str, Tuple[Tuple[Any, ...], str]] = {
-    "onread": ((), "reads always go to 'data' events or read()"),
     "fd": ((), "a net.Socket cannot adopt a descriptor yet: pass a connected socket as tls.connect's 'socket'"),
     "readable": ((False,), "only meaningful with 'fd', which is not implemented"),
     "writable": ((False,), "only meaningful with 'fd', which is not implemented"),

@@ -81,6 +81,7 @@ class ConnectingMixin(_ConnectingBase):
         destroyed: bool
 
         def destroy(self: _C, error: Optional[BaseException] = None) -> _C: ...
+        def _set_onread(self, value: Any) -> None: ...
         def setTimeout(self: _C, timeout: float, callback: Optional[Callable[..., Any]] = None) -> _C: ...
 
     def connect(self: _C, *args: Any, **kwargs: Any) -> _C:
@@ -101,6 +102,9 @@ class ConnectingMixin(_ConnectingBase):
                                 "ERR_INVALID_ARG_TYPE")
         if self.destroyed:
             raise NodeError("Cannot connect a destroyed socket", "ERR_SOCKET_CLOSED")
+        if options.get("onread") is not None:
+            # (Node reads it in the constructor only; net.connect / tls.connect pass the same one again)
+            self._set_onread(options["onread"])
         if self._signal_aborted:
             # its 'signal' was aborted already: destroyed with an AbortError on the next tick
             # (abort.py), so no connection is started

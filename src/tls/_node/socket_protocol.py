@@ -14,10 +14,12 @@ never imports the Socket class (the owner is duck-typed).
 from __future__ import annotations
 
 import asyncio
+import functools
 import threading
+from collections import deque
 from typing import Any, Callable, Dict, Optional, Protocol
 
-__all__ = ["_SocketProtocol", "_transport_maker"]
+__all__ = ["_SocketProtocol", "_transport_maker", "_soon_caller"]
 
 # one read buffer per thread (see _SocketProtocol): asyncio reads at most this much at a time
 _READ_SIZE = 256 * 1024
@@ -69,6 +71,10 @@ class _SocketProtocol(asyncio.BufferedProtocol):
 
     def get_buffer(self, sizehint: int) -> memoryview:
         return self._view
+
+    def use_buffer(self, view: Optional[memoryview]) -> None:
+        """Read into ``view`` from now on (a socket's ``onread`` buffer, onread.py); None: the shared one."""
+        self._view = view if view is not None else _read_buffer()
 
     def buffer_updated(self, nbytes: int) -> None:
         # Socket._on_raw_read, inlined: this runs once per network read.
@@ -125,3 +131,16 @@ def _transport_maker(loop: Any) -> Any:
                 getattr(kind, "_make_socket_transport", None) is not None
         _direct_loop_types[kind] = ok
     return loop._make_socket_transport if ok else False
+
+
+def _soon_caller(loop: Any, callback: Callable[[], Any]) -> Callable[[], Any]:
+    """A function scheduling ``callback`` for the loop's next iteration, to be called many times.
+
+    On asyncio's own selector loop it appends one reusable Handle to the loop's ready queue (what
+    ``call_soon`` does, without a new Handle and its context copy each time: a dozen Python calls
+    less); other loops get ``call_soon``.  For a callback a socket schedules once per tick on its
+    data path (the release of held TLS writes, stream.py)."""
+    ready = getattr(loop, "_ready", None)
+    if _transport_maker(loop) is not False and isinstance(ready, deque):
+        return functools.partial(ready.append, asyncio.Handle(callback, (), loop))
+    return functools.partial(loop.call_soon, callback)

@@ -12,7 +12,8 @@ Stream rules kept from Node 20:
     has been seen and the buffer is empty (even with nobody reading, as in
     Node).  Without ``allowHalfOpen`` the socket ends its own side after 'end'.
   * writable: ``write`` returns False once ``writableLength`` (bytes queued
-    before the connection is ready plus bytes the kernel has not taken yet)
+    before the connection is ready plus bytes the kernel has not taken yet,
+    and on a TLSSocket the bytes written this tick: the hold, below)
     reaches ``writableHighWaterMark`` (16 KiB); 'drain' follows when it is
     back to 0.  Writes made before the connection (or, for TLS, before the
     handshake) are queued and flushed in order by ``_set_ready``; ``cork()``
@@ -35,6 +36,7 @@ from .._base.encoding import to_bytes
 from .._base.nodeargs import _call_cb
 from .._base.errors import NodeError
 from .readable import ReadableMixin
+from .socket_protocol import _soon_caller
 
 if TYPE_CHECKING:
     import asyncio
@@ -145,9 +147,25 @@ class StreamMixin(ReadableMixin):
         return self
 
     # -- writable side ---------------------------------------------------
-    #: TLSSocket: flushed queued writes count until the next loop iteration (see _set_ready)
+    # The hold (TLSSocket).  Node's TLS write completes a tick after write() (TLSWrap encrypts it
+    # at once, but reports the write done from a setImmediate), so writableLength / bufferSize
+    # still count it right after write() -- 1..9 after nine one-byte writes -- and a burst of
+    # writes in one tick returns False at writableHighWaterMark, 'drain' following.  Here the
+    # records are handed to the transport at once, so the written bytes are *held*: they count in
+    # writableLength until they are released on the next tick, in Node's order: Node's Writable has
+    # one write in flight at a time, and the writes made meanwhile go out together (one writev) when
+    # it completes, so after nine one-byte writes with callbacks the first callback sees 8 and the
+    # other eight see 0.  Here the first write of a tick schedules its own release (_release_first,
+    # through one reusable handle: _soon_caller), the writes behind it share a second one
+    # (_hold_behind), and both releases are scheduled before the callbacks of the writes they
+    # release, which so see the length released.  Writes queued
+    # before the handshake (or corked) are held the same way when _set_ready flushes them, as one
+    # write.  The cost per write is constant: a test and an add, at most two callbacks per tick.
     _hold_flushed_length = False
-    _held_bytes = 0
+    _held_bytes = 0     # written, not yet released: counts in writableLength
+    _held_first = 0     # the first held write (_release_first)
+    _held_open = 0      # the bytes behind it, released together (_release_open)
+    _release_soon: Optional[Callable[[], Any]] = None   # schedules _release_first (made on first use)
 
     @property
     def writableLength(self) -> int:
@@ -232,6 +250,23 @@ class StreamMixin(ReadableMixin):
             self._queue.append((chunk, cb))
             self._queued_bytes += len(chunk)
             self._on_queued_write()
+        elif self._hold_flushed_length:
+            # TLS: Node's write completes on a later tick (see _hold), so the bytes count in
+            # writableLength until then; held first, so their callbacks see them released.
+            size = len(chunk)
+            held = self._held_bytes
+            if not held:   # _hold, inlined: the first write of the tick
+                self._held_first = size
+                soon = self._release_soon
+                if soon is None:
+                    soon = self._release_soon = _soon_caller(self._loop, self._release_first)
+                soon()
+            else:
+                self._hold_behind(size)
+            self._held_bytes = held = held + size
+            self._write_chunk(chunk, cb)
+            if held < self.writableHighWaterMark and not self._write_paused and not self._queued_bytes:
+                return True
         else:
             self._write_chunk(chunk, cb)
             if not self._write_paused and not self._queued_bytes:
@@ -327,12 +362,8 @@ class StreamMixin(ReadableMixin):
             self.removeListener("connect", self._flush_on_connect)
         queue, self._queue = self._queue, None
         if self._hold_flushed_length and self._queued_bytes:
-            # Node's TLS write completes on a later tick (the TLSWrap encrypts
-            # it then): until then the flushed bytes still count in
-            # writableLength, and the write callbacks see them released.
-            held = self._queued_bytes
-            self._held_bytes += held
-            self._loop.call_soon(self._release_held, held)
+            # the flushed queue is held until the next tick, as one write (see _hold_flushed_length)
+            self._hold(self._queued_bytes)
         self._queued_bytes = 0
         if coalesce and queue and len(queue) > 1:
             chunks = [chunk for chunk, _ in queue]
@@ -356,15 +387,46 @@ class StreamMixin(ReadableMixin):
         elif self._need_drain and not self._write_paused:
             self._on_write_drained()
 
-    def _release_held(self, held: int) -> None:
-        self._held_bytes -= held
-        if self._need_drain and not self._write_paused and not self.destroyed:
-            # what held writableLength up is gone: the 'drain' _set_ready could not emit
+    def _hold(self, size: int) -> None:
+        """Hold ``size`` written bytes until the next tick (write() has this inlined)."""
+        if not self._held_bytes:
+            self._held_first = size
+            soon = self._release_soon
+            if soon is None:
+                soon = self._release_soon = _soon_caller(self._loop, self._release_first)
+            soon()
+        else:
+            self._hold_behind(size)
+        self._held_bytes += size
+
+    def _hold_behind(self, size: int) -> None:
+        """Hold ``size`` bytes written behind the held first write: they are released together."""
+        if self._held_open:
+            self._held_open += size
+        else:
+            self._held_open = size
+            self._loop.call_soon(self._release_open)
+
+    def _release_first(self) -> None:
+        """The first held write of a tick completes (Node's onwrite); as _release_open."""
+        self._held_bytes -= self._held_first
+        self._held_first = 0
+        if self._need_drain and not self._held_bytes and not self._write_paused and not self.destroyed:
+            self._on_write_drained()
+
+    def _release_open(self) -> None:
+        """The writes behind the first complete together (Node's writev of the buffered writes)."""
+        self._held_bytes -= self._held_open
+        self._held_open = 0
+        if self._need_drain and not self._held_bytes and not self._write_paused and not self.destroyed:
+            # what held writableLength up is gone: the 'drain' that write() / _set_ready could not emit
             self._on_write_drained()
 
     def _on_write_drained(self) -> None:
         """The transport's buffer is empty (asyncio ``resume_writing``)."""
         self._write_paused = False
+        # (an end() in a 'drain' listener below schedules its own 'finish', after its writes)
+        shut = self._write_shut
         cbs, self._drain_cbs = self._drain_cbs, None
         # Node's afterWrite: 'drain' (not once ending) first, then the
         # callbacks of what was written.
@@ -374,7 +436,7 @@ class StreamMixin(ReadableMixin):
             self.emit("drain")
         for cb in cbs or ():
             _call_cb(cb, None)
-        if self._write_shut and not self._finished and not self.destroyed:
+        if shut and not self._finished and not self.destroyed:
             self._emit_finish()
 
     def end(self: _S, data: Any = None, encoding: Any = None, cb: Optional[Callable[..., Any]] = None) -> _S:

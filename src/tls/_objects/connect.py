@@ -82,6 +82,7 @@ def connect(*args: Any, **kwargs: Any) -> TLSSocket:
         "pskCallback": options.get("pskCallback"),
         "enableTrace": options.get("enableTrace"),
         "signal": options.get("signal"),
+        "onread": options.get("onread"),
     })
     options["rejectUnauthorized"] = options["rejectUnauthorized"] is not False
     tlssock._connect_options = options

@@ -10,7 +10,10 @@ socket has not "released control" until 'secureConnection'; until then its
 TLS errors and a hang-up go to ``server.emit('tlsClientError', err, socket)``
 once, and never to the server's 'error'.  A standalone TLSSocket never
 releases control: its errors reach its own 'error' listeners, and never
-throw for want of one.
+throw for want of one.  That routing and the listeners a tls.Server puts on
+its sockets are the mixin of tlssocket_routing.py; the getters and setters of
+a connected socket (certificates, cipher, session, renegotiation) the mixin of
+tlssocket_info.py.
 
 What is wired where follows wrap.js, because it decides what a standalone
 socket does: tls.Server adds the 'secure' listener that verifies a client
@@ -41,17 +44,13 @@ from .._node import runtime as _runtime
 from .._node import net
 from .._base.encoding import to_bytes
 from .._engine.engine import TLSEngine
-from .._base.error_kinds import add_call_site_note
 from .._base.errors import NodeError, NodeTypeError
-from .._base.validators import received as _received
 from .._engine.context import SecureContext
 from .configure_context import createSecureContext
 from .public_names import PUBLIC
 from .counters import ServerCounters
-from . import x509 as _x509
 from . import x509_certificate as _x509_certificate
 from . import cli_flags as _cli_flags
-from .._protocol import keyexchange as _keyexchange
 from .._protocol import ocsp as _ocsp
 from .._protocol import renegotiation as _renegotiation
 from .._protocol import extras as _extras
@@ -59,8 +58,10 @@ from .._protocol import sessions as _sessions
 from .._protocol import negotiation as _negotiation
 from .._protocol.connection import TLSConnection
 from .stream_transport import StreamTransport
+from .tlssocket_info import TLSSocketInfo
+from .tlssocket_routing import TLSSocketRouting, _conn_reset
 from .life import SECURED, UNSTARTED, Life, Route, check as _check
-from .._base.options import NET_SOCKET, RENEGOTIATE, TLS_SOCKET, take_options
+from .._base.options import NET_SOCKET, TLS_SOCKET, take_options
 
 __all__ = ["TLSSocket"]
 
@@ -68,15 +69,11 @@ _TLSSocketT = TypeVar("_TLSSocketT", bound="TLSSocket")
 
 
 
-def _conn_reset(message: str, **attrs: Any) -> NodeError:
-    return NodeError(message, "ECONNRESET", **attrs)
-
-
 _HIGH_WATER_MARKS = tuple(name for name in NET_SOCKET.options if name.endswith("ighWaterMark"))
 
 
 
-class TLSSocket(_extras.TLSSocketExtras, net.Socket):
+class TLSSocket(TLSSocketRouting, TLSSocketInfo, _extras.TLSSocketExtras, net.Socket):
     """Node's tls.TLSSocket: wraps a net.Socket (or any duplex stream) in TLS.
 
     Error routing is Node's: until ``_releaseControl()`` (tls.connect does it
@@ -96,6 +93,8 @@ class TLSSocket(_extras.TLSSocketExtras, net.Socket):
     #: Node's TLS writes complete a tick later: flushed queued bytes still count in writableLength
     #: until then (StreamMixin._set_ready; measured in tests/test_paused_mode_writable.py)
     _hold_flushed_length = True
+    #: onread (tls._node.onread): the transport carries ciphertext; the plaintext is copied into the buffer
+    _onread_in_place = False
 
     # The connection owns the engine and the per-connection feature state
     # (tls._protocol.*); the socket is its ConnectionOwner.  The engine is
@@ -137,7 +136,8 @@ class TLSSocket(_extras.TLSSocketExtras, net.Socket):
         half_open = getattr(socket, "allowHalfOpen", False) if socket is not None else opts.get("allowHalfOpen")
         # the net.Socket options (buffer sizes) go to the socket underneath
         super().__init__({**{name: opts[name] for name in _HIGH_WATER_MARKS if name in opts},
-                          "allowHalfOpen": bool(half_open), "signal": opts.get("signal")})
+                          "allowHalfOpen": bool(half_open), "signal": opts.get("signal"),
+                          "onread": opts.get("onread")})
         self.encrypted = True
         self.authorized = False
         self.authorizationError: Optional[str] = None
@@ -235,104 +235,6 @@ class TLSSocket(_extras.TLSSocketExtras, net.Socket):
         conn.set_verify_mode(self._requestCert, self._rejectUnauthorized)
         _renegotiation.configure(conn)   # C info callback: a 2nd 'secure', CLIENT_RENEG_LIMIT
         _ocsp.configure(conn, opts)      # sets conn.ocsp (None unless OCSP is wired)
-
-    def renegotiate(self, options: Any = None, callback: Optional[Callable[..., Any]] = None) -> Optional[bool]:
-        """Start a TLS renegotiation (TLS 1.2 and older); ``callback(err)`` when it is done.
-
-        Returns True when started, False when OpenSSL refused (the error then
-        goes to ``callback`` on the next tick), None on a destroyed socket.
-        """
-        if not isinstance(options, dict):
-            raise NodeTypeError('The "options" argument must be of type object. %s' % _received(options),
-                                "ERR_INVALID_ARG_TYPE")
-        if callback is not None and not callable(callback):
-            raise NodeTypeError('The "callback" argument must be of type function. %s' % _received(callback),
-                                "ERR_INVALID_ARG_TYPE")
-        options = take_options(options, None, RENEGOTIATE, "renegotiate")
-        if self.destroyed or self._engine is None:
-            return None
-        request_cert = bool(self._requestCert)
-        reject_unauthorized = bool(self._rejectUnauthorized)
-        if options.get("requestCert") is not None:
-            request_cert = bool(options["requestCert"])
-        if options.get("rejectUnauthorized") is not None:
-            reject_unauthorized = bool(options["rejectUnauthorized"])
-        if request_cert != self._requestCert or reject_unauthorized != self._rejectUnauthorized:
-            self._conn.set_verify_mode(request_cert, reject_unauthorized)
-            self._requestCert = request_cert
-            self._rejectUnauthorized = reject_unauthorized
-        engine = self._engine
-        try:
-            # only sets OpenSSL's flags (no callbacks): safe even from a
-            # pskCallback, and gives Node's synchronous true / false
-            engine.renegotiate()
-        except NodeError as err:
-            if callback is not None:
-                _runtime.nextTick(callback, err)
-            return False
-        start = self._conn.start_renegotiation
-        if not engine.defer(start):  # from a hook: once OpenSSL returned
-            start()
-        if callback is not None:
-            self.once("secure", lambda *a: callback(None))
-        return True
-
-    def disableRenegotiation(self) -> None:
-        """Later renegotiations of the peer emit 'error' ERR_TLS_RENEGOTIATION_DISABLED."""
-        _renegotiation.disable(self._conn)
-
-    def getEphemeralKeyInfo(self) -> Optional[Dict[str, Any]]:
-        return _keyexchange.ephemeral_key_info(self._conn)
-
-    def setMaxSendFragment(self, size: Any) -> bool:
-        return _keyexchange.set_max_send_fragment(self._conn, size)
-
-    # -- Node's error plumbing ----------------------------------------------
-    def _tlsError(self, err: BaseException) -> Optional[BaseException]:
-        self.emit("_tlsError", err)
-        if self._controlReleased:
-            return err
-        return None
-
-    def _emitTLSError(self, err: BaseException) -> None:
-        e = self._tlsError(err)
-        if e is not None:
-            self.emit("error", e)
-
-    def _releaseControl(self) -> bool:
-        if self._route is Route.RELEASED:
-            return False
-        self._set_route(Route.RELEASED)
-        self.removeListener("error", self._tls_error_listener)
-        return True
-
-    def _on_ssl_error(self, err: BaseException) -> None:
-        """Node's ssl.onerror: a fatal TLS error from the engine."""
-        life = self._life
-        if life is Life.FAILED or life is Life.ERRORED or self.destroyed:
-            return
-        if life is not Life.SECURE:
-            self._set_life(Life.FAILED)
-            # Before the handshake is done: destroy with the error; an
-            # unreleased socket hands it to '_tlsError' (-> tlsClientError).
-            self.destroy(err)
-            return
-        self._set_life(Life.ERRORED)
-        if self._is_server and self._rejectUnauthorized and \
-                "peer did not return a certificate" in str(err):
-            self.destroy()
-        else:
-            self.destroy(self._tlsError(err))
-
-    def _handleTimeout(self) -> None:
-        self._handshake_timer = None
-        if not self._secureEstablished and not self.destroyed:
-            self._emitTLSError(NodeError("TLS handshake timeout", "ERR_TLS_HANDSHAKE_TIMEOUT"))
-
-    def _cancel_handshake_timer(self) -> None:
-        timer, self._handshake_timer = self._handshake_timer, None
-        if timer is not None:
-            timer.cancel()
 
     # -- wiring to the underlying connection ----------------------------
     def _wrap(self, socket: Any) -> None:
@@ -486,53 +388,6 @@ class TLSSocket(_extras.TLSSocketExtras, net.Socket):
     def _verify_error(self) -> Optional[NodeError]:
         return self._conn.verify_error()
 
-    def _on_server_socket_secure(self) -> None:
-        """Node's onServerSocketSecure (a 'secure' listener set by tls.Server)."""
-        server = self.server
-        assert server is not None and self._counters is not None, "a listener of tls.Server's sockets only"
-        self._counters.handshake(self.isSessionReused() is True)
-        if self._requestCert:
-            err = self._verify_error()
-            if err is not None:
-                self.authorizationError = err.code
-                if self._rejectUnauthorized:
-                    self.destroy()
-            else:
-                self.authorized = True
-        if not self.destroyed and self._releaseControl():
-            self.secureConnecting = False
-            # Measured on Node 20: in TLS 1.2 a write in a 'secureConnection'
-            # listener goes out at once (with the server's last flight), so
-            # write() + destroy() there still delivers it; in TLS 1.3 Node holds
-            # such writes until the listeners have returned (then a synchronous
-            # destroy() drops them).  See tests/test_interop_node.py.
-            engine = self._engine
-            if engine is not None and engine.protocol() != "TLSv1.3":
-                self._set_ready()
-            server.emit("secureConnection", self)
-
-    def _on_server_socket_tls_error(self, err: BaseException) -> None:
-        if self._route is Route.HELD:
-            self._set_route(Route.REPORTED)
-            server = self.server
-            assert server is not None and self._counters is not None, "a listener of tls.Server's sockets only"
-            self._counters.client_error(err)
-            add_call_site_note(err, self._call_site)   # the server's createServer()/listen() line
-            server.emit("tlsClientError", err, self)
-
-    def _on_server_socket_close(self, had_error: Any = False) -> None:
-        server = self.server
-        assert server is not None and self._counters is not None, "a listener of tls.Server's sockets only"
-        self._counters.closed(self)
-        if had_error:
-            return  # already reported through '_tlsError'
-        if self._route is Route.HELD:
-            self._set_route(Route.REPORTED)
-            err = _conn_reset("socket hang up")
-            self._counters.client_error(err)
-            add_call_site_note(err, self._call_site)   # the server's createServer()/listen() line
-            server.emit("tlsClientError", err, self)
-
     # -- writing (tls._protocol.connection) -----------------------------------
     def _write_chunk(self, chunk: bytes, cb: Optional[Callable[..., Any]]) -> None:
         self._conn.write_chunk(chunk, cb)  # replaced per instance by the connection's
@@ -564,72 +419,6 @@ class TLSSocket(_extras.TLSSocketExtras, net.Socket):
         # Node: destroying the TLS socket destroys the socket it wraps.
         if parent is not None and hasattr(parent, "destroy") and not getattr(parent, "destroyed", False):
             parent.destroy()
-
-    # -- getters ----------------------------------------------------------
-    @property
-    def native(self) -> Any:
-        """The ``SSL*`` (a cffi pointer of ``tls.openssl.ffi``), borrowed: valid until the socket
-        is destroyed, then ``None`` -- never a dangling pointer (docs/openssl.md)."""
-        engine = self._engine
-        return None if engine is None else engine.native()
-
-    def getPeerCertificate(self, detailed: bool = False) -> Optional[Dict[str, Any]]:
-        engine = self._engine
-        if engine is None:
-            return None
-        return _x509.peer_certificate(engine.ssl, bool(detailed), self._is_server,
-                                      self._secure_context._cert_store())
-
-    def getCertificate(self) -> Optional[Dict[str, Any]]:
-        engine = self._engine
-        if engine is None:
-            return None
-        return _x509.local_certificate(engine.ssl)
-
-    # Node 20's X509Certificate getters and the packet trace (tls._objects.x509_certificate);
-    # after destroy() there is no SSL: None, as Node's undefined / null.
-    def getPeerX509Certificate(self) -> Optional[_x509_certificate.X509Certificate]:
-        engine = self._engine
-        return _x509_certificate.peer_x509(engine.ssl, self._is_server) if engine is not None else None
-
-    def getX509Certificate(self) -> Optional[_x509_certificate.X509Certificate]:
-        engine = self._engine
-        return _x509_certificate.local_x509(engine.ssl) if engine is not None else None
-
-    def enableTrace(self) -> None:
-        engine = self._engine
-        if engine is not None:
-            _x509_certificate.enable_trace(engine.ssl)
-
-    def getCipher(self) -> Optional[Dict[str, str]]:
-        engine = self._engine
-        return engine.cipher() if engine is not None else None
-
-    def getProtocol(self) -> Optional[str]:
-        engine = self._engine
-        return engine.protocol() if engine is not None else None
-
-    def isSessionReused(self) -> Optional[bool]:
-        engine = self._engine
-        return engine.session_reused() if engine is not None else None
-
-    def getSession(self) -> Optional[bytes]:
-        return _sessions.get_session(self._conn)
-
-    def getTLSTicket(self) -> Optional[bytes]:
-        return _sessions.get_tls_ticket(self._conn)
-
-    def setSession(self, session: Any) -> None:
-        _sessions.set_session(self._conn, session)
-
-    def setServername(self, name: str) -> None:
-        if not isinstance(name, str):
-            raise NodeTypeError('The "name" argument must be of type string. Received %s' % _received(name),
-                                "ERR_INVALID_ARG_TYPE")
-        if self._is_server:
-            raise NodeError("Cannot issue SNI from a TLS server-side socket", "ERR_TLS_SNI_FROM_SERVER")
-        if self._engine is not None:
-            self._engine.set_servername(name)
 
     def resetAndDestroy(self: _TLSSocketT) -> _TLSSocketT:
         # Node: only a plain TCP handle can be reset; a TLS socket's handle is TLSWrap.

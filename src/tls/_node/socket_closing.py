@@ -1,0 +1,176 @@
+"""How a ``net.Socket`` fails and closes: ``destroy``, the transport lost, 'error' / 'close', the pending callbacks.
+
+``SocketClosingMixin`` is mixed into ``Socket`` (socket.py, which declares the state it works on);
+it is apart only to keep each file about one job.  The rules are Node 20's: ``destroy(err)`` emits
+'error' then 'close' (hadError) on later loop iterations, the pending write / end callbacks get the
+error first, and nothing reaches user code after an uncaught exception ended the program.
+"""
+from __future__ import annotations
+
+import socket as _socket
+import struct
+from typing import TYPE_CHECKING, Any, Optional, TypeVar
+
+from . import runtime as _runtime
+from .._base.errors import NodeError, errno_error
+from .._base.nodeargs import _call_cb
+from .stream import _destroyed_error
+
+if TYPE_CHECKING:
+    from .stream import StreamMixin
+
+    # for the type checker the mixin is the stream it is mixed into (with Socket's state below)
+    _ClosingBase = StreamMixin
+else:
+    _ClosingBase = object
+
+__all__ = ["SocketClosingMixin"]
+
+_SocketT = TypeVar("_SocketT", bound="SocketClosingMixin")
+
+
+class SocketClosingMixin(_ClosingBase):
+    """Errors and closing of net.Socket (see the module docstring)."""
+
+    if TYPE_CHECKING:
+        # the state and hooks net.Socket provides (declared there, with its defaults)
+        connecting: bool
+        _connect_task: Any
+        _connect_sock: Any
+        _had_error: bool
+        _destroy_error: Optional[BaseException]
+        _server: Any
+        _detached: bool
+
+        def _clear_timer(self) -> None: ...
+
+    def _on_connection_lost(self, exc: Optional[BaseException]) -> None:
+        """Hook: the transport is gone (error, or closed under us)."""
+        self._transport = None
+        if self.destroyed or _runtime.program_ended(self._loop):
+            # (after an uncaught exception -- e.g. a 'data' listener that raised inside asyncio's
+            # data_received, which then closes the transport -- nothing reaches user code)
+            return
+        if exc is not None:
+            self.destroy(errno_error(exc, "read"))
+            return
+        # Closed without an error and without us asking: nothing more can be
+        # written; close once 'end' is out.
+        if not self._eof:
+            self._on_raw_eof()
+        if self.destroyed:
+            return
+        self._write_shut = True
+        self._finished = True
+        self._maybe_close()
+
+    def destroy(self: _SocketT, error: Optional[BaseException] = None) -> _SocketT:
+        """Close now; 'error' (if given) then 'close'(hadError) on later iterations."""
+        if self.destroyed:
+            return self
+        self.destroyed = True
+        self.connecting = False
+        self._clear_timer()
+        task, self._connect_task = self._connect_task, None
+        if task is not None and not task.done():
+            task.cancel()
+        sock, self._connect_sock = self._connect_sock, None
+        if sock is not None:   # a direct connect still in progress
+            try:
+                self._loop.remove_writer(sock.fileno())
+            except (ValueError, OSError):
+                pass
+            sock.close()
+        transport = self._transport
+        if transport is not None:
+            if error is not None:
+                transport.abort()
+            else:
+                transport.close()
+        if error is not None:
+            self._had_error = True
+            self._destroy_error = error
+        self._on_destroy()
+        self._loop.call_soon(self._emit_destroyed, error)
+        return self
+
+    def _on_destroy(self) -> None:
+        """Hook: release per-connection state (the TLS engine)."""
+
+    def _emit_destroyed(self, error: Optional[BaseException]) -> None:
+        # Node: pending callbacks and 'error' on the next tick, 'close' once
+        # the handle is closed (a loop iteration later); the server counts
+        # the connection gone before that (its 'close' can come first).
+        if _runtime.program_ended(self._loop):
+            return  # nothing after an uncaught exception (see _on_connection_lost)
+        try:
+            self._fail_pending_callbacks(error)
+            if error is not None:
+                self.emit("error", error)
+        finally:
+            if self._server is not None:
+                self._server._connection_closed(self)
+            self._loop.call_soon(self._emit_close, error is not None)
+
+    def _emit_close(self, had_error: bool) -> None:
+        if _runtime.program_ended(self._loop):
+            return  # nothing after an uncaught exception (see _on_connection_lost)
+        if not self._detached:  # a detached socket's handle went with its transport
+            _runtime.handle_closed(self)
+        self._close_emitted = True
+        self.emit("close", had_error)
+
+    def _on_close_before_connection(self, *_: Any) -> None:
+        self._close_before_connect = None
+        if self._was_connected:   # e.g. a TLS socket whose handshake never finished
+            err: BaseException = self._destroy_error or _destroyed_error("write")
+        else:
+            err = NodeError("Socket closed before the connection was established",
+                            "ERR_SOCKET_CLOSED_BEFORE_CONNECTION")
+        queue, self._queue = self._queue, None
+        end_cbs, self._end_cbs = self._end_cbs, None
+        first = True
+        for _chunk, cb in queue or ():
+            if cb is not None:
+                _call_cb(cb, err if first else (self._destroy_error or err))
+            first = False
+        for cb in end_cbs or ():
+            _call_cb(cb, self._destroy_error or err)
+
+    def _fail_pending_callbacks(self, error: Optional[BaseException]) -> None:
+        if self._close_before_connect is not None:
+            return  # the 'close' listener does it
+        queue, self._queue = self._queue, None
+        drain_cbs, self._drain_cbs = self._drain_cbs, None
+        end_cbs, self._end_cbs = self._end_cbs, None
+        if not (queue or drain_cbs or end_cbs):
+            return
+        if error is None:
+            if not self._was_connected:
+                error = NodeError("Socket closed before the connection was established",
+                                  "ERR_SOCKET_CLOSED_BEFORE_CONNECTION")
+        write_err = error or _destroyed_error("write")
+        for _, cb in queue or ():
+            if cb is not None:
+                _call_cb(cb, write_err)
+        for cb in drain_cbs or ():
+            _call_cb(cb, write_err)
+        for cb in end_cbs or ():
+            _call_cb(cb, error or _destroyed_error("end"))
+
+    def resetAndDestroy(self: _SocketT) -> _SocketT:
+        """Close with a TCP RST (SO_LINGER 0), discarding what is not sent yet."""
+        transport = self._transport
+        sock = transport.get_extra_info("socket") if transport is not None else None
+        if sock is not None and sock.family in (_socket.AF_INET, _socket.AF_INET6):
+            try:
+                sock.setsockopt(_socket.SOL_SOCKET, _socket.SO_LINGER, struct.pack("ii", 1, 0))
+            except OSError:
+                pass
+            if not self.destroyed:
+                self._transport = None
+                transport.abort()
+        elif transport is None and self.connecting:
+            self.once("connect", lambda *a: self.resetAndDestroy())
+            return self
+        return self.destroy()
