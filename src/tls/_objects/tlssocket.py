@@ -200,6 +200,15 @@ class TLSSocket(_extras.TLSSocketExtras, net.Socket):
         """Node's field: the (first) handshake is done."""
         return self._life in SECURED
 
+    # -- await sock (tls._node.aio): a client is established at 'secureConnect' (verified),
+    # a server socket at 'secure'
+    @property
+    def _established_event(self) -> str:  # type: ignore[override]
+        return "secure" if self._is_server else "secureConnect"
+
+    def _is_established(self) -> bool:
+        return self._secureEstablished if self._is_server else not self.secureConnecting
+
     # -- ConnectionOwner: what the protocol features (tls._protocol) ask of the socket
     def _next_tick(self, callback: Callable[..., Any], *args: Any) -> None:
         """Run ``callback(*args)`` on Node's next tick."""
