@@ -47,6 +47,7 @@ from .._engine.context import SecureContext
 from .configure_context import createSecureContext
 from .public_names import PUBLIC
 from .counters import ServerCounters
+from .client_rejection import explain_rejection
 from . import x509 as _x509
 from . import x509_certificate as _x509_certificate
 from .._protocol import keyexchange as _keyexchange
@@ -91,6 +92,8 @@ class TLSSocket(_extras.TLSSocketExtras, net.Socket):
                             "_tlsError": 1}
     #: the tls.Server's counters a server socket reports to (set by the server's connection listener)
     _counters: Optional[ServerCounters] = None
+    #: why a server socket rejected its client's certificate (its 'tlsClientError' says so)
+    _rejected_for: Optional[NodeError] = None
     #: Node's TLS writes complete a tick later: flushed queued bytes still count in writableLength
     #: until then (StreamMixin._set_ready; measured in tests/test_paused_mode_writable.py)
     _hold_flushed_length = True
@@ -502,6 +505,7 @@ class TLSSocket(_extras.TLSSocketExtras, net.Socket):
             if err is not None:
                 self.authorizationError = err.code
                 if self._rejectUnauthorized:
+                    self._rejected_for = err   # the reason, for the 'tlsClientError' (client_rejection.py)
                     self.destroy()
             else:
                 self.authorized = True
@@ -534,6 +538,8 @@ class TLSSocket(_extras.TLSSocketExtras, net.Socket):
         if self._route is Route.HELD:
             self._set_route(Route.REPORTED)
             err = _conn_reset("socket hang up")
+            if self._rejected_for is not None:
+                explain_rejection(err, self._rejected_for)
             self._counters.client_error(err)
             server.emit("tlsClientError", err, self)
 
