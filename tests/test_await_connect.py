@@ -97,12 +97,15 @@ async def test_await_tls_server_listen_and_its_error(pems):
 @async_test(15)
 async def test_cancelling_the_await_destroys_the_socket(pems):
     # a server that never answers the ClientHello: a raw TCP listener
-    raw = await asyncio.start_server(lambda r, w: None, "127.0.0.1", 0)
+    held = []   # the writers, kept: a collected StreamWriter closes its connection (3.12+)
+    raw = await asyncio.start_server(lambda r, w: held.append(w), "127.0.0.1", 0)
     port = raw.sockets[0].getsockname()[1]
     sock = tls.connect(port, "localhost", ca=pems.ca)
     with pytest.raises(asyncio.TimeoutError):
         await asyncio.wait_for(sock, 0.2)
     assert sock.destroyed
+    for writer in held:
+        writer.close()
     raw.close()
 
 
