@@ -86,8 +86,9 @@ def test_a_path_string_is_refused_with_the_hint(materials, option):
         _ctx(**{option: path})
     err = info.value
     assert err.code == "ERR_INVALID_ARG_VALUE"
-    assert str(err).startswith("The property 'options.%s' is the name of a file, not its contents" % option)
-    assert "pathlib.Path(%r)" % path in str(err) and str(err).endswith("Received %r" % path)
+    # .message: str(err) may add to it (the code, notes), the message is Node-style
+    assert err.message.startswith("The property 'options.%s' is the name of a file, not its contents" % option)
+    assert "pathlib.Path(%r)" % path in err.message and err.message.endswith("Received %r" % path)
 
 
 @pytest.mark.parametrize("options", [
@@ -124,7 +125,7 @@ def test_a_missing_file_is_node_fs_error(tmp_path):
         _ctx(ca=missing)
     err = info.value
     assert (err.code, err.errno, err.syscall, err.path) == ("ENOENT", -2, "open", str(missing))
-    assert str(err) == "ENOENT: no such file or directory, open '%s'" % missing
+    assert err.message == "ENOENT: no such file or directory, open '%s'" % missing
 
 
 def test_node_takes_the_path_string_silently(materials):
