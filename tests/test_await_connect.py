@@ -85,6 +85,35 @@ async def test_await_net_connect_and_listen(loop_name):
 
 
 @async_test(15)
+async def test_a_server_socket_is_established_when_handed_over(pems):
+    """An accepted net.Socket is connected from the start (Node emits no 'connect' for it); a
+    tls.Server's socket is secure by 'secureConnection': awaiting either returns it at once."""
+    awaited = asyncio.get_running_loop().create_future()
+
+    async def on_connection(sock):
+        awaited.set_result(await asyncio.wait_for(sock, 5) is sock)
+        sock.end(b"x")
+
+    plain = await tls.net.createServer(on_connection).listen(0, "127.0.0.1")
+    client = await tls.net.connect(plain.address()["port"], "127.0.0.1")
+    assert await awaited
+    client.destroy()
+    plain.close()
+
+    secured = asyncio.get_running_loop().create_future()
+
+    async def on_secure(sock):
+        secured.set_result(await asyncio.wait_for(sock, 5) is sock and sock.authorized is False)
+        sock.end(b"x")
+
+    server = await tls.createServer(pems.server_options(), on_secure).listen(0, "127.0.0.1")
+    client = await tls.connect(server.address()["port"], "localhost", ca=pems.ca)
+    assert await secured
+    client.destroy()
+    server.close()
+
+
+@async_test(15)
 async def test_await_tls_server_listen_and_its_error(pems):
     server = await tls.createServer(pems.server_options()).listen(0, "127.0.0.1")
     assert isinstance(server, tls.Server) and server.listening

@@ -218,7 +218,10 @@ class AsyncSocketMixin:
     _established_event = "connect"
 
     def _is_established(self) -> bool:
-        return bool(getattr(self, "_tcp_ready", False))
+        # connected by connect() ('connect' came), or accepted by a server (connected from the
+        # start: Node emits no 'connect' for it), or handed a live transport otherwise
+        return bool(getattr(self, "_tcp_ready", False) or getattr(self, "_server", None) is not None
+                    or (getattr(self, "_transport", None) is not None and not getattr(self, "connecting", False)))
 
     def __await__(self: _A) -> Generator[Any, None, _A]:
         return _await_established(self).__await__()
