@@ -83,7 +83,7 @@ class _Runner:
 
     async def main(self, fn: Any, args: Tuple[Any, ...]) -> Any:
         result = fn(*args) if callable(fn) else fn
-        # a socket is awaitable (until it is connected), but a main() that returns one
+        # a socket is awaitable (it resolves once connected), but a main() that returns one
         # (``lambda: tls.connect(...)``) leaves its errors to its 'error' listeners, as in Node
         if inspect.isawaitable(result) and not isinstance(result, AsyncSocketMixin):
             result = await result
