@@ -200,3 +200,27 @@ def test_listener_overloads_are_visible(mypy_run):
     for event in ("'secureConnection'", "'tlsClientError'", "'newSession'", "'resumeSession'",
                   "'OCSPRequest'", "'keylog'"):
         assert event in server_once, (event, server_once)
+
+
+def test_awaiting_what_connect_and_listen_return(mypy_run):
+    """``await tls.connect(...)`` is a TLSSocket, ``await net.connect(...)`` a net.Socket, ``await
+    server.listen(...)`` the server; Path inputs type-check (tests/test_await_connect.py)."""
+    status, output, _ = mypy_run("""\
+        from pathlib import Path
+
+        import tls
+        from tls import net
+
+
+        async def main() -> None:
+            sock = await tls.connect(443, "example.com", ca=Path("ca.pem"))
+            reveal_type(sock)
+            raw = await net.connect(80, "example.com")
+            reveal_type(raw)
+            server = await tls.createServer().listen(0)
+            reveal_type(server)
+        """)
+    assert status == 0, output
+    revealed = [line for line in output.splitlines() if "Revealed type" in line]
+    assert [line.split("Revealed type is ")[1] for line in revealed] == \
+        ['"tls._objects.tlssocket.TLSSocket"', '"tls._node.socket.Socket"', '"tls._objects.server.Server"']

@@ -139,8 +139,16 @@ def _getattr(name: str) -> Any:
     raise AttributeError("module 'tls' has no attribute %r" % name)
 
 
+# the public submodules (dir(tls) lists them with __all__; they are not in __all__, so that
+# ``from tls import *`` does not import them all)
+_SUBMODULES = ("cluster", "errors", "events", "lifecycle", "net", "process", "stores", "streams")
+
+
 def __dir__() -> List[str]:
-    return sorted(set(globals()) | set(_LAZY) | {"events", "net", "rootCertificates"})
+    """The API only (as _base/public_dir.py does for the submodules, without importing it):
+    no typing names, no private modules; the dunders stay."""
+    return sorted(set(__all__) | set(_SUBMODULES)
+                  | {name for name in globals() if name.startswith("__") and name.endswith("__")})
 
 
 if not TYPE_CHECKING:

@@ -25,6 +25,10 @@ __all__ = [
     "error_from_queue", "verify_error", "VERIFY_ERROR_CODES",
 ]
 
+from ._base.public_dir import module_dir as _module_dir
+
+__dir__ = _module_dir(__name__)   # the API only (_base/public_dir.py)
+
 if TYPE_CHECKING:
     from ._binding.errors import VERIFY_ERROR_CODES, error_from_queue, openssl_error, verify_error
 else:

@@ -14,5 +14,6 @@ __all__ = ["connectAsync"]
 async def connectAsync(*args: Any, **kwargs: Any) -> TLSSocket:
     """``tls.connect(...)`` (same arguments), resolving to the TLSSocket at
     'secureConnect'; raises the coded error of 'error' (the socket is then
-    destroyed).  Cancelling it destroys the socket."""
+    destroyed).  Cancelling it destroys the socket.  The same as
+    ``await tls.connect(...)`` (the socket is awaitable), as a coroutine function."""
     return await established(connect(*args, **kwargs), "secureConnect")

@@ -19,9 +19,20 @@ reads, writes or decides on its own.
   ``await sock.endAsync(data)`` is ``end(data, cb)``; ``async with sock:``
   closes it on exit (:func:`shutdown`: ``end()``, then 'close' once the peer
   ended too; destroyed at once when the block raised).
-* ``tls.connectAsync(...)`` / ``tls.net.connectAsync(...)``: ``connect`` with
-  the same arguments, resolving to the socket at 'secureConnect' ('connect'),
-  raising the coded error of 'error' (a failed verification, ECONNREFUSED...).
+* ``await sock``: a socket is awaitable too, so ``sock = await tls.connect(...)``
+  (``await net.connect(...)``) resolves to the socket once its connection is
+  established -- 'secureConnect' for a TLS client, 'secure' for a TLS server
+  socket, 'connect' for a net.Socket -- and raises the coded error of 'error'
+  (a failed verification, ECONNREFUSED...; the socket is then destroyed).
+  ``connect`` still returns the socket itself, as in Node: ``__await__`` is a
+  method of the socket, so no coroutine exists until someone awaits, and a
+  socket nobody awaits neither warns ("coroutine ... was never awaited") nor
+  keeps anything alive.  Awaiting a socket that is established already returns
+  it at once (even after it closed); one destroyed before it was established
+  raises the error it was destroyed with (ERR_SOCKET_CLOSED_BEFORE_CONNECTION
+  when there was none).
+* ``tls.connectAsync(...)`` / ``tls.net.connectAsync(...)``: the same, as a
+  coroutine function (``await tls.connectAsync(...)`` is ``await tls.connect(...)``).
 
 Reading.  (``read([size])`` is Node's synchronous paused-mode read, see
 readable.py; the awaitable one is ``readAsync``.)  The first ``readAsync()``
@@ -201,6 +212,20 @@ class AsyncSocketMixin:
         def end(self, data: Any = None, encoding: Any = None, cb: Optional[Callable[..., Any]] = None) -> Any: ...
         def destroy(self, error: Optional[BaseException] = None) -> Any: ...
 
+    # -- await sock: the connection established --------------------------------------------
+    # A socket's own answer to "which event establishes me, and has it come?"; TLSSocket
+    # overrides both (its 'secureConnect' / 'secure').
+    _established_event = "connect"
+
+    def _is_established(self) -> bool:
+        # connected by connect() ('connect' came), or accepted by a server (connected from the
+        # start: Node emits no 'connect' for it), or handed a live transport otherwise
+        return bool(getattr(self, "_tcp_ready", False) or getattr(self, "_server", None) is not None
+                    or (getattr(self, "_transport", None) is not None and not getattr(self, "connecting", False)))
+
+    def __await__(self: _A) -> Generator[Any, None, _A]:
+        return _await_established(self).__await__()
+
     async def readAsync(self, n: int = -1) -> Any:
         """The next chunk the socket receives (at most ``n`` bytes when ``n >= 0``).
 
@@ -359,6 +384,21 @@ class AsyncServerMixin:
 
 # -- connect ------------------------------------------------------------------------------
 
+async def _await_established(sock: _A) -> _A:
+    """``await sock``: the socket once established (at once if it is already)."""
+    if sock._is_established():
+        return sock
+    if sock.destroyed and sock.closed:
+        # destroyed before it got there, and its 'error' / 'close' came already: waiting
+        # for them would wait forever (while they are still queued, established() takes them)
+        raise getattr(sock, "_destroy_error", None) or _closed_before_connection()
+    return await established(sock, sock._established_event)
+
+
+def _closed_before_connection() -> NodeError:
+    return NodeError("Socket closed before the connection was established", "ERR_SOCKET_CLOSED_BEFORE_CONNECTION")
+
+
 async def established(sock: _A, event: str) -> _A:
     try:
         name, _ = await _first_event(sock, (event, "error", "close"))
@@ -366,6 +406,5 @@ async def established(sock: _A, event: str) -> _A:
         sock.destroy()
         raise
     if name == "close":
-        raise NodeError("Socket closed before the connection was established",
-                        "ERR_SOCKET_CLOSED_BEFORE_CONNECTION")
+        raise _closed_before_connection()
     return sock

@@ -42,6 +42,7 @@ import threading
 from typing import Any, Dict, List, NoReturn, Optional, Union
 
 from .._base.errors import NodeError, NodeTypeError, errno_error
+from .._base.public_dir import object_dir
 from .._base.validators import received as _received
 from .events import EventEmitter
 
@@ -72,6 +73,9 @@ def signal_number(sig: Union[str, int]) -> int:
 
 class Process(EventEmitter):
     """Node's ``process``, as ``tls.process``: one per interpreter (:data:`process`)."""
+
+    def __dir__(self) -> List[str]:
+        return object_dir(super().__dir__())   # its API only (_base/public_dir.py)
 
     def __init__(self) -> None:
         super().__init__()

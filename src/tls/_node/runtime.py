@@ -39,6 +39,7 @@ from collections import deque
 from typing import Any, Awaitable, Callable, Dict, Optional, Tuple, TypeVar, overload
 
 from .._base.errors import NodeError
+from .aio import AsyncSocketMixin
 from .loopstate import (
     _check_callback, _forget, _LoopState, _state, active_handles, get_loop, handle_closed, has_ref, nextTick,
     LoopOnFirstUse, handle_inactive, only_inactive_refs, program_ended, running_loop, queueMicrotask, ref_handle,
@@ -82,7 +83,9 @@ class _Runner:
 
     async def main(self, fn: Any, args: Tuple[Any, ...]) -> Any:
         result = fn(*args) if callable(fn) else fn
-        if inspect.isawaitable(result):
+        # a socket is awaitable (it resolves once connected), but a main() that returns one
+        # (``lambda: tls.connect(...)``) leaves its errors to its 'error' listeners, as in Node
+        if inspect.isawaitable(result) and not isinstance(result, AsyncSocketMixin):
             result = await result
         return result
 

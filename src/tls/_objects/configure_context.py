@@ -2,14 +2,27 @@
 options object into calls on the native ``SecureContext`` (_secure_context.py),
 in Node's order (CA before cert, key after cert, ciphers split on the TLS_
 prefix), with Node's argument validation; plus ``getCiphers``.
+
+Files.  Node takes the contents of key, cert, ca, pfx, crl and dhparam, never
+a path: a path string is parsed as PEM, and for ``ca`` (and ``dhparam``)
+nothing even fails there -- the garbage is skipped and every connection later
+fails with UNABLE_TO_GET_ISSUER_CERT_LOCALLY, far from the mistake.  Here an
+``os.PathLike`` (``pathlib.Path``) is read (its bytes, as ``fs.readFileSync``
+would give them), alone, in a list or as an object's ``pem`` / ``buf``; and a
+``str`` without a PEM marker that names an existing file is refused at once
+with ERR_INVALID_ARG_VALUE and the hint (see docs/spec-status.md: a deliberate
+difference from Node, which accepts it).
 """
 from __future__ import annotations
 
+import errno as _errno
+import os
 import threading
 import warnings
 from typing import Any, List, Mapping, Optional, Tuple
 
 from .._binding import ffi, lib
+from .._base.errors import NodeError
 from .._base.options import SECURE_CONTEXT, take_options
 from .._base.validators import (
     BUFFER_TYPES as _BUFFER_TYPES, invalid_arg_type as _invalid_arg_type, invalid_arg_value as _invalid_arg_value,
@@ -37,7 +50,48 @@ def _process_ciphers(ciphers: Optional[str], name: str) -> Tuple[str, str]:
     return cipher_list, cipher_suites
 
 
+# the libuv texts fs errors carry (ENOENT: no such file or directory, open '/x')
+_UV_TEXTS = {"ENOENT": "no such file or directory", "EACCES": "permission denied",
+             "EISDIR": "illegal operation on a directory", "ENOTDIR": "not a directory"}
+_PEM_MARKER = "-----BEGIN"
+
+
+def _read_file(path: "os.PathLike[Any]") -> bytes:
+    """The file's bytes, or Node's fs error (``ENOENT: no such file or directory, open '...'``)."""
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except OSError as exc:
+        num = exc.errno if exc.errno is not None else _errno.EIO
+        code = _errno.errorcode.get(num, "EIO")
+        shown = os.fsdecode(os.fspath(path))
+        raise NodeError("%s: %s, open '%s'" % (code, _UV_TEXTS.get(code, os.strerror(num).lower()), shown),
+                        code, errno=-num, syscall="open", path=shown) from None
+
+
+def _names_file(value: str) -> bool:
+    if _PEM_MARKER in value or "\n" in value or len(value) > 4096:
+        return False
+    try:
+        return os.path.isfile(value)
+    except (OSError, ValueError):   # a NUL in it, a name too long: not a file name
+        return False
+
+
+def _credential(name: str, value: Any) -> Any:
+    """A key / cert / ca / pfx / crl / dhparam value as the context takes it: an
+    ``os.PathLike`` is its file's bytes; a ``str`` that is the name of a file (no PEM
+    marker in it) is refused -- Node would take it as PEM text and find nothing."""
+    if isinstance(value, os.PathLike):
+        return _read_file(value)
+    if isinstance(value, str) and _names_file(value):
+        raise _invalid_arg_value(name, value, "is the name of a file, not its contents: pass pathlib.Path(%r) "
+                                              "to read the file, or the file's bytes" % value)
+    return value
+
+
 def _set_key(context: SecureContext, key: Any, passphrase: Any, name: str) -> None:
+    key = _credential("%s.key" % name, key)
     _validate_key_or_cert("%s.key" % name, key)
     if passphrase is not None:
         _validate_string(passphrase, "%s.passphrase" % name)
@@ -84,6 +138,7 @@ def _config_secure_context(context: SecureContext, options: Mapping[str, Any], n
     if _truthy(ca):
         context._ca_given = True
         for one in (ca if isinstance(ca, _ARRAY_TYPES) else [ca]):
+            one = _credential("%s.ca" % name, one)
             _validate_key_or_cert("%s.ca" % name, one)
             context.addCACert(one)
     else:
@@ -94,6 +149,7 @@ def _config_secure_context(context: SecureContext, options: Mapping[str, Any], n
 
     if _truthy(cert):
         for one in (cert if isinstance(cert, _ARRAY_TYPES) else [cert]):
+            one = _credential("%s.cert" % name, one)
             _validate_key_or_cert("%s.cert" % name, one)
             context.setCert(one)
 
@@ -132,6 +188,8 @@ def _config_secure_context(context: SecureContext, options: Mapping[str, Any], n
     context.setECDHCurve(ecdh_curve)
 
     if dhparam is not None:
+        if dhparam != "auto":
+            dhparam = _credential("%s.dhparam" % name, dhparam)
         _validate_key_or_cert("%s.dhparam" % name, dhparam)
         warning = context.setDHParam(True if dhparam == "auto" else dhparam)
         if warning:
@@ -139,6 +197,7 @@ def _config_secure_context(context: SecureContext, options: Mapping[str, Any], n
 
     if crl is not None:
         for one in (crl if isinstance(crl, _ARRAY_TYPES) else [crl]):
+            one = _credential("%s.crl" % name, one)
             _validate_key_or_cert("%s.crl" % name, one)
             context.addCRL(one)
 
@@ -150,7 +209,7 @@ def _config_secure_context(context: SecureContext, options: Mapping[str, Any], n
         if isinstance(pfx, _ARRAY_TYPES):
             for val in pfx:
                 raw = val.get("buf") if isinstance(val, Mapping) else None
-                raw = raw if _truthy(raw) else val
+                raw = _credential("%s.pfx" % name, raw if _truthy(raw) else val)
                 pw = val.get("passphrase") if isinstance(val, Mapping) else None
                 pw = pw if _truthy(pw) else passphrase
                 if pw is not None:
@@ -158,9 +217,9 @@ def _config_secure_context(context: SecureContext, options: Mapping[str, Any], n
                 else:
                     context.loadPKCS12(raw)
         elif _truthy(passphrase):
-            context.loadPKCS12(pfx, passphrase)
+            context.loadPKCS12(_credential("%s.pfx" % name, pfx), passphrase)
         else:
-            context.loadPKCS12(pfx)
+            context.loadPKCS12(_credential("%s.pfx" % name, pfx))
 
     if isinstance(client_cert_engine, str):
         if not lib.tls_engine_supported():

@@ -90,6 +90,8 @@ class TLSSocket(TLSSocketRouting, TLSSocketInfo, _extras.TLSSocketExtras, net.So
                             "_tlsError": 1}
     #: the tls.Server's counters a server socket reports to (set by the server's connection listener)
     _counters: Optional[ServerCounters] = None
+    #: why a server socket rejected its client's certificate (its 'tlsClientError' says so)
+    _rejected_for: Optional[NodeError] = None
     #: Node's TLS writes complete a tick later: flushed queued bytes still count in writableLength
     #: until then (StreamMixin._set_ready; measured in tests/test_paused_mode_writable.py)
     _hold_flushed_length = True
@@ -202,6 +204,15 @@ class TLSSocket(TLSSocketRouting, TLSSocketInfo, _extras.TLSSocketExtras, net.So
     def _secureEstablished(self) -> bool:
         """Node's field: the (first) handshake is done."""
         return self._life in SECURED
+
+    # -- await sock (tls._node.aio): a client is established at 'secureConnect' (verified),
+    # a server socket at 'secure'
+    @property
+    def _established_event(self) -> str:  # type: ignore[override]
+        return "secure" if self._is_server else "secureConnect"
+
+    def _is_established(self) -> bool:
+        return self._secureEstablished if self._is_server else not self.secureConnecting
 
     # -- ConnectionOwner: what the protocol features (tls._protocol) ask of the socket
     def _next_tick(self, callback: Callable[..., Any], *args: Any) -> None:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Optional
 
 from .._base.error_kinds import add_call_site_note
 from .._base.errors import NodeError
+from .client_rejection import explain_rejection
 from .life import Life, Route
 
 if TYPE_CHECKING:
@@ -48,6 +49,8 @@ class TLSSocketRouting(_RoutingBase):
         _handshake_timer: Any
         _tls_error_listener: Any
         _counters: Optional[ServerCounters]
+        _rejected_for: Optional[NodeError]
+        _call_site: Any
         server: Any
         authorized: bool
         authorizationError: Optional[str]
@@ -121,6 +124,7 @@ class TLSSocketRouting(_RoutingBase):
             if err is not None:
                 self.authorizationError = err.code
                 if self._rejectUnauthorized:
+                    self._rejected_for = err   # the reason, for the 'tlsClientError' (client_rejection.py)
                     self.destroy()
             else:
                 self.authorized = True
@@ -154,6 +158,8 @@ class TLSSocketRouting(_RoutingBase):
         if self._route is Route.HELD:
             self._set_route(Route.REPORTED)
             err = _conn_reset("socket hang up")
+            if self._rejected_for is not None:
+                explain_rejection(err, self._rejected_for)
             self._counters.client_error(err)
             add_call_site_note(err, self._call_site)   # the server's createServer()/listen() line
             server.emit("tlsClientError", err, self)

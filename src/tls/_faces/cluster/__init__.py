@@ -17,9 +17,10 @@ Node's ``require('cluster')``; its parts, by purpose:
 from __future__ import annotations
 
 import os
-from typing import Any, Callable, Dict, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 from ..._base.errors import NodeError, NodeTypeError
+from ..._base.public_dir import object_dir
 from ..._base.validators import received as _received
 from ..._node.events import EventEmitter
 from . import child as _child
@@ -59,6 +60,9 @@ class Cluster(EventEmitter):
     SCHED_NONE = SCHED_NONE
     SCHED_RR = SCHED_RR
     Worker = Worker
+
+    def __dir__(self) -> List[str]:
+        return object_dir(super().__dir__())   # tls.cluster is a module in Node: its API only
 
     def __init__(self) -> None:
         super().__init__()
