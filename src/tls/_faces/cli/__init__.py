@@ -1,4 +1,4 @@
-"""The command line: ``python -m tls {server,client,demo,version}``.
+"""The command line: ``python -m tls {server,client,certs,demo,version}``.
 
 One module per subcommand (each has ``add_parser`` and ``run``), ``format``
 for the summaries, ``certs`` for throwaway certificates, ``common`` for what
@@ -15,7 +15,7 @@ import argparse
 import sys
 from typing import List, Optional
 
-from . import client, demo, server, version
+from . import certs_command, client, demo, server, version
 from .common import describe_error
 from .format import error_line
 
@@ -33,7 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
                "the peer's data (or, with --json, JSON objects)." % PROG)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     subparsers.required = True
-    for module in (server, client, demo, version):
+    for module in (server, client, certs_command, demo, version):
         module.add_parser(subparsers)
     return parser
 
@@ -49,5 +49,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     except Exception as exc:                # every failure is one line, never a traceback
         code, message = describe_error(exc)
         sys.stderr.write(error_line(code, message) + "\n")
+        if getattr(exc, "hint", None):
+            sys.stderr.write("hint: %s\n" % exc.hint)
         sys.stderr.flush()
         return 1
