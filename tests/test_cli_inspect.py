@@ -3,8 +3,9 @@ peer that configured it.
 
 * ``openssl s_server`` with a root -> intermediate -> leaf chain (it sends leaf and intermediate, the root
   comes from the trust store), ``-Verify`` with ``-CAfile`` (the client CA names), ``-sigalgs`` (the
-  signing digest; ``-client_sigalgs`` lets the EC client certificate in), ``-groups`` (the group), ``-keylogfile`` (the same secrets as ``--keylog``): one run
-  with ``--json --showcerts --save-chain --keylog --trace``;
+  signing digest; ``-client_sigalgs`` lets the EC client certificate in), ``-groups`` (the group),
+  ``-keylogfile`` (the same secrets as ``--keylog``): one run with ``--json --showcerts --save-chain
+  --keylog --trace``;
 * ``--ciphers`` on TLS 1.2 and a cipher list OpenSSL refuses;
 * a Node 20 server that asks for client certificates (its CA names; the leaf it sends completed from the
   trust store);
@@ -70,7 +71,8 @@ async def test_chain_sources_keys_signature_ca_names_group_keylog_and_trace(chai
     peer, port = await s_server([
         "-naccept", "1", "-cert", files["leaf.pem"], "-key", files["leaf.key"],
         "-cert_chain", files["intermediate.pem"], "-Verify", "1", "-CAfile", files["root.pem"],
-        "-sigalgs", "rsa_pss_rsae_sha384", "-client_sigalgs", "ecdsa_secp256r1_sha256", "-groups", "secp384r1", "-keylogfile", server_keylog],
+        "-sigalgs", "rsa_pss_rsae_sha384", "-client_sigalgs", "ecdsa_secp256r1_sha256", "-groups", "secp384r1",
+        "-keylogfile", server_keylog],
         unbuffered=True)
     async with peer:
         cli = await run_cli("client", "localhost:%d" % port, "--ca", files["root.pem"],

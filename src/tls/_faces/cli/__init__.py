@@ -49,7 +49,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     except Exception as exc:                # every failure is one line, never a traceback
         code, message = describe_error(exc)
         sys.stderr.write(error_line(code, message) + "\n")
-        if getattr(exc, "hint", None):
-            sys.stderr.write("hint: %s\n" % exc.hint)
+        hint = getattr(exc, "hint", None)
+        if hint:
+            sys.stderr.write("hint: %s\n" % hint)
         sys.stderr.flush()
         return 1

@@ -84,12 +84,14 @@ def add_parser(subparsers: Any) -> None:
                         help="connect a second time with the first connection's session and report whether "
                              "it was resumed (the second connection is the one piped)")
     parser.add_argument("--ciphers", metavar="LIST",
-                        help="OpenSSL cipher list to offer, TLS 1.2 and below (ciphers), e.g. ECDHE-RSA-AES128-GCM-SHA256; "
-                             "TLS 1.3 suites are named TLS_AES_128_GCM_SHA256 and the like")
+                        help="OpenSSL cipher list to offer, TLS 1.2 and below (ciphers), e.g. "
+                             "ECDHE-RSA-AES128-GCM-SHA256; TLS 1.3 suites are named TLS_AES_128_GCM_SHA256 "
+                             "and the like")
     parser.add_argument("--groups", metavar="LIST",
                         help="key exchange groups to offer, colon separated (ecdhCurve), e.g. X25519:P-256")
     parser.add_argument("--sigalgs", metavar="LIST",
-                        help="signature algorithms to accept, colon separated (sigalgs), e.g. ECDSA+SHA256:RSA-PSS+SHA256")
+                        help="signature algorithms to accept, colon separated (sigalgs), e.g. "
+                             "ECDSA+SHA256:RSA-PSS+SHA256")
     parser.add_argument("--starttls", choices=sorted(STARTTLS_PROTOCOLS), metavar="PROTO",
                         help="speak PROTO in plaintext first and upgrade to TLS as openssl s_client -starttls "
                              "does: " + ", ".join(sorted(STARTTLS_PROTOCOLS)))

@@ -163,7 +163,7 @@ def certificate_details(der: bytes) -> Dict[str, Any]:
 
 
 def inspect_connection(sock: Any, showcerts: bool) -> Dict[str, Any]:
-    """What OpenSSL knows of the connection beyond Node's getters (see ``inspect``), JSON-ready.
+    """What OpenSSL knows of the connection beyond Node's getters, JSON-ready.
 
     Each row of ``peerCertificates`` (Node's chain: what the peer sent, completed from the trust store)
     gains its key, its signature algorithm, ``sent`` (the peer sent it) and ``verified`` (it is in the
