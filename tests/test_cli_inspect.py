@@ -27,6 +27,7 @@ from support.cli import TIMEOUT, assert_no_traceback, json_summary, run_cli, tex
 from support.loopback import RawServer
 from support.node import NODE_ECHO_SERVER, NodePeer, node_port
 from support.openssl import openssl, s_server
+from tls._faces.cli import main as cli_main
 
 
 def _subject_rfc2253(pem_path: str) -> str:
@@ -193,3 +194,13 @@ async def test_a_plain_http_port_gets_a_hint():
     assert cli.proc.returncode == 1
     assert text(cli.stderr) == ("error: ERR_SSL_WRONG_VERSION_NUMBER: error:0A00010B:SSL routines::wrong version "
                                 "number\nhint: the peer does not speak TLS on this port; plain HTTP?\n")
+
+
+@pytest.mark.parametrize("argv,code", [
+    (["--keylog", "/nonexistent-dir/keys.log"], "ENOENT"),
+    (["--groups", "NO-SUCH-GROUP"], "ERR_CRYPTO_OPERATION_FAILED"),
+])
+def test_options_it_cannot_honour_are_one_error_line(argv, code, capsys):
+    assert cli_main(["client", "localhost:1", "--no-stdin", *argv]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: %s: " % code) and err.count("\n") == 1, err
