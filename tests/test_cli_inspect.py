@@ -6,7 +6,7 @@ peer that configured it.
   signing digest; ``-client_sigalgs`` lets the EC client certificate in), ``-groups`` (the group),
   ``-keylogfile`` (the same secrets as ``--keylog``): one run with ``--json --showcerts --save-chain
   --keylog --trace``;
-* ``--ciphers`` on TLS 1.2 and a cipher list OpenSSL refuses;
+* ``--ciphers`` on TLS 1.2 and a cipher list OpenSSL refuses; ``--sigalgs`` (the digest the server signs with);
 * a Node 20 server that asks for client certificates (its CA names; the leaf it sends completed from the
   trust store);
 * a plain TCP server answering HTTP (the hint that the peer does not speak TLS).
@@ -155,6 +155,18 @@ async def test_ciphers_on_tls12_and_a_refused_cipher_list(chain_files):
     refused = await run_cli("client", "localhost:1", "--ciphers", "NO-SUCH-CIPHER", "--no-stdin")
     assert refused.proc.returncode == 1
     assert re.fullmatch(r"error: ERR_SSL_NO_CIPHER_MATCH: .*\n", text(refused.stderr)), text(refused.stderr)
+
+
+@async_test(TIMEOUT)
+async def test_sigalgs_decides_how_the_server_signs(chain_files):
+    files = chain_files
+    peer, port = await s_server(["-naccept", "1", "-cert", files["leaf.pem"], "-key", files["leaf.key"],
+                                 "-cert_chain", files["intermediate.pem"]], unbuffered=True)
+    async with peer:
+        cli = await run_cli("client", "localhost:%d" % port, "--ca", files["root.pem"], "--sigalgs",
+                            "RSA-PSS+SHA512", "--json", "--no-stdin")
+    assert cli.proc.returncode == 0, text(cli.stderr)
+    assert json_summary(cli)["connection"]["peerSignature"] == {"digest": "SHA512", "type": "RSA-PSS"}
 
 
 @async_test(TIMEOUT)

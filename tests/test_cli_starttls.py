@@ -43,26 +43,30 @@ SCRIPTS = {
 
 
 class StarttlsServer:
-    """One connection: the script in plaintext, then TLS (when ``context`` is given): one line, one answer."""
+    """``connections`` connections in turn, each: the script in plaintext, then TLS (when ``context`` is
+    given): one line, one answer (a connection the client ends without a line gets none)."""
 
-    def __init__(self, script: Script, context: Optional[ssl.SSLContext], name: str) -> None:
+    def __init__(self, script: Script, context: Optional[ssl.SSLContext], name: str, connections: int = 1) -> None:
         self.script = script
         self.context = context
         self.name = name
+        self.connections = connections
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.listener.settimeout(TIMEOUT)
         self.port = self.listener.getsockname()[1]
         self.received: Optional[bytes] = None
+        self.lines: List[bytes] = []
         self.error: Optional[BaseException] = None
         self.thread = threading.Thread(target=self._serve, daemon=True)
         self.thread.start()
 
     def _serve(self) -> None:
         try:
-            conn, _ = self.listener.accept()
-            conn.settimeout(TIMEOUT)
-            with conn:
-                self._exchange(conn)
+            for _ in range(self.connections):
+                conn, _ = self.listener.accept()
+                conn.settimeout(TIMEOUT)
+                with conn:
+                    self._exchange(conn)
         except BaseException as exc:    # reported by join()
             self.error = exc
         finally:
@@ -90,9 +94,11 @@ class StarttlsServer:
                 if not chunk:
                     break
                 line += chunk
+            self.lines.append(line)
             self.received = line
-            tls_conn.sendall(b"%s over TLS: %s" % (self.name.encode(), line))
-            tls_conn.unwrap()
+            if line:
+                tls_conn.sendall(b"%s over TLS: %s" % (self.name.encode(), line))
+                tls_conn.unwrap()
 
     def join(self) -> None:
         self.thread.join(TIMEOUT)
@@ -130,6 +136,19 @@ async def test_starttls_upgrades_and_pipes(protocol, pems):
     for who, data in SCRIPTS[protocol]:
         if who == "C" and protocol != "postgres":
             assert data.decode().strip() in said
+
+
+@async_test(TIMEOUT)
+async def test_starttls_reconnect_runs_the_exchange_again_and_resumes(pems):
+    server = StarttlsServer(SCRIPTS["imap"], _server_context(pems), "imap", connections=2)
+    cli = await run_cli("client", "localhost:%d" % server.port, "--starttls", "imap", "--ca", pems.path("ca"),
+                        "--reconnect", "--json", stdin=b"again\n")
+    server.join()
+    assert cli.proc.returncode == 0, text(cli.stderr)
+    summary = json_summary(cli)
+    assert summary["reconnect"]["sessionOffered"] is True and summary["reconnect"]["sessionReused"] is True
+    assert server.lines == [b"", b"again\n"]               # the first connection only gave its session
+    assert cli.stdout.split(b"\n", 1)[1] == b"imap over TLS: again\n"
 
 
 @async_test(TIMEOUT)
