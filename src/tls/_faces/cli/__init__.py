@@ -1,8 +1,10 @@
-"""The command line: ``python -m tls {server,client,certs,demo,version}``.
+"""The command line: ``python -m tls {server,client,demo,version}``.
 
-One module per subcommand (each has ``add_parser`` and ``run``), ``format``
-for the summaries, ``certs`` for throwaway certificates, ``common`` for what
-the subcommands share.  Only argparse is imported to parse the arguments, so
+One module per subcommand (each has ``add_parser`` and ``run``; ``certs_command``
+is ``certs DIR``), ``format`` for the summaries, ``certs`` for throwaway
+certificates, ``inspect`` and ``starttls`` for what the client reads and speaks
+beyond Node's API, ``common`` for what the subcommands share.  Only argparse is
+imported to parse the arguments, so
 ``--help`` is fast; ``tls`` is imported when a subcommand runs.
 
 Exit status: 0 on success, 1 on an error (one line ``error: <code>: <message>``
@@ -15,9 +17,10 @@ import argparse
 import sys
 from typing import List, Optional
 
-from . import certs_command, client, demo, server, version
+from . import client, demo, server, version
 from .common import describe_error
 from .format import error_line
+from . import certs_command  # python -m tls certs DIR
 
 __all__ = ["main", "build_parser"]
 
@@ -33,8 +36,9 @@ def build_parser() -> argparse.ArgumentParser:
                "the peer's data (or, with --json, JSON objects)." % PROG)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     subparsers.required = True
-    for module in (server, client, certs_command, demo, version):
+    for module in (server, client, demo, version):
         module.add_parser(subparsers)
+    certs_command.add_parser(subparsers)
     return parser
 
 
