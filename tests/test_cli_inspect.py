@@ -27,6 +27,7 @@ from support.cli import TIMEOUT, assert_no_traceback, json_summary, run_cli, tex
 from support.loopback import RawServer
 from support.node import NODE_ECHO_SERVER, NodePeer, node_port
 from support.openssl import openssl, s_server
+from tls._faces.cli.inspect import fingerprint256
 from tls._faces.cli import main as cli_main
 
 
@@ -121,10 +122,15 @@ async def test_chain_sources_keys_signature_ca_names_group_keylog_and_trace(chai
 
 
 @async_test(TIMEOUT)
-async def test_text_summary_names_the_sources_and_prints_the_pem(chain_files):
+async def test_text_summary_names_the_sources_and_an_unrelated_extra(chain_files, tmp_path):
     files = chain_files
+    # The server sends an unrelated certificate after its intermediate: not part of the chain.
+    extra = trustme.CA(organization_name="CLI inspect unrelated").cert_pem.bytes()
+    sent_chain = tmp_path / "sent-chain.pem"
+    with open(files["intermediate.pem"], "rb") as intermediate:
+        sent_chain.write_bytes(intermediate.read() + extra)
     peer, port = await s_server(["-naccept", "1", "-cert", files["leaf.pem"], "-key", files["leaf.key"],
-                                 "-cert_chain", files["intermediate.pem"]], unbuffered=True)
+                                 "-cert_chain", str(sent_chain)], unbuffered=True)
     async with peer:
         cli = await run_cli("client", "localhost:%d" % port, "--ca", files["root.pem"], "--showcerts",
                             "--no-stdin")
@@ -136,7 +142,27 @@ async def test_text_summary_names_the_sources_and_prints_the_pem(chain_files):
     assert out.count("key             RSA, 2048 bits\n") == 3
     assert "peer signature  RSA-PSS with SHA256\n" in out
     assert "client CAs      (none listed: no certificate request, or one without names)\n" in out
-    assert out.count("-----BEGIN CERTIFICATE-----\n") == 3
+    assert "  sent, not in the chain: SHA-256 %s (EC prime256v1, 256 bits)\n" % fingerprint256(_der(extra)) in out
+    assert out.count("-----BEGIN CERTIFICATE-----\n") == 4
+
+
+@async_test(TIMEOUT)
+async def test_a_server_that_forgets_its_intermediate(chain_files):
+    files = chain_files
+    peer, port = await s_server(["-naccept", "2", "-cert", files["leaf.pem"], "-key", files["leaf.key"]],
+                                unbuffered=True)
+    async with peer:
+        refused = await run_cli("client", "localhost:%d" % port, "--ca", files["root.pem"], "--no-stdin")
+        shown = await run_cli("client", "localhost:%d" % port, "--ca", files["root.pem"], "--insecure", "--json",
+                              "--no-stdin")
+    assert refused.proc.returncode == 1
+    assert text(refused.stderr).endswith("error: UNABLE_TO_VERIFY_LEAF_SIGNATURE: unable to verify the first "
+                                         "certificate\n")
+    assert "source          sent by the peer, not in a verified chain\n" in text(refused.stderr)
+    assert shown.proc.returncode == 0, text(shown.stderr)
+    connection = json_summary(shown)["connection"]
+    assert [(row["subjectaltname"], row["sent"], row["verified"]) for row in connection["peerCertificates"]] == [
+        ("DNS:localhost", True, False)]                      # the leaf alone, and nothing verified
 
 
 @async_test(TIMEOUT)

@@ -81,8 +81,14 @@ def peer_sent_chain(ssl: Any) -> List[bytes]:
 
 
 def verified_chain(ssl: Any) -> List[bytes]:
-    """The chain verification built, leaf to trust anchor (empty when it did not get that far)."""
-    return _stack_ders(lib.SSL_get0_verified_chain(ssl)) if ssl is not None else []
+    """The chain verification built, leaf to trust anchor, when verification succeeded; else empty.
+
+    (OpenSSL keeps the chain it got as far as building even when verification failed, a partial chain
+    that proves nothing: it is not reported.)
+    """
+    if ssl is None or lib.SSL_get_verify_result(ssl) != lib.X509_V_OK:
+        return []
+    return _stack_ders(lib.SSL_get0_verified_chain(ssl))
 
 
 def _short_name(nid: int) -> Optional[str]:
