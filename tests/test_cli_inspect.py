@@ -17,6 +17,7 @@ import asyncio
 import os
 import re
 import ssl
+from types import SimpleNamespace
 from typing import Dict
 
 import pytest
@@ -28,6 +29,7 @@ from support.loopback import RawServer
 from support.node import NODE_ECHO_SERVER, NodePeer, node_port
 from support.openssl import openssl, s_server
 from tls._faces.cli.inspect import fingerprint256
+from tls._faces.cli import client
 from tls._faces.cli import main as cli_main
 
 
@@ -232,6 +234,17 @@ async def test_a_plain_http_port_gets_a_hint():
     assert cli.proc.returncode == 1
     assert text(cli.stderr) == ("error: ERR_SSL_WRONG_VERSION_NUMBER: error:0A00010B:SSL routines::wrong version "
                                 "number\nhint: the peer does not speak TLS on this port; plain HTTP?\n")
+
+
+@pytest.mark.parametrize("port,transcript,hint", [
+    (587, None, "the peer does not speak TLS on this port (port 587 is smtp's: try --starttls smtp)"),
+    (5432, None, "the peer does not speak TLS on this port (port 5432 is postgres's: try --starttls postgres)"),
+    (587, [("S", "220 hi")], "the peer does not speak TLS on this port; plain HTTP?"),   # --starttls was given
+    (8080, None, "the peer does not speak TLS on this port; plain HTTP?"),
+])
+def test_the_hint_names_starttls_on_a_plaintext_protocol_port(port, transcript, hint):
+    # (binding port 587 in a test is not ours to do: the hint's choice is checked on its own)
+    assert client.Connection.not_tls_hint(SimpleNamespace(port=port, transcript=transcript)) == hint
 
 
 @pytest.mark.parametrize("argv,code", [

@@ -106,7 +106,7 @@ def add_parser(subparsers: Any) -> None:
                              "SSL_trace), and the STARTTLS exchange")
     add_version_options(parser)
     parser.add_argument("--timeout", type=positive_seconds, default=30.0, metavar="SECONDS",
-                        help="limit for connecting and the handshake (default 30)")
+                        help="limit for connecting, the --starttls exchange and the handshake (default 30)")
     parser.add_argument("--no-stdin", action="store_true", help="do not read stdin: print the summary and close")
     parser.add_argument("--json", action="store_true",
                         help="print the summary as one JSON object on stdout instead of text on stderr")
