@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import socket
 import ssl
+import struct
 import threading
 from typing import List, Optional, Tuple
 
@@ -46,8 +47,10 @@ class StarttlsServer:
     """``connections`` connections in turn, each: the script in plaintext, then TLS (when ``context`` is
     given): one line, one answer (a connection the client ends without a line gets none)."""
 
-    def __init__(self, script: Script, context: Optional[ssl.SSLContext], name: str, connections: int = 1) -> None:
+    def __init__(self, script: Script, context: Optional[ssl.SSLContext], name: str, connections: int = 1,
+                 reset: bool = False) -> None:
         self.script = script
+        self.reset = reset
         self.context = context
         self.name = name
         self.connections = connections
@@ -85,8 +88,11 @@ class StarttlsServer:
                 got += chunk
             assert got == data, (got, data)
         if self.context is None:
-            conn.recv(1)                                    # wait for the client to give up
-            return
+            if self.script[-1][0] == "S":
+                conn.recv(1)                                # wait for the client to give up
+            elif self.reset:                                # an RST rather than a FIN
+                conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            return                                          # (after the client's line: hang up at once)
         with self.context.wrap_socket(conn, server_side=True) as tls_conn:
             line = b""
             while not line.endswith(b"\n"):
@@ -174,3 +180,16 @@ async def test_a_server_without_starttls_is_one_error_line():
     assert cli.proc.returncode == 1
     assert text(cli.stderr) == ("error: ERR_CLI_STARTTLS: smtp: the server does not offer STARTTLS (its EHLO "
                                 "reply: 250-mail.test | 250 PIPELINING)\n")
+
+
+@pytest.mark.parametrize("reset,error", [
+    (False, "error: ERR_CLI_STARTTLS: pop3: the server closed the connection after 'STLS'\n"),
+    (True, "error: ECONNRESET: read ECONNRESET\n"),
+], ids=["fin", "rst"])
+@async_test(TIMEOUT)
+async def test_a_server_that_hangs_up_mid_exchange_is_one_error_line(reset, error):
+    server = StarttlsServer([("S", b"+OK POP3 ready\r\n"), ("C", b"STLS\r\n")], None, "pop3", reset=reset)
+    cli = await run_cli("client", "127.0.0.1:%d" % server.port, "--starttls", "pop3", "--no-stdin")
+    server.join()
+    assert cli.proc.returncode == 1
+    assert text(cli.stderr) == error

@@ -28,7 +28,7 @@ what it said.  The exchange is recorded (``S:``/``C:`` lines) for the summary.
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Awaitable, Callable, Dict, List, Tuple
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Tuple
 
 from .common import CliError
 
@@ -55,10 +55,14 @@ class PlainChannel:
         self.transcript: Transcript = []
         self._buffer = b""
         self._ended = False
+        # A socket error (ECONNRESET...) ends the exchange with that error; listening also keeps it
+        # from being raised out of the event loop as an 'error' nobody listens to.
+        self._error: Optional[BaseException] = None
         self._changed = asyncio.Event()
         sock.on("data", self._on_data)
         sock.on("end", self._on_end)
         sock.on("close", self._on_end)
+        sock.on("error", self._on_error)
 
     def _on_data(self, data: bytes) -> None:
         self._buffer += bytes(data)
@@ -68,11 +72,16 @@ class PlainChannel:
         self._ended = True
         self._changed.set()
 
+    def _on_error(self, error: BaseException) -> None:
+        self._error = error
+        self._on_end()
+
     def detach(self) -> None:
         """Stop listening: from here on the bytes are TLS records, for the TLSSocket."""
         self.sock.removeListener("data", self._on_data)
         self.sock.removeListener("end", self._on_end)
         self.sock.removeListener("close", self._on_end)
+        self.sock.removeListener("error", self._on_error)
         if self._buffer:
             raise _fail(self.protocol, "the server sent %d more bytes after its go-ahead: %r"
                         % (len(self._buffer), self._buffer[:80]))
@@ -82,6 +91,8 @@ class PlainChannel:
         self.sock.write(data)
 
     async def _more(self) -> None:
+        if self._error is not None:
+            raise self._error
         if self._ended:
             raise _fail(self.protocol, "the server closed the connection" +
                         (" after %r" % self.transcript[-1][1] if self.transcript else ""))
@@ -216,7 +227,7 @@ async def starttls(sock: Any, protocol: str, host: str, timeout: float) -> Trans
             raise _fail(protocol, "no answer within %g s%s" % (
                 timeout, " (last: %s: %s)" % last if last else "")) from None
         channel.detach()
-    except CliError:
+    except BaseException:            # whatever ends the exchange (even a cancel) leaves no socket open
         sock.destroy()
         raise
     return channel.transcript
