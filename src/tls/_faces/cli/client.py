@@ -57,7 +57,9 @@ def add_parser(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "client", help="connect to a TLS server and show what was negotiated (like openssl s_client)",
         description="Connect to HOST:PORT, print the protocol, cipher, ALPN, verification result and the "
-                    "certificate chain (to stderr), then pipe stdin to the connection and the server's data "
+                    "certificate chain with each certificate's key, signature algorithm and source, the peer's "
+                    "signature and the client CA names it accepts (to stderr), then pipe stdin to the "
+                    "connection and the server's data "
                     "to stdout until either side ends. With --no-stdin, or when stdin is not a terminal and is "
                     "empty, it prints the summary and closes.",
         epilog="exit status: 0 on success, 1 on a connection or verification error (printed as "
