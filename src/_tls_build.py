@@ -20,6 +20,7 @@ ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 
 from _tls_cffi import AREAS  # noqa: E402
+from _tls_cffi import inspect as _inspect_area; AREAS.append(_inspect_area)  # noqa: E402,E702  (the CLI inspector)
 from _tls_cffi import pki as _pki_area; AREAS.append(_pki_area)  # noqa: E402  (csrc/pki.c)
 from _tls_cffi import public_surface as _public_area; AREAS.append(_public_area)  # noqa: E402  (tls.openssl)
 

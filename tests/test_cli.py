@@ -43,11 +43,11 @@ def test_help_lists_the_commands():
     done = subprocess.run([sys.executable, "-m", "tls", "--help"], capture_output=True, text=True, env=ENV,
                           timeout=TIMEOUT)
     assert done.returncode == 0, done.stderr
-    for command in ("server", "client", "demo", "version"):
+    for command in ("server", "client", "certs", "demo", "version"):
         assert command in done.stdout
 
 
-@pytest.mark.parametrize("command", ["server", "client", "demo", "version"])
+@pytest.mark.parametrize("command", ["server", "client", "certs", "demo", "version"])
 def test_each_command_has_help(command, capsys):
     with pytest.raises(SystemExit) as exit_info:
         cli_main([command, "--help"])

@@ -1,8 +1,10 @@
 """The command line: ``python -m tls {server,client,demo,version,run}``.
 
-One module per subcommand (each has ``add_parser`` and ``run``), ``format``
-for the summaries, ``certs`` for throwaway certificates, ``common`` for what
-the subcommands share.  Only argparse is imported to parse the arguments, so
+One module per subcommand (each has ``add_parser`` and ``run``; ``certs_command``
+is ``certs DIR``), ``format`` for the summaries, ``certs`` for throwaway
+certificates, ``inspect`` and ``starttls`` for what the client reads and speaks
+beyond Node's API, ``common`` for what the subcommands share.  Only argparse is
+imported to parse the arguments, so
 ``--help`` is fast; ``tls`` is imported when a subcommand runs.
 
 Exit status: 0 on success, 1 on an error (one line ``error: <code>: <message>``
@@ -18,6 +20,7 @@ from typing import List, Optional
 from . import client, demo, run, server, version
 from .common import describe_error
 from .format import error_line
+from . import certs_command  # python -m tls certs DIR
 
 __all__ = ["main", "build_parser"]
 
@@ -35,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers.required = True
     for module in (server, client, demo, version, run):
         module.add_parser(subparsers)
+    certs_command.add_parser(subparsers)
     return parser
 
 
@@ -49,5 +53,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     except Exception as exc:                # every failure is one line, never a traceback
         code, message = describe_error(exc)
         sys.stderr.write(error_line(code, message) + "\n")
+        hint = getattr(exc, "hint", None)
+        if hint:
+            sys.stderr.write("hint: %s\n" % hint)
         sys.stderr.flush()
         return 1

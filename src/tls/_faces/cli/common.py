@@ -24,10 +24,12 @@ STDIN_CHUNK = 64 * 1024
 class CliError(Exception):
     """A failure to report as ``error: <code>: <message>`` with exit status 1."""
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: str, message: str, hint: Optional[str] = None) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
+        # printed on a line of its own after the error: what the user probably meant
+        self.hint = hint
 
 
 def describe_error(exc: BaseException) -> Tuple[str, str]:

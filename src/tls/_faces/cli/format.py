@@ -12,8 +12,8 @@ import sys
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 __all__ = [
-    "certificate_chain", "certificate_row", "connection_summary", "emit_json", "error_line", "log",
-    "name_text", "render_chain", "render_fields", "yes_no",
+    "certificate_chain", "certificate_row", "connection_summary", "emit_json", "error_line", "key_text", "log",
+    "name_text", "render_chain", "render_fields", "source_text", "yes_no",
 ]
 
 LABEL_WIDTH = 15
@@ -98,11 +98,32 @@ def render_fields(pairs: Iterable[Tuple[str, Any]], indent: str = "") -> List[st
     return ["%s%-*s %s" % (indent, LABEL_WIDTH, label, value) for label, value in pairs if value is not None]
 
 
+def key_text(row: Dict[str, Any]) -> Optional[str]:
+    """``EC prime256v1, 256 bits`` / ``RSA, 2048 bits`` from a row's key fields (None when unknown)."""
+    if not row.get("keyType"):
+        return None
+    name = row["keyType"] + (" " + row["keyCurve"] if row.get("keyCurve") else "")
+    return "%s, %s bits" % (name, row["keyBits"]) if row.get("keyBits") else name
+
+
+def source_text(row: Dict[str, Any]) -> Optional[str]:
+    """Where a chain's certificate came from: the peer, or the trust store (Node fills the chain from it)."""
+    if "sent" not in row:
+        return None
+    origin = "sent by the peer" if row["sent"] else "from the trust store (not sent)"
+    return origin + ("" if row.get("verified") else ", not in a verified chain")
+
+
 def render_chain(rows: Sequence[Dict[str, Any]], title: str = "certificate chain") -> List[str]:
-    """One block per certificate, depth 0 (the peer's own) first."""
+    """One block per certificate, depth 0 (the peer's own) first; with ``pem`` in the rows, the PEM too."""
     if not rows:
         return ["%-*s %s" % (LABEL_WIDTH, title, "none sent")]
-    lines = ["%s (%d, the peer's own first):" % (title, len(rows))]
+    if "sent" in rows[0]:
+        sent = sum(1 for row in rows if row["sent"])
+        count = "%d: %d sent by the peer, %d from the trust store" % (len(rows), sent, len(rows) - sent)
+    else:
+        count = "%d" % len(rows)
+    lines = ["%s (%s; the peer's own first):" % (title, count)]
     for depth, row in enumerate(rows):
         block = render_fields([
             ("subject", row["subject"]),
@@ -110,10 +131,15 @@ def render_chain(rows: Sequence[Dict[str, Any]], title: str = "certificate chain
             ("not before", row["valid_from"]),
             ("not after", row["valid_to"]),
             ("SANs", row["subjectaltname"]),
+            ("key", key_text(row)),
+            ("signature", row.get("signatureAlgorithm")),
+            ("source", source_text(row)),
             ("SHA-256", row["fingerprint256"]),
         ], indent="     ")
         block[0] = "  %-2d %s" % (depth, block[0][5:])
         lines.extend(block)
+        if row.get("pem"):
+            lines.extend(row["pem"].rstrip("\n").split("\n"))
     return lines
 
 
