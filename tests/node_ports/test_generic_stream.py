@@ -7,18 +7,11 @@ Node reads the queue as ``clientTLS._handle.writeQueueSize`` (the TLSWrap handle
 records not yet taken by the stream: 457 after the write, 0 in the callback); the Python socket
 has no handle, so the port reads the public ``writableLength`` (Node 20: 6, then 0; node -e on
 the same exchange).  The duplex pair is Node's test/common/duplexpair.js (support.node_style)."""
-import pytest
-
 import tls
 
 from support.node_style import duplex_pair
 
 
-@pytest.mark.xfail(strict=True, reason="a write on a connected TLSSocket is encrypted and passed on at once, so "
-                   "writableLength reads 0 right after it (Node: 6, as test_buffersize.py); and over a duplex pair "
-                   "its callback runs before the peer could read the data (the server's read() gives None there, "
-                   "and the client's writableLength reads 108; Node: 'foobar' and 0, its JS-stream write completes "
-                   "when the other side took the chunk)")
 def test_generic_stream(agent1, calls, node_run):
     seen = {}
 
@@ -43,6 +36,6 @@ def test_generic_stream(agent1, calls, node_run):
         client_tls.on("secureConnect", calls.must_call(on_secure_connect))
 
     node_run(main)
-    assert seen["queued after write"] > 0
+    assert seen["queued after write"] == 6   # Node 20: writableLength 6 ('foobar' not yet written)
     assert seen["read"] is not None and bytes(seen["read"]) == b"foobar"
     assert seen["queued in callback"] == 0

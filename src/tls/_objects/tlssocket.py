@@ -285,6 +285,25 @@ class TLSSocket(TLSSocketRouting, TLSSocketInfo, _extras.TLSSocketExtras, net.So
             return
         raise NodeTypeError('The "options.socket" property must be a stream.Duplex', "ERR_INVALID_ARG_TYPE")
 
+    def _after_stream_write(self, cb: Optional[Callable[..., Any]]) -> None:
+        """``_after_write`` over a stream: ``cb`` waits, with 'drain', for the stream's write
+        callbacks of the records it was encrypted into (Node's JSStreamSocket finishes the TLS
+        write from there).  Those records go out with the cork's flush, before the check below;
+        if they were all called back already (or there were none), the write is done then."""
+        if cb is None:
+            return
+        self._write_paused = True
+        if self._drain_cbs is None:
+            self._drain_cbs = []
+        self._drain_cbs.append(cb)
+        self._loop.call_soon(self._release_if_stream_idle)
+
+    def _release_if_stream_idle(self) -> None:
+        transport = self._transport
+        if self._write_paused and not self.destroyed and isinstance(transport, StreamTransport) \
+                and not transport.in_flight():
+            self._on_write_drained()
+
     def _on_parent_error(self, err: BaseException) -> None:
         if not self.destroyed:
             self.destroy(self._tlsError(err))
@@ -292,6 +311,8 @@ class TLSSocket(TLSSocketRouting, TLSSocketInfo, _extras.TLSSocketExtras, net.So
     def _wrap_stream(self, stream: Any) -> None:
         """Any Node-style duplex stream carries the ciphertext (Node's JSStreamSocket)."""
         self._transport = StreamTransport(self, stream)
+        # a write completes when the stream calls back (stream_transport.py), not on the next tick
+        self._after_write = self._after_stream_write  # type: ignore[method-assign]
         _runtime.ref_handle(self)
         stream.on("data", lambda chunk: self._on_raw_read(memoryview(to_bytes(chunk))))
         stream.on("end", lambda *a: self._on_raw_eof())
