@@ -21,6 +21,7 @@ sys.path.insert(0, HERE)
 
 from _tls_cffi import AREAS  # noqa: E402
 from _tls_cffi import pki as _pki_area; AREAS.append(_pki_area)  # noqa: E402  (csrc/pki.c)
+from _tls_cffi import sockio as _sockio_area; AREAS.append(_sockio_area)  # noqa: E402  (csrc/sockio.c)
 
 MISSING_HEADERS = """
 tls: cannot build: the OpenSSL 3 development headers were not found.

@@ -57,6 +57,7 @@ from .._protocol import sessions as _sessions
 from .._protocol import negotiation as _negotiation
 from .._protocol.connection import TLSConnection
 from .stream_transport import StreamTransport
+from . import csocket as _csocket
 from .life import SECURED, UNSTARTED, Life, Route, check as _check
 from .._base.options import NET_SOCKET, RENEGOTIATE, TLS_SOCKET, take_options
 
@@ -94,6 +95,9 @@ class TLSSocket(_extras.TLSSocketExtras, net.Socket):
     #: Node's TLS writes complete a tick later: flushed queued bytes still count in writableLength
     #: until then (StreamMixin._set_ready; measured in tests/test_paused_mode_writable.py)
     _hold_flushed_length = True
+    # TLS_C_SOCKET=1: tls.connect's own TCP connection gets a descriptor transport C can drive
+    if _csocket.TRANSPORT_FACTORY is not None:
+        _fd_transport_factory = staticmethod(_csocket.TRANSPORT_FACTORY)
 
     # The connection owns the engine and the per-connection feature state
     # (tls._protocol.*); the socket is its ConnectionOwner.  The engine is
@@ -186,6 +190,8 @@ class TLSSocket(_extras.TLSSocketExtras, net.Socket):
         if life is Life.HANDSHAKING:
             # from now on bytes from the transport go straight to the connection
             self._on_raw_data = self._conn.on_raw_data  # type: ignore[method-assign]
+            if _csocket.ENABLED:
+                _csocket.adopt(self)   # a plain TCP descriptor: C reads and sends from now on
 
     def _set_route(self, route: Route) -> None:
         self._route = _check(self._route, route)

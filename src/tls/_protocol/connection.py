@@ -66,7 +66,7 @@ certificate) never sends it, and the peer sees a hang-up.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional, Tuple
 
 from .._base.errors import NodeError
 from .._binding import ffi, lib
@@ -149,8 +149,12 @@ class TLSConnection(ConnectionState):
         self.cycle()
         return True
 
-    def cycle(self) -> None:
-        """Run the engine as far as the input allows, then send its output."""
+    def cycle(self, source: Optional[Callable[[], Tuple[bytes, int]]] = None) -> None:
+        """Run the engine as far as the input allows, then send its output.
+
+        ``source``, when given, makes the first read (after the handshake):
+        the socket pump's recv-and-decrypt in one C call (sockio.py).
+        """
         engine = self.engine
         if engine is None:
             return
@@ -178,7 +182,11 @@ class TLSConnection(ConnectionState):
                 if self.sessions is not None and _sessions.dispatch(self):
                     return  # 'newSession' / 'session' (TLS 1.3 tickets come after 'secure')
                 while True:
-                    data, status = engine.read()
+                    if source is None:
+                        data, status = engine.read()
+                    else:
+                        data, status = source()
+                        source = None
                     if self.reneg_events is not None and _renegotiation.before_data(self):
                         return  # a renegotiation finished before this data ('secure' again)
                     if data:
@@ -219,6 +227,10 @@ class TLSConnection(ConnectionState):
         if self.sessions is not None and self.sessions.hold:
             return  # Node: output waits for 'newSession' done()
         self.corked = False
+        sockio = self.sockio
+        if sockio is not None:
+            sockio.flush()   # C sends from the write BIO (sockio.py)
+            return
         out = engine.outgoing()
         if out:
             self.bytes_sent += len(out)
