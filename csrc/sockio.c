@@ -25,11 +25,14 @@
  * sent and what still waits.
  */
 #include <errno.h>
+#include <string.h>
+#ifndef _WIN32
 #include <sys/types.h>
 #include <sys/socket.h>
+#endif
 
 #ifndef MSG_NOSIGNAL
-#define MSG_NOSIGNAL 0
+#define MSG_NOSIGNAL 0   /* macOS: CPython ignores SIGPIPE, so send() reports EPIPE */
 #endif
 
 typedef struct {
@@ -42,6 +45,23 @@ typedef struct {
     int sys_errno;     /* errno of a failed recv() or send(), else 0 */
 } tls_sockio_result;
 
+#ifdef _WIN32
+/* Windows: asyncio's proactor loop has no add_reader; the switch stays off (fd_transport.ENABLED). */
+size_t tls_sockio_read(SSL *ssl, int fd, char *buf, size_t cap, size_t bound, int decrypt,
+                       tls_sockio_result *r)
+{
+    memset(r, 0, sizeof(*r));
+    r->sys_errno = ENOSYS;
+    return 0;
+}
+
+size_t tls_sockio_flush(SSL *ssl, int fd, tls_sockio_result *r)
+{
+    memset(r, 0, sizeof(*r));
+    r->sys_errno = ENOSYS;
+    return 0;
+}
+#else
 /*
  * recv() into the read BIO, through buf, until the kernel has no more
  * (a short read says so without another system call), the peer's FIN, an
@@ -142,6 +162,8 @@ size_t tls_sockio_flush(SSL *ssl, int fd, tls_sockio_result *r)
     r->queued = BIO_ctrl_pending(wbio);
     return r->sent;
 }
+
+#endif
 
 /* Raw bytes to send after what waits (a net.Socket's own write beside its TLS). */
 int tls_sockio_queue(SSL *ssl, const char *data, size_t len)

@@ -1,7 +1,6 @@
 """Declarations for csrc/sockio.c: the socket driven from C (tls._protocol.sockio)."""
 INCLUDES = """
 #include <errno.h>
-#include <sys/socket.h>
 """
 TYPES = """
 typedef struct {

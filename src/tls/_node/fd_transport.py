@@ -41,11 +41,14 @@ from __future__ import annotations
 
 import os
 import socket as _socket
+import sys
 from typing import Any, Callable, Dict, Optional, Protocol
 
 __all__ = ["ENABLED", "FdPump", "FdTransport", "transport_factory"]
 
-ENABLED = os.environ.get("TLS_C_SOCKET", "").strip().lower() in ("1", "true", "yes", "on")
+# (never on Windows: asyncio's proactor loop there has no add_reader, csrc/sockio.c no sockets)
+ENABLED = os.environ.get("TLS_C_SOCKET", "").strip().lower() in ("1", "true", "yes", "on") \
+    and sys.platform != "win32"
 
 
 class FdPump(Protocol):
