@@ -17,6 +17,7 @@ import tls
 from tls import events, net
 from tls._engine import engine as _engine
 from tls._engine.engine import READ_MORE, READ_WANT, TLSEngine
+from tls._protocol.sockio import SocketPump
 
 from support.python import run_python as _python
 
@@ -211,7 +212,7 @@ def test_socket_receive_of_1mib_makes_few_engine_calls_and_no_per_read_allocatio
     assert bytearrays["n"] == marks["arrays"]
     # and every read lands in the one shared buffer
     assert buffers.calls - marks["buffers"] >= python_reads
-    assert len({id(b) for b in buffers.results}) == 1
+    assert len({id(b) for b in buffers.results}) == (1 if python_reads else 0)
 
 
 def test_small_writes_in_one_tick_are_one_send(monkeypatch, server_options, ca_pem):
@@ -225,6 +226,16 @@ def test_small_writes_in_one_tick_are_one_send(monkeypatch, server_options, ca_p
         return original_send(self, data)
 
     monkeypatch.setattr(tls.TLSSocket, "_transport_write", counting_send)
+    # a socket driven from C (TLS_C_SOCKET=1) sends from its write BIO: one flush, one C send
+    original_flush = SocketPump.flush
+
+    def counting_flush(self):
+        engine = self.conn.engine
+        original_flush(self)
+        if engine is not None and self._sr.produced:
+            sends.append((self.conn.owner, self._sr.produced))
+
+    monkeypatch.setattr(SocketPump, "flush", counting_flush)
     got, counts = [], {}
 
     def main():
