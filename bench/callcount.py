@@ -7,7 +7,8 @@ connection (connect, TLS 1.3 full handshake, one 64-byte echo, close).  A call i
 'call' or 'c_call' event (a Python function or a builtin, as cProfile counts them) of the main
 thread only, so the peer thread costs nothing; the window opens and closes inside our own
 listener, after a warm-up, so it holds exactly N round trips or connections.  Deterministic:
-it does not depend on the machine's load.  Set TLS_C_SOCKET=1 to count the socket driven from C;
+it does not depend on the machine's load.  TLS_C_SOCKET=0 counts the asyncio-transport path
+instead of the socket driven from C (the default);
 ``--uvloop`` runs both sides' programs on uvloop.
 tests/test_perf_invariants.py runs it and bounds the figures.
 """

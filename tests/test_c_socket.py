@@ -1,7 +1,7 @@
 """The socket driven from C (issue 14: csrc/sockio.c, tls._protocol.sockio, tls._node.fd_transport).
 
-Each scenario runs with the switch on (the ``c_socket`` fixture turns it on in this process, as
-TLS_C_SOCKET=1 does at import) and, where the outcome must be the same, with it off too: the
+Each scenario runs with the switch on (the default; the ``c_socket`` fixture makes sure of it in this
+process) and, where the outcome must be the same, with it off too (as TLS_C_SOCKET=0 at import): the
 events, errors and byte counts of the socket driven from C are those of the asyncio transport.
 The peers are real: our own client or server, Node 20, Python's ssl.
 """
@@ -28,6 +28,8 @@ def mode(request, monkeypatch):
     """'c': tls.Server's and tls.connect's TCP sockets driven from C; 'asyncio': the transport path."""
     if request.param == "c":
         _enable(monkeypatch)
+    else:
+        _disable(monkeypatch)
     return request.param
 
 
@@ -40,6 +42,13 @@ def _enable(monkeypatch):
     monkeypatch.setattr(csocket, "ENABLED", True)
     monkeypatch.setattr(tls.Server, "_fd_transport_factory", staticmethod(transport_factory), raising=False)
     monkeypatch.setattr(tls.TLSSocket, "_fd_transport_factory", staticmethod(transport_factory), raising=False)
+
+
+def _disable(monkeypatch):
+    """As TLS_C_SOCKET=0 at import."""
+    monkeypatch.setattr(csocket, "ENABLED", False)
+    monkeypatch.setattr(tls.Server, "_fd_transport_factory", None, raising=False)
+    monkeypatch.setattr(tls.TLSSocket, "_fd_transport_factory", None, raising=False)
 
 
 def _driven_from_c(sock) -> bool:
@@ -222,3 +231,23 @@ async def test_connect_failures_keep_their_node_errors(c_socket):
         assert err.code == "ECONNREFUSED" and err.syscall == "connect"
         await rec.wait("close")
         assert rec.names() == ["error", "close"]
+
+
+def test_on_by_default_and_off_with_tls_c_socket_0():
+    import os
+    import subprocess
+    import sys
+    from support.python import SRC
+    code = ("import tls; from tls._objects import csocket; "
+            "print(csocket.ENABLED, tls.Server._fd_transport_factory is not None, "
+            "tls.TLSSocket._fd_transport_factory is not None)")
+    seen = {}
+    for value in (None, "0", "1"):
+        env = {k: v for k, v in os.environ.items() if k != "TLS_C_SOCKET"}
+        env["PYTHONPATH"] = SRC + os.pathsep + env.get("PYTHONPATH", "")
+        if value is not None:
+            env["TLS_C_SOCKET"] = value
+        out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+        assert out.returncode == 0, out.stderr
+        seen[value] = out.stdout.split()
+    assert seen == {None: ["True"] * 3, "0": ["False"] * 3, "1": ["True"] * 3}

@@ -178,7 +178,7 @@ def test_socket_receive_of_1mib_makes_few_engine_calls_and_no_per_read_allocatio
         monkeypatch, server_options, ca_pem):
     feeds = _Counting(monkeypatch, TLSEngine, "feed")
     reads = _Counting(monkeypatch, TLSEngine, "read")
-    # a socket driven from C (TLS_C_SOCKET=1): one call receives and decrypts
+    # a socket driven from C (the default; TLS_C_SOCKET=0 turns it off): one call receives and decrypts
     sock_reads = _Counting(monkeypatch, TLSEngine, "read_socket")
     buffers = _Counting(monkeypatch, tls._node.socket_protocol._SocketProtocol, "get_buffer")
     proxy = _FfiProxy(_engine.ffi)
@@ -226,7 +226,7 @@ def test_small_writes_in_one_tick_are_one_send(monkeypatch, server_options, ca_p
         return original_send(self, data)
 
     monkeypatch.setattr(tls.TLSSocket, "_transport_write", counting_send)
-    # a socket driven from C (TLS_C_SOCKET=1) sends from its write BIO: one flush, one C send
+    # a socket driven from C (the default) sends from its write BIO: one flush, one C send
     original_flush = SocketPump.flush
 
     def counting_flush(self):
@@ -527,9 +527,7 @@ def _call_counts(c_socket: bool) -> dict:
     import sys
     from support.python import SRC
     env = dict(os.environ, PYTHONPATH=SRC + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    env.pop("TLS_C_SOCKET", None)
-    if c_socket:
-        env["TLS_C_SOCKET"] = "1"
+    env["TLS_C_SOCKET"] = "1" if c_socket else "0"
     script = os.path.join(os.path.dirname(SRC), "bench", "callcount.py")
     out = subprocess.run([sys.executable, script, "100", "10"], env=env, capture_output=True, text=True,
                          timeout=120)

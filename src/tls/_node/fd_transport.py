@@ -33,9 +33,9 @@ the queue is empty.
 This module knows nothing of TLS (the Node runtime layer): the pump is any
 object with the ``FdPump`` methods (tls._protocol.sockio's is the TLS one).
 
-The switch: ``TLS_C_SOCKET=1`` in the environment (``ENABLED``) makes
-tls.Server and tls.connect create these transports for their plain TCP
-connections (tls._objects.csocket wires it).
+The switch: tls.Server and tls.connect create these transports for their
+plain TCP connections (tls._objects.csocket wires it) unless ``TLS_C_SOCKET=0``
+is in the environment (``ENABLED``), which keeps asyncio's transports.
 """
 from __future__ import annotations
 
@@ -46,8 +46,9 @@ from typing import Any, Callable, Dict, Optional, Protocol
 
 __all__ = ["ENABLED", "FdPump", "FdTransport", "transport_factory"]
 
-# (never on Windows: asyncio's proactor loop there has no add_reader, csrc/sockio.c no sockets)
-ENABLED = os.environ.get("TLS_C_SOCKET", "").strip().lower() in ("1", "true", "yes", "on") \
+# On by default; TLS_C_SOCKET=0 keeps asyncio's transports (never on Windows: asyncio's proactor
+# loop there has no add_reader, csrc/sockio.c no sockets)
+ENABLED = os.environ.get("TLS_C_SOCKET", "1").strip().lower() not in ("0", "false", "no", "off") \
     and sys.platform != "win32"
 
 

@@ -7,8 +7,9 @@ instead of asyncio's transport, and once its handshake starts a
 streams (a user-given socket or stream, SecurePair) keep the memory-BIO path
 through their own transports.
 
-Behind one switch while it is young: ``TLS_C_SOCKET=1`` in the environment
-(``fd_transport.ENABLED``); off, nothing here changes anything.
+On by default; ``TLS_C_SOCKET=0`` in the environment (``fd_transport.ENABLED``)
+turns it off, and then nothing here changes anything (the asyncio-transport
+path, which wrapped streams always take).
 """
 from __future__ import annotations
 

@@ -51,7 +51,7 @@ def _conn_reset(message: str, **attrs: Any) -> NodeError:
 class Server(net.Server):
     """Node's tls.Server: a net.Server that wraps each connection in a TLSSocket."""
 
-    # TLS_C_SOCKET=1: accepted connections get a descriptor transport C can drive (csocket.py)
+    # (unless TLS_C_SOCKET=0) accepted connections get a descriptor transport C can drive (csocket.py)
     if _csocket.TRANSPORT_FACTORY is not None:
         _fd_transport_factory = staticmethod(_csocket.TRANSPORT_FACTORY)
 

@@ -95,7 +95,7 @@ class TLSSocket(_extras.TLSSocketExtras, net.Socket):
     #: Node's TLS writes complete a tick later: flushed queued bytes still count in writableLength
     #: until then (StreamMixin._set_ready; measured in tests/test_paused_mode_writable.py)
     _hold_flushed_length = True
-    # TLS_C_SOCKET=1: tls.connect's own TCP connection gets a descriptor transport C can drive
+    # (unless TLS_C_SOCKET=0) tls.connect's own TCP connection gets a descriptor transport C can drive
     if _csocket.TRANSPORT_FACTORY is not None:
         _fd_transport_factory = staticmethod(_csocket.TRANSPORT_FACTORY)
 
