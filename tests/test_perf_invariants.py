@@ -538,11 +538,12 @@ def _call_counts(c_socket: bool) -> dict:
 def test_the_socket_driven_from_c_enters_python_a_handful_of_times_per_event():
     """A 64-byte echo round trip: the loop's dispatch (asyncio's, ~22 calls), then one read event
     (the pump, one C call to recv and decrypt), the 'data' listener and its write (one C call to
-    encrypt), one C call to send.  Measured 47 per side (65 through asyncio's transport); the
-    bounds leave room for other Python versions' asyncio, not for a new layer per event."""
+    encrypt), one C call to send.  Measured 45 per side on Python 3.11, 47 on 3.9 (65 through
+    asyncio's transport before); the bounds leave room for other Python versions' asyncio, not for
+    a new layer per event."""
     counts = _call_counts(c_socket=True)
     for side in ("server", "client"):
-        assert counts[side]["calls_per_round_trip"] <= 52, counts
-    # per connection (accept or connect, handshake, one echo, close): 871 server, 1332 client
+        assert counts[side]["calls_per_round_trip"] <= 50, counts
+    # per connection (accept or connect, handshake, one echo, close): 849 server, 1327 client
     assert counts["server"]["calls_per_connection"] <= 960, counts
     assert counts["client"]["calls_per_connection"] <= 1460, counts

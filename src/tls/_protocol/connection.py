@@ -203,7 +203,13 @@ class TLSConnection(ConnectionState):
                         break
                 if self.held_writes is not None:
                     _renegotiation.release_writes(self)  # the handshake moved on: retry them
-                self.flush()
+                sockio = self.sockio
+                if sockio is not None and self.sessions is None:
+                    # flush(), inlined for the socket driven from C (once per read event)
+                    self.corked = False
+                    sockio.flush()
+                else:
+                    self.flush()
             except NodeError as err:
                 self.flush()
                 if err.code == "ECONNRESET" and not self.secure and not getattr(err, "syscall", None):
@@ -236,14 +242,6 @@ class TLSConnection(ConnectionState):
             self.bytes_sent += len(out)
             self.owner._transport_write(out)
 
-    def cork(self, pending: int) -> None:
-        self.corked = True
-        if pending >= CORK_LIMIT:
-            self.flush()
-        elif not self.in_cycle and not self.cork_scheduled:
-            self.cork_scheduled = True
-            self._loop.call_soon(self.flush_cork)
-
     def flush_cork(self) -> None:
         self.cork_scheduled = False
         if self.corked:
@@ -265,8 +263,14 @@ class TLSConnection(ConnectionState):
                 n, pending = engine.encrypt(view)
                 if self.sessions is None:
                     # nothing held for 'newSession': the records wait in the
-                    # write BIO for the next flush (see the cork)
-                    self.cork(pending)
+                    # write BIO for the next flush (the cork: at once past CORK_LIMIT, else at the
+                    # end of this cycle or of this loop iteration)
+                    self.corked = True
+                    if pending >= CORK_LIMIT:
+                        self.flush()
+                    elif not self.in_cycle and not self.cork_scheduled:
+                        self.cork_scheduled = True
+                        self._loop.call_soon(self.flush_cork)
                 else:
                     # sessions wired: flush now, which sends nothing while
                     # 'newSession' holds the output (done() sends it)
