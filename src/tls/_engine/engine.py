@@ -336,7 +336,8 @@ class TLSEngine:
     def receive_socket(self, fd: int, result: Any) -> int:
         """Take what the kernel has for ``fd`` into the read BIO (no decrypting): the bytes taken."""
         lib.tls_sockio_read(self._ssl, fd, _scratch.buf, _BUFFER_SIZE, _BUFFER_SIZE, 0, result)
-        return result.received
+        got: int = result.received
+        return got
 
     def send_socket(self, fd: int, result: Any) -> int:
         """send() the write BIO's records to ``fd`` (what the kernel refuses stays queued there)."""

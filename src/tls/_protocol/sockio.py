@@ -108,7 +108,7 @@ class SocketPump:
         got = r.received
         if got:   # _account, inlined: once per read event
             conn.bytes_received += got
-            owner = conn.owner
+            owner: Any = conn.owner   # the socket's read counters and idle timer (net.Socket's)
             owner._bytes_read += got
             if owner._timeout_ms:
                 owner._touch()
@@ -117,7 +117,7 @@ class SocketPump:
     def _account(self, got: int) -> None:
         conn = self.conn
         conn.bytes_received += got
-        owner = conn.owner
+        owner: Any = conn.owner   # the socket's read counters and idle timer (net.Socket's)
         owner._bytes_read += got
         if owner._timeout_ms:
             owner._touch()
@@ -190,4 +190,5 @@ class SocketPump:
             return b""
         buf = ffi.new("char[]", waiting)
         n = lib.tls_drain(engine.ssl, buf, waiting)   # the head of the write BIO
-        return ffi.buffer(buf, n)[:]
+        data: bytes = ffi.buffer(buf, n)[:]
+        return data
