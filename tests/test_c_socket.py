@@ -110,10 +110,10 @@ async def test_a_full_kernel_buffer_queues_in_the_write_bio_until_write_ready(pe
     wait in the write BIO (the transport reports them as its buffer, 'drain' follows), then
     everything arrives intact and in order."""
     hashed = asyncio.get_running_loop().create_future()
-    server_socks = []
+    secured = asyncio.get_running_loop().create_future()
 
     def on_secure(sock):
-        server_socks.append(sock)
+        secured.set_result(sock)
         sock.pause()
         hasher = Hasher(sock)
         hasher.done.add_done_callback(lambda f: (hashed.set_result(f.result()), sock.end()))
@@ -131,9 +131,7 @@ async def test_a_full_kernel_buffer_queues_in_the_write_bio_until_write_ready(pe
     queued = client._transport.get_write_buffer_size()
     assert queued > 0 and client._transport._writing
     drained = asyncio.ensure_future(once(client, "drain"))
-    await asyncio.sleep(0)
-    assert not drained.done()
-    server_socks[0].resume()
+    (await secured).resume()
     await drained
     sent = await send_random(client, 2 * 1024 * 1024, seed=3, end=False)
     client.end()
@@ -251,3 +249,38 @@ def test_on_by_default_and_off_with_tls_c_socket_0():
         assert out.returncode == 0, out.stderr
         seen[value] = out.stdout.split()
     assert seen == {None: ["True"] * 3, "0": ["False"] * 3, "1": ["True"] * 3}
+
+
+@async_test(30)
+async def test_end_while_records_wait_sends_the_fin_after_them(pems, c_socket):
+    """end() while the kernel refuses: close_notify queues behind the waiting records and the FIN
+    goes once the write BIO is empty; the server reads everything, then 'end'."""
+    hashed = asyncio.get_running_loop().create_future()
+    secured = asyncio.get_running_loop().create_future()
+
+    def on_secure(sock):
+        secured.set_result(sock)
+        sock.pause()
+        hasher = Hasher(sock)
+        hasher.done.add_done_callback(lambda f: hashed.set_result(f.result()))
+        sock.on("end", sock.end)
+
+    server = tls.createServer(pems.server_options(), on_secure)
+    port = await listen(server)
+    client = tls.connect(port, "localhost", {"ca": pems.ca})
+    client.resume()
+    rec = Recorder(client, "finish", "end", "close", "error")
+    await once(client, "secureConnect")
+    chunk = b"q" * 65536
+    written = 0
+    while client.write(chunk):
+        written += len(chunk)
+    written += len(chunk)
+    client.end()
+    assert client._transport.get_write_buffer_size() > 0   # still waiting in C when end() came
+    (await secured).resume()
+    count, _digest = await hashed
+    assert count == written
+    await rec.wait("close")
+    assert rec.names() == ["finish", "end", "close"]
+    server.close()

@@ -124,9 +124,11 @@ class SocketPump:
 
     def _ended(self, eof: int, errno: int) -> None:
         transport = self.transport
+        if transport._closing or self.conn.sockio is not self:
+            return   # closed by this event's listeners: asyncio would not have read any further
         if errno:
             transport._read_failed(errno)
-        elif not transport._closing and self.conn.sockio is self:
+        else:
             transport._on_eof()
 
     # -- writing -------------------------------------------------------------
