@@ -23,6 +23,7 @@ from _tls_cffi import AREAS  # noqa: E402
 from _tls_cffi import inspect as _inspect_area; AREAS.append(_inspect_area)  # noqa: E402,E702  (the CLI inspector)
 from _tls_cffi import pki as _pki_area; AREAS.append(_pki_area)  # noqa: E402  (csrc/pki.c)
 from _tls_cffi import public_surface as _public_area; AREAS.append(_public_area)  # noqa: E402  (tls.openssl)
+from _tls_cffi import sockio as _sockio_area; AREAS.append(_sockio_area)  # noqa: E402  (csrc/sockio.c)
 
 MISSING_HEADERS = """
 tls: cannot build: the OpenSSL 3 development headers were not found.

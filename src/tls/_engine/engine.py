@@ -285,29 +285,77 @@ class TLSEngine:
                 return data, READ_MORE
             if status == lib.SSL_ERROR_WANT_READ or status == lib.SSL_ERROR_WANT_WRITE:
                 return data, READ_WANT
-            if status == lib.SSL_ERROR_ZERO_RETURN:
-                return data, READ_CLOSED
-            if status == lib.SSL_ERROR_SYSCALL:
-                lib.ERR_clear_error()
-                return data, READ_EOF
-            if status in (lib.SSL_ERROR_WANT_X509_LOOKUP, lib.SSL_ERROR_WANT_CLIENT_HELLO_CB):
-                # a renegotiation paused by an asynchronous callback
-                self.paused = True
-                return data, READ_WANT
-            try:
-                self._raise_callback_error()
-                if self._unexpected_eof():
-                    return data, READ_EOF
-                raise error_from_queue("TLS read failed")
-            except BaseException as exc:
-                if not data:
-                    raise
-                self._read_error = exc
-                return data, READ_MORE
+            return self._read_status(data, status)
         finally:
             # the only cost of re-entry safety here (see "Re-entry" above)
             if self._deferred is not None:
                 self._run_deferred()
+
+    def _read_status(self, data: bytes, status: int) -> Tuple[bytes, int]:
+        """read()'s answer for the rarer statuses (the end, a pause, an error)."""
+        if status == lib.SSL_ERROR_ZERO_RETURN:
+            return data, READ_CLOSED
+        if status == lib.SSL_ERROR_SYSCALL:
+            lib.ERR_clear_error()
+            return data, READ_EOF
+        if status in (lib.SSL_ERROR_WANT_X509_LOOKUP, lib.SSL_ERROR_WANT_CLIENT_HELLO_CB):
+            # a renegotiation paused by an asynchronous callback
+            self.paused = True
+            return data, READ_WANT
+        try:
+            self._raise_callback_error()
+            if self._unexpected_eof():
+                return data, READ_EOF
+            raise error_from_queue("TLS read failed")
+        except BaseException as exc:
+            if not data:
+                raise
+            self._read_error = exc
+            return data, READ_MORE
+
+    def read_socket(self, fd: int, result: Any) -> Tuple[bytes, int]:
+        """:meth:`read`, after taking what the kernel has for ``fd`` into the read BIO, in one C call.
+
+        ``result`` (a ``tls_sockio_result *``, csrc/sockio.c) receives what
+        the call saw of the socket (bytes received, the peer's FIN, an errno);
+        the caller acts on it once the plaintext is delivered.
+        """
+        error = self._read_error
+        if error is not None:
+            self._read_error = None
+            raise error
+        try:
+            scratch = _scratch
+            n = lib.tls_sockio_read(self._ssl, fd, scratch.buf, _BUFFER_SIZE, _BUFFER_SIZE, 1, result)
+            data = scratch.view[:n] if n else b""
+            status = result.status
+            if status == lib.SSL_ERROR_WANT_READ or status == lib.SSL_ERROR_WANT_WRITE:
+                return data, READ_WANT
+            if status == lib.SSL_ERROR_NONE:
+                return data, READ_MORE
+            return self._read_status(data, status)
+        finally:
+            if self._deferred is not None:
+                self._run_deferred()
+
+    def receive_socket(self, fd: int, result: Any) -> int:
+        """Take what the kernel has for ``fd`` into the read BIO (no decrypting): the bytes taken."""
+        lib.tls_sockio_read(self._ssl, fd, _scratch.buf, _BUFFER_SIZE, _BUFFER_SIZE, 0, result)
+        got: int = result.received
+        return got
+
+    def send_socket(self, fd: int, result: Any) -> int:
+        """send() the write BIO's records to ``fd`` (what the kernel refuses stays queued there)."""
+        ssl = self._ssl
+        if ssl is None:
+            return 0
+        sent: int = lib.tls_sockio_flush(ssl, fd, result)
+        return sent
+
+    def queue_raw(self, data: bytes) -> None:
+        """Bytes to send as they are, after the records that wait (the send queue is the write BIO)."""
+        if lib.tls_sockio_queue(self._ssl, data, len(data)) != 0:
+            raise error_from_queue("BIO_write failed")
 
     def encrypt(self, data: Any) -> Tuple[int, int]:
         """Encrypt from ``data``: (plaintext bytes consumed, ciphertext bytes now pending).

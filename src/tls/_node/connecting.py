@@ -67,6 +67,9 @@ class ConnectingMixin(_ConnectingBase):
     """``connect()`` and the three ways it reaches ``connection_made`` (see the module docstring)."""
 
     _signal_aborted = False   # made with an AbortSignal aborted already (abort.add_abort_signal)
+    #: a transport factory of one loop (``fd_transport.transport_factory``) for the direct connect,
+    #: instead of asyncio's (a TLSSocket sets it when C drives its socket: tls._objects.csocket)
+    _fd_transport_factory: Any = None
 
     if TYPE_CHECKING:
         # the state and hooks net.Socket provides (declared there, with its defaults)
@@ -211,7 +214,8 @@ class ConnectingMixin(_ConnectingBase):
         if not kind or "%" in host:
             return False
         loop = self._loop
-        make = _transport_maker(loop)
+        factory = self._fd_transport_factory
+        make = factory(loop) if factory is not None else _transport_maker(loop)
         if make is False:
             return False
         port = options["port"]
@@ -314,7 +318,10 @@ class ConnectingMixin(_ConnectingBase):
             addresses = addresses[:1]   # Node: only the first address the lookup gave
         for af, address in addresses:
             try:
-                await self._loop.create_connection(factory, address, port, family=af, local_addr=local)
+                if self._fd_transport_factory is not None:
+                    await self._connect_fd(af, address, port, local)
+                else:
+                    await self._loop.create_connection(factory, address, port, family=af, local_addr=local)
                 return
             except OSError as exc:
                 if first_error is None:
@@ -327,6 +334,21 @@ class ConnectingMixin(_ConnectingBase):
         self.connecting = False
         if first_error is not None:
             self.destroy(first_error)
+
+    async def _connect_fd(self, af: int, address: str, port: int, local: Optional[Tuple[str, int]]) -> None:
+        """create_connection's work for one address, ending in a ``_fd_transport_factory`` transport."""
+        loop = self._loop
+        sock = _socket.socket(af, _socket.SOCK_STREAM)
+        try:
+            sock.setblocking(False)
+            if local is not None:
+                sock.setsockopt(_socket.SOL_SOCKET, _socket.SO_REUSEADDR, 1)
+                sock.bind(local)
+            await loop.sock_connect(sock, (address, port))
+        except BaseException:
+            sock.close()
+            raise
+        self._fd_transport_factory(loop)(sock, self._protocol)   # connection_made follows
 
     def _adopt_connected(self: _C, sock: _socket.socket) -> _C:
         """Use a stream socket the caller connected (asyncio's ``sock=``); it is ours from now on."""

@@ -328,7 +328,9 @@ class Server(EventEmitter, AsyncServerMixin):
         conn.setblocking(False)
         make_transport = self._make_transport
         if make_transport is None:
-            make_transport = self._make_transport = _transport_maker(self._loop)
+            factory = self._fd_transport_factory   # tls.Server's when C drives its sockets
+            make_transport = self._make_transport = \
+                factory(self._loop) if factory is not None else _transport_maker(self._loop)
         if make_transport is False:
             self._loop.create_task(self._adopt(conn))
             return
@@ -353,6 +355,7 @@ class Server(EventEmitter, AsyncServerMixin):
 
     _accept_params: Tuple[int, int, int] = (0, 0, 0)    # (family, type, proto) of the listening socket
     _make_transport: Any = None   # the loop's socket-transport factory, or False (see _transport_maker)
+    _fd_transport_factory: Any = None   # fd_transport.transport_factory (tls._objects.csocket), or None
 
     def _make_protocol(self) -> _SocketProtocol:
         sock = self._socket_class(self._socket_options)

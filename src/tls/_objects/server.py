@@ -33,6 +33,7 @@ from .configure_context import createSecureContext
 from .public_names import PUBLIC
 from .counters import ServerCounters
 from .tlssocket import TLSSocket
+from . import csocket as _csocket
 from .x509_certificate import trace_option
 
 __all__ = ["Server", "createServer", "DEFAULT_HANDSHAKE_TIMEOUT"]
@@ -49,6 +50,10 @@ def _conn_reset(message: str, **attrs: Any) -> NodeError:
 
 class Server(net.Server):
     """Node's tls.Server: a net.Server that wraps each connection in a TLSSocket."""
+
+    # (unless TLS_C_SOCKET=0) accepted connections get a descriptor transport C can drive (csocket.py)
+    if _csocket.TRANSPORT_FACTORY is not None:
+        _fd_transport_factory = staticmethod(_csocket.TRANSPORT_FACTORY)
 
     # what the TLS server events pass (events.py: a listener taking that many is stored unwrapped)
     _declared_event_args = {"secureConnection": 1, "tlsClientError": 2, "newSession": 3, "resumeSession": 2,

@@ -60,6 +60,7 @@ from .._protocol.connection import TLSConnection
 from .stream_transport import StreamTransport
 from .tlssocket_info import TLSSocketInfo
 from .tlssocket_routing import TLSSocketRouting, _conn_reset
+from . import csocket as _csocket
 from .life import SECURED, UNSTARTED, Life, Route, check as _check
 from .._base.options import NET_SOCKET, TLS_SOCKET, take_options
 
@@ -97,6 +98,9 @@ class TLSSocket(TLSSocketRouting, TLSSocketInfo, _extras.TLSSocketExtras, net.So
     _hold_flushed_length = True
     #: onread (tls._node.onread): the transport carries ciphertext; the plaintext is copied into the buffer
     _onread_in_place = False
+    # (unless TLS_C_SOCKET=0) tls.connect's own TCP connection gets a descriptor transport C can drive
+    if _csocket.TRANSPORT_FACTORY is not None:
+        _fd_transport_factory = staticmethod(_csocket.TRANSPORT_FACTORY)
 
     # The connection owns the engine and the per-connection feature state
     # (tls._protocol.*); the socket is its ConnectionOwner.  The engine is
@@ -191,6 +195,8 @@ class TLSSocket(TLSSocketRouting, TLSSocketInfo, _extras.TLSSocketExtras, net.So
         if life is Life.HANDSHAKING:
             # from now on bytes from the transport go straight to the connection
             self._on_raw_data = self._conn.on_raw_data  # type: ignore[method-assign]
+            if _csocket.ENABLED:
+                _csocket.adopt(self)   # a plain TCP descriptor: C reads and sends from now on
 
     def _set_route(self, route: Route) -> None:
         self._route = _check(self._route, route)

@@ -66,7 +66,7 @@ certificate) never sends it, and the peer sees a hang-up.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional, Tuple
 
 from .._base.errors import NodeError
 from .._binding import ffi, lib
@@ -149,8 +149,12 @@ class TLSConnection(ConnectionState):
         self.cycle()
         return True
 
-    def cycle(self) -> None:
-        """Run the engine as far as the input allows, then send its output."""
+    def cycle(self, source: Optional[Callable[[], Tuple[bytes, int]]] = None) -> None:
+        """Run the engine as far as the input allows, then send its output.
+
+        ``source``, when given, makes the first read (after the handshake):
+        the socket pump's recv-and-decrypt in one C call (sockio.py).
+        """
         engine = self.engine
         if engine is None:
             return
@@ -178,7 +182,11 @@ class TLSConnection(ConnectionState):
                 if self.sessions is not None and _sessions.dispatch(self):
                     return  # 'newSession' / 'session' (TLS 1.3 tickets come after 'secure')
                 while True:
-                    data, status = engine.read()
+                    if source is None:
+                        data, status = engine.read()
+                    else:
+                        data, status = source()
+                        source = None
                     if self.reneg_events is not None and _renegotiation.before_data(self):
                         return  # a renegotiation finished before this data ('secure' again)
                     if data:
@@ -195,7 +203,13 @@ class TLSConnection(ConnectionState):
                         break
                 if self.held_writes is not None:
                     _renegotiation.release_writes(self)  # the handshake moved on: retry them
-                self.flush()
+                sockio = self.sockio
+                if sockio is not None and self.sessions is None:
+                    # flush(), inlined for the socket driven from C (once per read event)
+                    self.corked = False
+                    sockio.flush()
+                else:
+                    self.flush()
             except NodeError as err:
                 self.flush()
                 if err.code == "ECONNRESET" and not self.secure and not getattr(err, "syscall", None):
@@ -219,18 +233,14 @@ class TLSConnection(ConnectionState):
         if self.sessions is not None and self.sessions.hold:
             return  # Node: output waits for 'newSession' done()
         self.corked = False
+        sockio = self.sockio
+        if sockio is not None:
+            sockio.flush()   # C sends from the write BIO (sockio.py)
+            return
         out = engine.outgoing()
         if out:
             self.bytes_sent += len(out)
             self.owner._transport_write(out)
-
-    def cork(self, pending: int) -> None:
-        self.corked = True
-        if pending >= CORK_LIMIT:
-            self.flush()
-        elif not self.in_cycle and not self.cork_scheduled:
-            self.cork_scheduled = True
-            self._loop.call_soon(self.flush_cork)
 
     def flush_cork(self) -> None:
         self.cork_scheduled = False
@@ -253,8 +263,14 @@ class TLSConnection(ConnectionState):
                 n, pending = engine.encrypt(view)
                 if self.sessions is None:
                     # nothing held for 'newSession': the records wait in the
-                    # write BIO for the next flush (see the cork)
-                    self.cork(pending)
+                    # write BIO for the next flush (the cork: at once past CORK_LIMIT, else at the
+                    # end of this cycle or of this loop iteration)
+                    self.corked = True
+                    if pending >= CORK_LIMIT:
+                        self.flush()
+                    elif not self.in_cycle and not self.cork_scheduled:
+                        self.cork_scheduled = True
+                        self._loop.call_soon(self.flush_cork)
                 else:
                     # sessions wired: flush now, which sends nothing while
                     # 'newSession' holds the output (done() sends it)

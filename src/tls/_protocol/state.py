@@ -99,7 +99,7 @@ class ConnectionState(abc.ABC):
     __slots__ = ("engine", "owner", "is_server", "_loop", "secure", "sessions", "hello_parser",
                  "held_writes", "reneg_events", "ocsp", "corked", "in_cycle", "cork_scheduled",
                  "reneg", "hello", "sni_context", "npn_wired", "psk_callback", "keylog_lines",
-                 "bytes_received", "bytes_sent", "plaintext_received")
+                 "bytes_received", "bytes_sent", "plaintext_received", "sockio")
 
     def __init__(self, context: "SecureContext", is_server: bool, owner: ConnectionOwner) -> None:
         # the engine's owner is this connection: OpenSSL's hooks find it from the SSL*
@@ -119,6 +119,7 @@ class ConnectionState(abc.ABC):
         self.plaintext_received = 0      # the TLSSocket's bytesRead (Node counts plaintext there)
         self.in_cycle = False            # inside cycle() (its end flushes)
         self.cork_scheduled = False      # flush_cork is queued on the loop
+        self.sockio: Any = None          # sockio.SocketPump while C drives a plain TCP descriptor
         # off the data path (see the module docstring)
         self.reneg: Any = None           # renegotiation: counting, disableRenegotiation()
         self.hello: Any = None           # negotiation: SNICallback / ALPNCallback work
@@ -145,7 +146,7 @@ class ConnectionState(abc.ABC):
 
     # the pump's entry points the features call (TLSConnection, connection.py)
     @abc.abstractmethod
-    def cycle(self) -> None: ...
+    def cycle(self, source: Optional[Callable[[], Any]] = None) -> None: ...
 
     @abc.abstractmethod
     def flush(self) -> None: ...
