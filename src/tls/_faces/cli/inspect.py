@@ -37,13 +37,9 @@ _SIGNATURE_TYPES = {
 
 
 def ssl_of(sock: Any) -> Any:
-    """The ``SSL*`` of a TLSSocket, or None once it is destroyed.
-
-    The engine is the socket's internal (``TLSSocket._engine``, read by its own getters too);
-    the inspector is the one face that needs the native connection itself.
-    """
-    engine = getattr(sock, "_engine", None)
-    ssl = getattr(engine, "ssl", None) if engine is not None else None
+    """The ``SSL*`` of a TLSSocket (its public ``native``, docs/openssl.md), or None once it is
+    destroyed."""
+    ssl = sock.native
     return None if ssl is None or ssl == ffi.NULL else ssl
 
 
