@@ -56,8 +56,8 @@ from .._node.events import EventEmitter
 from .._objects import x509 as _x509
 from .._objects import x509_certificate as _x509_certificate
 from .._objects.configure_context import createSecureContext
+from .._objects.tlssocket_info import TLSInfo
 from .._protocol import extras as _extras
-from .._protocol import keyexchange as _keyexchange
 from .._protocol import negotiation as _negotiation
 from .._protocol import ocsp as _ocsp
 from .._protocol import renegotiation as _renegotiation
@@ -101,7 +101,7 @@ def _closed() -> NodeError:
     return NodeError("The connection is destroyed", "ERR_SOCKET_CLOSED")
 
 
-class Connection(_extras.TLSSocketExtras, EventEmitter):
+class Connection(_extras.TLSSocketExtras, TLSInfo, EventEmitter):
     """One TLS connection, memory in and memory out (see the module docstring).
 
     ``Connection(options)`` takes the options of ``new tls.TLSSocket(socket, options)``:
@@ -382,13 +382,7 @@ class Connection(_extras.TLSSocketExtras, EventEmitter):
     def _secureEstablished(self) -> bool:
         return self._secure
 
-    # -- Node's TLSSocket getters and methods ---------------------------------------------------------
-    @property
-    def native(self) -> Any:
-        """The ``SSL*`` (tls.openssl), borrowed: valid until destroy(), then None."""
-        engine = self._conn.engine
-        return None if engine is None else engine.native()
-
+    # -- Node's TLSSocket getters and methods: TLSInfo's, but for these two ------------------------------
     def setServername(self, name: str) -> None:
         """A client's SNI name, also the identity its 'secure' checks (call it before the handshake)."""
         if not isinstance(name, str):
@@ -400,60 +394,6 @@ class Connection(_extras.TLSSocketExtras, EventEmitter):
         engine = self._conn.engine
         if engine is not None:
             engine.set_servername(name)
-
-    def getPeerCertificate(self, detailed: bool = False) -> Optional[Dict[str, Any]]:
-        engine = self._conn.engine
-        if engine is None:
-            return None
-        return _x509.peer_certificate(engine.ssl, bool(detailed), self._is_server,
-                                      self._secure_context._cert_store())
-
-    def getCertificate(self) -> Optional[Dict[str, Any]]:
-        engine = self._conn.engine
-        return None if engine is None else _x509.local_certificate(engine.ssl)
-
-    def getPeerX509Certificate(self) -> Any:
-        engine = self._conn.engine
-        return None if engine is None else _x509_certificate.peer_x509(engine.ssl, self._is_server)
-
-    def getX509Certificate(self) -> Any:
-        engine = self._conn.engine
-        return None if engine is None else _x509_certificate.local_x509(engine.ssl)
-
-    def enableTrace(self) -> None:
-        engine = self._conn.engine
-        if engine is not None:
-            _x509_certificate.enable_trace(engine.ssl)
-
-    def getCipher(self) -> Optional[Dict[str, str]]:
-        engine = self._conn.engine
-        return None if engine is None else engine.cipher()
-
-    def getProtocol(self) -> Optional[str]:
-        engine = self._conn.engine
-        return None if engine is None else engine.protocol()
-
-    def isSessionReused(self) -> Optional[bool]:
-        engine = self._conn.engine
-        return None if engine is None else engine.session_reused()
-
-    def getSession(self) -> Optional[bytes]:
-        return _sessions.get_session(self._conn)
-
-    def getTLSTicket(self) -> Optional[bytes]:
-        return _sessions.get_tls_ticket(self._conn)
-
-    def setSession(self, session: Any) -> None:
-        _sessions.set_session(self._conn, session)
-
-    def getEphemeralKeyInfo(self) -> Optional[Dict[str, Any]]:
-        return _keyexchange.ephemeral_key_info(self._conn)
-
-    def setMaxSendFragment(self, size: Any) -> bool:
-        return _keyexchange.set_max_send_fragment(self._conn, size)
-
-    def disableRenegotiation(self) -> None:
-        _renegotiation.disable(self._conn)
 
     def renegotiate(self, options: Any, callback: Optional[Callable[..., Any]] = None) -> Optional[bool]:
         """TLS 1.2 renegotiation (its messages go to dataToSend()); ``callback(err)`` at the next 'secure'.

@@ -32,14 +32,16 @@ if TYPE_CHECKING:
 else:
     _InfoBase = object
 
-__all__ = ["TLSSocketInfo"]
+__all__ = ["TLSInfo", "TLSSocketInfo"]
 
 
-class TLSSocketInfo(_InfoBase):
-    """The getters and setters of a TLSSocket (see the module docstring)."""
+class TLSInfo(_InfoBase):
+    """The getters of a TLS connection (certificates, cipher, protocol, session, key exchange) and the
+    setters that only hand work to a ``tls._protocol`` feature: shared by TLSSocket and
+    tls.sansio.Connection, which both provide the state below."""
 
     if TYPE_CHECKING:
-        # the state tls.TLSSocket provides (declared there, with its defaults)
+        # the state the connection object provides (TLSSocket declares it with its defaults)
         _conn: TLSConnection
         _is_server: bool
         _requestCert: bool
@@ -49,57 +51,6 @@ class TLSSocketInfo(_InfoBase):
 
         @property
         def _engine(self) -> Optional[TLSEngine]: ...
-
-    def renegotiate(self, options: Any = None, callback: Optional[Callable[..., Any]] = None) -> Optional[bool]:
-        """Start a TLS renegotiation (TLS 1.2 and older); ``callback(err)`` when it is done.
-
-        Returns True when started, False when OpenSSL refused (the error then
-        goes to ``callback`` on the next tick), None on a destroyed socket.
-        """
-        if not isinstance(options, dict):
-            raise NodeTypeError('The "options" argument must be of type object. %s' % _received(options),
-                                "ERR_INVALID_ARG_TYPE")
-        if callback is not None and not callable(callback):
-            raise NodeTypeError('The "callback" argument must be of type function. %s' % _received(callback),
-                                "ERR_INVALID_ARG_TYPE")
-        options = take_options(options, None, RENEGOTIATE, "renegotiate")
-        if self.destroyed or self._engine is None:
-            return None
-        request_cert = bool(self._requestCert)
-        reject_unauthorized = bool(self._rejectUnauthorized)
-        if options.get("requestCert") is not None:
-            request_cert = bool(options["requestCert"])
-        if options.get("rejectUnauthorized") is not None:
-            reject_unauthorized = bool(options["rejectUnauthorized"])
-        if request_cert != self._requestCert or reject_unauthorized != self._rejectUnauthorized:
-            self._conn.set_verify_mode(request_cert, reject_unauthorized)
-            self._requestCert = request_cert
-            self._rejectUnauthorized = reject_unauthorized
-        engine = self._engine
-        try:
-            # only sets OpenSSL's flags (no callbacks): safe even from a
-            # pskCallback, and gives Node's synchronous true / false
-            engine.renegotiate()
-        except NodeError as err:
-            if callback is not None:
-                _runtime.nextTick(callback, err)
-            return False
-        start = self._conn.start_renegotiation
-        if not engine.defer(start):  # from a hook: once OpenSSL returned
-            start()
-        if callback is not None:
-            self.once("secure", lambda *a: callback(None))
-        return True
-
-    def disableRenegotiation(self) -> None:
-        """Later renegotiations of the peer emit 'error' ERR_TLS_RENEGOTIATION_DISABLED."""
-        _renegotiation.disable(self._conn)
-
-    def getEphemeralKeyInfo(self) -> Optional[Dict[str, Any]]:
-        return _keyexchange.ephemeral_key_info(self._conn)
-
-    def setMaxSendFragment(self, size: Any) -> bool:
-        return _keyexchange.set_max_send_fragment(self._conn, size)
 
     # -- getters ----------------------------------------------------------
     @property
@@ -157,6 +108,61 @@ class TLSSocketInfo(_InfoBase):
 
     def setSession(self, session: Any) -> None:
         _sessions.set_session(self._conn, session)
+
+    def disableRenegotiation(self) -> None:
+        """Later renegotiations of the peer emit 'error' ERR_TLS_RENEGOTIATION_DISABLED."""
+        _renegotiation.disable(self._conn)
+
+    def getEphemeralKeyInfo(self) -> Optional[Dict[str, Any]]:
+        return _keyexchange.ephemeral_key_info(self._conn)
+
+    def setMaxSendFragment(self, size: Any) -> bool:
+        return _keyexchange.set_max_send_fragment(self._conn, size)
+
+
+class TLSSocketInfo(TLSInfo):
+    """The getters and setters of a TLSSocket (see the module docstring)."""
+
+    def renegotiate(self, options: Any = None, callback: Optional[Callable[..., Any]] = None) -> Optional[bool]:
+        """Start a TLS renegotiation (TLS 1.2 and older); ``callback(err)`` when it is done.
+
+        Returns True when started, False when OpenSSL refused (the error then
+        goes to ``callback`` on the next tick), None on a destroyed socket.
+        """
+        if not isinstance(options, dict):
+            raise NodeTypeError('The "options" argument must be of type object. %s' % _received(options),
+                                "ERR_INVALID_ARG_TYPE")
+        if callback is not None and not callable(callback):
+            raise NodeTypeError('The "callback" argument must be of type function. %s' % _received(callback),
+                                "ERR_INVALID_ARG_TYPE")
+        options = take_options(options, None, RENEGOTIATE, "renegotiate")
+        if self.destroyed or self._engine is None:
+            return None
+        request_cert = bool(self._requestCert)
+        reject_unauthorized = bool(self._rejectUnauthorized)
+        if options.get("requestCert") is not None:
+            request_cert = bool(options["requestCert"])
+        if options.get("rejectUnauthorized") is not None:
+            reject_unauthorized = bool(options["rejectUnauthorized"])
+        if request_cert != self._requestCert or reject_unauthorized != self._rejectUnauthorized:
+            self._conn.set_verify_mode(request_cert, reject_unauthorized)
+            self._requestCert = request_cert
+            self._rejectUnauthorized = reject_unauthorized
+        engine = self._engine
+        try:
+            # only sets OpenSSL's flags (no callbacks): safe even from a
+            # pskCallback, and gives Node's synchronous true / false
+            engine.renegotiate()
+        except NodeError as err:
+            if callback is not None:
+                _runtime.nextTick(callback, err)
+            return False
+        start = self._conn.start_renegotiation
+        if not engine.defer(start):  # from a hook: once OpenSSL returned
+            start()
+        if callback is not None:
+            self.once("secure", lambda *a: callback(None))
+        return True
 
     def setServername(self, name: str) -> None:
         if not isinstance(name, str):
