@@ -46,7 +46,7 @@ def _positional_capacity(listener: Any) -> int:
                 inner = index
                 break
         return max(inner - len(listener.args), 0)
-    if getattr(kind, "_passes_everything", False):   # an emitter's own wrapper (events._OnceWrapper)
+    if getattr(kind, "_passes_everything", False):   # an emitter's own wrapper (listeners._OnceWrapper)
         return _ANY
     import inspect  # only for the uncommon callables (callable objects, builtins, C functions)
 
