@@ -279,7 +279,8 @@ tls.run(main)
 # Writes made in a 'data' listener (the echo's path, where the hold is released when the dispatch
 # returns rather than by a callback of its own: stream.py, "The hold"): still counted right after the
 # write, 0 on the next tick; a write that returns False still gets its 'drain' before a setImmediate
-# queued after it; a write to another socket from the listener is held and released the same way.
+# queued after it; a write to another socket from the listener is held and released the same way, and
+# its callback, behind a held write and before a burst, sees them all released after the 'drain'.
 DISPATCH_NODE = r"""
 const tls = require('tls'), net = require('net'), fs = require('fs');
 const [key, cert] = [fs.readFileSync(process.argv[2]), fs.readFileSync(process.argv[3])];
@@ -304,6 +305,9 @@ const s = mod.createServer(isTls ? {key, cert} : {}, (c) => {
     } else {
       other.write('p1'); other.write('p2', () => log('other cb', other.writableLength));
       log('other', other.writableLength, c.writableLength);
+      const r = other.write(Buffer.alloc(17000, 'o'));
+      log('other big', r, other.writableLength, other.writableNeedDrain);
+      other.once('drain', () => log('other drain', other.writableLength, other.writableNeedDrain));
       setImmediate(() => { log('immediate other', other.writableLength); c.end(); other.end(); });
     }
   });
@@ -363,6 +367,9 @@ def main():
             else:
                 other.write('p1'); other.write('p2', lambda *e: log('other cb', other.writableLength))
                 log('other', other.writableLength, c.writableLength)
+                r = other.write(b'o' * 17000)
+                log('other big', r, other.writableLength, other.writableNeedDrain)
+                other.once('drain', lambda: log('other drain', other.writableLength, other.writableNeedDrain))
                 def fin():
                     log('immediate other', other.writableLength); c.end(); other.end()
                 runtime.setImmediate(fin)
@@ -397,6 +404,9 @@ def test_writable_length_of_writes_in_a_data_listener_as_node(pems, mode):
         assert lines[:3] == ["w1 2 2", "w2 5 false", "immediate 0"], lines
         assert "big false 17000 true" in lines and "drain 0 false" in lines and "immediate big 0" in lines
         assert "other 4 0" in lines and "immediate other 0" in lines
+        # the write with a callback behind a held one, then a burst: the callback sees all released
+        assert lines.index("other big false 17004 true") < lines.index("other drain 0 false") \
+            < lines.index("other cb 0"), lines
 
 
 @pytest.mark.parametrize("mode", ["net", "tls"])

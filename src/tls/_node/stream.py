@@ -174,7 +174,9 @@ class StreamMixin(ReadableMixin):
     #     socket's event), or a nextTick queued by the listener (Node: still held; the scheduled
     #     release showed 0 there too) sees 0.  A write that returns False in the dispatch moves
     #     the hold to the scheduled release (_hold_past_dispatch), whose 'drain' so comes on the
-    #     next tick.  A write to another socket in the dispatch joins it (_dispatch.others).
+    #     next tick; so does a later write with a callback (or a flush of queued writes), which is
+    #     held behind it, so that the callback sees all released, as it would have without the
+    #     scope.  A write to another socket in the dispatch joins it (_dispatch.others).
     # The cost per write is constant: a test and an add, at most two callbacks per tick.
     _hold_flushed_length = False
     _held_bytes = 0     # written, not yet released: counts in writableLength
@@ -288,9 +290,11 @@ class StreamMixin(ReadableMixin):
                     if soon is None:
                         soon = self._release_soon = _soon_caller(self._loop, self._release_first)
                     soon()
-            elif self._held_scoped:
+            elif self._held_scoped and cb is None:
                 self._held_scoped += size
             else:
+                if self._held_scoped:   # a callback: it must run after the release
+                    self._hold_past_dispatch()
                 self._hold_behind(size)
             self._held_bytes = held = held + size
             self._write_chunk(chunk, cb)
@@ -426,9 +430,9 @@ class StreamMixin(ReadableMixin):
             if soon is None:
                 soon = self._release_soon = _soon_caller(self._loop, self._release_first)
             soon()
-        elif self._held_scoped:
-            self._held_scoped += size
         else:
+            if self._held_scoped:   # (the flushed writes' callbacks must run after the release)
+                self._hold_past_dispatch()
             self._hold_behind(size)
         self._held_bytes += size
 
@@ -438,8 +442,9 @@ class StreamMixin(ReadableMixin):
         self._held_scoped = 0
 
     def _hold_past_dispatch(self) -> None:
-        """write() returned False in a 'data' dispatch: what the dispatch holds is released on the
-        next tick instead, as the first write of a tick (_release_first emits the 'drain')."""
+        """What a 'data' dispatch holds goes to the scheduled release, as the first write of a
+        tick: write() returned False (_release_first emits the 'drain' a tick later), or a write
+        with a callback follows (scheduled behind it, so the callback sees both released)."""
         self._held_first = self._held_scoped
         self._held_scoped = 0
         soon = self._release_soon
