@@ -38,8 +38,9 @@ decoder runs at emit, as before.
 """
 from __future__ import annotations
 
+import threading
 from collections import deque
-from typing import TYPE_CHECKING, Any, Deque, Hashable, Optional, TypeVar, Union
+from typing import TYPE_CHECKING, Any, Deque, Hashable, List, Optional, TypeVar, Union
 
 from .._base.encoding import _decoder, _normalize_encoding, to_bytes
 from .._base.errors import NodeError, NodeRangeError
@@ -87,6 +88,21 @@ def _size_arg(size: Any) -> Optional[int]:
         return None
 
 
+class _Dispatch(threading.local):
+    """The 'data' dispatch under way on this thread (the hold's scope, stream.py).
+
+    ``owner`` is the socket whose chunk the outermost ``_push`` is emitting (None when no 'data'
+    is being dispatched), ``others`` the other sockets its listeners wrote to with a scoped hold.
+    Per thread, as each thread runs its own loop: a write on one thread never joins a dispatch
+    of another."""
+
+    owner: Any = None
+    others: Optional[List[Any]] = None
+
+
+_dispatch = _Dispatch()
+
+
 class ReadableMixin(_ReadableBase):
     """Node's Readable on a socket (see the module docstring)."""
 
@@ -108,7 +124,9 @@ class ReadableMixin(_ReadableBase):
         _ended_emitted: bool
         _decoder: Optional[TextDecoder]
         _close_emitted: bool
+        _held_bytes: int
 
+        def _release_scoped(self) -> None: ...
         def destroy(self: _R, error: Optional[BaseException] = None) -> _R: ...
         def end(self: _R, data: Any = None, encoding: Any = None, cb: Any = None) -> _R: ...
         def _maybe_close(self) -> None: ...
@@ -123,6 +141,7 @@ class ReadableMixin(_ReadableBase):
     _explicitly_paused: Optional[bool] = None   # Node's kPaused
     _end_pending = False         # 'end' queued, not emitted yet
     _encoding: Optional[str] = None
+    _held_scoped = 0             # bytes written during a 'data' dispatch, held until it returns (stream.py)
 
     # -- input ---------------------------------------------------------------------------
     def _on_raw_read(self, view: memoryview) -> None:
@@ -147,12 +166,32 @@ class ReadableMixin(_ReadableBase):
         if self._flowing and not self._rbuf:
             # _emit_data, inlined: this is the per-read path
             self._bytes_dispatched += len(chunk)
-            if self._decoder is None:
-                self.emit("data", chunk)
-            else:
-                text = self._decoder.decode(chunk)
-                if text:
-                    self.emit("data", text)
+            # The hold's scope (stream.py, "The hold"): what the listeners write without a
+            # callback stays held until they all returned, then is released here, at no cost.
+            # Only the outermost dispatch releases (a 'data' emitted from a listener of another
+            # one, a pair of streams, joins it).
+            dispatch = _dispatch
+            outer = dispatch.owner is None
+            if outer:
+                dispatch.owner = self
+            try:
+                if self._decoder is None:
+                    self.emit("data", chunk)
+                else:
+                    text = self._decoder.decode(chunk)
+                    if text:
+                        self.emit("data", text)
+            finally:
+                if outer:
+                    dispatch.owner = None
+                    if self._held_scoped:   # _release_scoped, inlined
+                        self._held_bytes -= self._held_scoped
+                        self._held_scoped = 0
+                    others = dispatch.others
+                    if others is not None:
+                        dispatch.others = None
+                        for other in others:
+                            other._release_scoped()
             return
         self._buffer_chunk(chunk)
 
