@@ -97,15 +97,27 @@ class FdTransport:
         self._high = 64 * 1024
         self._low = 16 * 1024
         self._protocol_paused = False
-        if sock.family in (_socket.AF_INET, _socket.AF_INET6):
+        # An IPv4/IPv6 peer's address is a tuple (a Unix socket's a string): that tells a TCP
+        # socket without socket.family's enum conversion (four Python calls per connection).
+        peer = info["peername"]
+        if type(peer) is tuple or (type(peer) not in (str, bytes) and sock.family in (_socket.AF_INET,
+                                                                                    _socket.AF_INET6)):
             # as asyncio does for its TCP transports: records go out at once
             try:
                 sock.setsockopt(_socket.IPPROTO_TCP, _socket.TCP_NODELAY, 1)
             except OSError:
                 pass
-        # asyncio's order: connection_made, then reading starts (one iteration later each)
-        loop.call_soon(protocol.connection_made, self)
-        loop.call_soon(self._start_reading)
+        # asyncio's order: connection_made, then reading starts, both in the next iteration and
+        # nothing between them (asyncio queues two callbacks back to back): one callback here.
+        loop.call_soon(self._made)
+
+    def _made(self) -> None:
+        """connection_made, then reading starts (asyncio's two callbacks, in one)."""
+        try:
+            self._protocol.connection_made(self)
+        finally:
+            # asyncio starts reading even when connection_made raised (its handler logs that)
+            self._start_reading()
 
     # -- the pump ----------------------------------------------------------
     def set_pump(self, pump: FdPump) -> None:
