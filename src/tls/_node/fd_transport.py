@@ -65,7 +65,8 @@ class FdTransport:
     """asyncio's socket-transport surface over a non-blocking stream socket (see the module docstring)."""
 
     __slots__ = ("_loop", "_sock", "_fd", "_protocol", "_extra", "_pump", "_reader", "_buffer", "_queued",
-                 "_writing", "_closing", "_conn_lost", "_eof", "_paused", "_high", "_low", "_protocol_paused")
+                 "_writing", "_closing", "_conn_lost", "_eof", "_paused", "_high", "_low", "_protocol_paused",
+                 "_armed")
 
     def __init__(self, loop: Any, sock: _socket.socket, protocol: Any, extra: Optional[Dict[str, Any]] = None
                  ) -> None:
@@ -87,6 +88,10 @@ class FdTransport:
         self._extra = info
         self._pump: Optional[FdPump] = None
         self._reader: Callable[[], None] = self._read_ready
+        # the reader the loop holds for the descriptor (None: none): a server connection's
+        # reader is registered once, with the pump's, and removed once (asyncio's remove_reader
+        # of a descriptor it no longer watches costs a dozen Python calls to say so)
+        self._armed: Optional[Callable[[], None]] = None
         self._buffer = bytearray()      # what the kernel refused (without a pump)
         self._queued = 0                # what the pump says waits
         self._writing = False           # the write-ready event is armed
@@ -128,7 +133,8 @@ class FdTransport:
             data = bytes(self._buffer)
             self._buffer.clear()
             pump.queue(data)
-        if self.is_reading():
+        if self._armed is not None:
+            self._armed = self._reader
             self._loop.add_reader(self._fd, self._reader)   # replaces the plain reader
 
     def _queued_changed(self, queued: int) -> None:
@@ -170,10 +176,14 @@ class FdTransport:
 
     # -- reading -------------------------------------------------------------
     def _start_reading(self) -> None:
-        if self.is_reading():
+        if self.is_reading() and self._armed is not self._reader:
+            self._armed = self._reader
             self._loop.add_reader(self._fd, self._reader)
 
     def _stop_reading(self) -> None:
+        if self._armed is None:
+            return
+        self._armed = None
         try:
             self._loop.remove_reader(self._fd)
         except (ValueError, OSError):
@@ -192,6 +202,7 @@ class FdTransport:
         if self._closing or not self._paused:
             return
         self._paused = False
+        self._armed = self._reader
         self._loop.add_reader(self._fd, self._reader)
 
     def _read_ready(self) -> None:
