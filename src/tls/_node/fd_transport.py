@@ -308,7 +308,9 @@ class FdTransport:
         return (self._low, self._high)
 
     def _maybe_pause_protocol(self) -> None:
-        if self.get_write_buffer_size() <= self._high or self._protocol_paused:
+        # get_write_buffer_size(), inlined: twice per connection (each socket's limits) at least
+        size = self._queued if self._pump is not None else len(self._buffer)
+        if size <= self._high or self._protocol_paused:
             return
         self._protocol_paused = True
         self._protocol.pause_writing()

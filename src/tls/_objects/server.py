@@ -32,7 +32,7 @@ from . import server_hooks as _server_hooks
 from .configure_context import createSecureContext
 from .public_names import PUBLIC
 from .counters import ServerCounters
-from .tlssocket import TLSSocket, _listen_internal
+from .tlssocket import TLSSocket, _ServerSocketOptions, _listen_internal
 from . import csocket as _csocket
 from .x509_certificate import trace_option
 
@@ -212,7 +212,7 @@ class Server(net.Server):
 
     def _tls_connection_listener(self, raw: net.Socket) -> None:
         """Node's tlsConnectionListener."""
-        socket = TLSSocket(raw, {
+        socket = TLSSocket(raw, _ServerSocketOptions({
             "secureContext": self._shared_creds,
             "isServer": True,
             "server": self,
@@ -224,7 +224,7 @@ class Server(net.Server):
             "pskCallback": self._pskCallback,
             "pskIdentityHint": self._pskIdentityHint,
             "enableTrace": self._enable_trace,
-        })
+        }))
         socket._counters = self._counters
         socket._call_site = self._call_site   # its errors name where the user started this server
         self._counters.opened(socket)

@@ -65,6 +65,14 @@ from .life import SECURED, UNSTARTED, Life, Route, check as _check
 from .._base.options import NET_SOCKET, TLS_SOCKET, take_options
 
 
+class _ServerSocketOptions(dict):  # type: ignore[type-arg]
+    """The options a tls.Server gives each connection's TLSSocket (tlsConnectionListener): built
+    fresh per connection from valid keys, so TLSSocket takes them as they are (the option rule's
+    checks are for the user's dicts)."""
+
+    __slots__ = ()
+
+
 def _listen_internal(emitter: Any, event: str, listener: Callable[..., Any]) -> None:
     """``emitter.on(event, listener)`` for the package's own listeners of a socket being set up.
 
@@ -159,7 +167,8 @@ class TLSSocket(TLSSocketRouting, TLSSocketInfo, _extras.TLSSocketExtras, net.So
         prependOnceListener = on
 
     def __init__(self, socket: Any = None, options: Optional[Dict[str, Any]] = None, **kwargs: Any) -> None:
-        opts = take_options(options, kwargs, TLS_SOCKET, "TLSSocket")
+        opts: Dict[str, Any] = options if type(options) is _ServerSocketOptions and not kwargs \
+            else take_options(options, kwargs, TLS_SOCKET, "TLSSocket")
         half_open = getattr(socket, "allowHalfOpen", False) if socket is not None else opts.get("allowHalfOpen")
         # the net.Socket options (buffer sizes) go to the socket underneath
         super().__init__({**{name: opts[name] for name in _HIGH_WATER_MARKS if name in opts},
