@@ -44,7 +44,7 @@ import socket as _socket
 import sys
 from typing import Any, Callable, Dict, Optional, Protocol
 
-__all__ = ["ENABLED", "FdPump", "FdTransport", "transport_factory"]
+__all__ = ["ENABLED", "FdPump", "FdTransport", "accepted_transport_factory", "transport_factory"]
 
 # On by default; TLS_C_SOCKET=0 keeps asyncio's transports (never on Windows: asyncio's proactor
 # loop there has no add_reader, csrc/sockio.c no sockets)
@@ -66,10 +66,10 @@ class FdTransport:
 
     __slots__ = ("_loop", "_sock", "_fd", "_protocol", "_extra", "_pump", "_reader", "_buffer", "_queued",
                  "_writing", "_closing", "_conn_lost", "_eof", "_paused", "_high", "_low", "_protocol_paused",
-                 "_armed")
+                 "_armed", "_start_pending")
 
-    def __init__(self, loop: Any, sock: _socket.socket, protocol: Any, extra: Optional[Dict[str, Any]] = None
-                 ) -> None:
+    def __init__(self, loop: Any, sock: _socket.socket, protocol: Any, extra: Optional[Dict[str, Any]] = None,
+                 start_soon: bool = True) -> None:
         self._loop = loop
         self._sock = sock
         self._fd = sock.fileno()
@@ -114,10 +114,15 @@ class FdTransport:
                 pass
         # asyncio's order: connection_made, then reading starts, both in the next iteration and
         # nothing between them (asyncio queues two callbacks back to back): one callback here.
-        loop.call_soon(self._made)
+        # An accepted connection starts at once instead (start_soon False: net_server.py calls
+        # _made), as Node emits 'connection' from the accept itself.
+        self._start_pending = not start_soon
+        if start_soon:
+            loop.call_soon(self._made)
 
     def _made(self) -> None:
         """connection_made, then reading starts (asyncio's two callbacks, in one)."""
+        self._start_pending = False
         try:
             self._protocol.connection_made(self)
         finally:
@@ -405,9 +410,17 @@ class FdTransport:
         self._protocol = protocol
 
 
-def transport_factory(loop: Any) -> Callable[..., FdTransport]:
-    """A factory with the signature of asyncio's ``loop._make_socket_transport`` (net_server.py, connecting.py)."""
+def transport_factory(loop: Any, start_soon: bool = True) -> Callable[..., FdTransport]:
+    """A factory with the signature of asyncio's ``loop._make_socket_transport`` (net_server.py, connecting.py).
+
+    ``start_soon`` False: the transport waits for its creator to call ``_made()`` (an accepted
+    connection, started from the accept event itself: net_server.py)."""
     def make(sock: _socket.socket, protocol: Any, waiter: Any = None, extra: Optional[Dict[str, Any]] = None,
              server: Any = None) -> FdTransport:
-        return FdTransport(loop, sock, protocol, extra)
+        return FdTransport(loop, sock, protocol, extra, start_soon)
     return make
+
+
+def accepted_transport_factory(loop: Any) -> Callable[..., FdTransport]:
+    """:func:`transport_factory` for a server's accepted connections (started by net_server.py)."""
+    return transport_factory(loop, False)

@@ -52,8 +52,8 @@ class Server(net.Server):
     """Node's tls.Server: a net.Server that wraps each connection in a TLSSocket."""
 
     # (unless TLS_C_SOCKET=0) accepted connections get a descriptor transport C can drive (csocket.py)
-    if _csocket.TRANSPORT_FACTORY is not None:
-        _fd_transport_factory = staticmethod(_csocket.TRANSPORT_FACTORY)
+    if _csocket.ACCEPTED_TRANSPORT_FACTORY is not None:
+        _fd_transport_factory = staticmethod(_csocket.ACCEPTED_TRANSPORT_FACTORY)
 
     # what the TLS server events pass (events.py: a listener taking that many is stored unwrapped)
     _declared_event_args = {"secureConnection": 1, "tlsClientError": 2, "newSession": 3, "resumeSession": 2,
