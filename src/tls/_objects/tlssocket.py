@@ -196,7 +196,7 @@ class TLSSocket(TLSSocketRouting, TLSSocketInfo, _extras.TLSSocketExtras, net.So
         context = opts.get("secureContext")
         if context is None:  # tls.createSecureContext as the module has it now (public_names.py)
             context = PUBLIC.get("createSecureContext", createSecureContext)(opts)
-        elif not isinstance(context, SecureContext):
+        elif type(context) is not SecureContext and not isinstance(context, SecureContext):
             raise NodeTypeError("context must be a SecureContext", "ERR_TLS_INVALID_CONTEXT")
         self._secure_context = context
         conn = self._conn = TLSConnection(context, self._is_server, self)
@@ -214,7 +214,9 @@ class TLSSocket(TLSSocketRouting, TLSSocketInfo, _extras.TLSSocketExtras, net.So
         self._tls_error_listener = self._tlsError
         _listen_internal(self, "error", self._tls_error_listener)
         timeout = opts.get("handshakeTimeout")
-        if isinstance(timeout, (int, float)) and not isinstance(timeout, bool) and timeout > 0:
+        # (type() first: the server's int, without isinstance's calls, once per connection)
+        if (type(timeout) is int or type(timeout) is float
+                or (isinstance(timeout, (int, float)) and not isinstance(timeout, bool))) and timeout > 0:
             self._handshake_timer = self._loop.call_later(timeout / 1000.0, self._handleTimeout)
         self._parent: Any = None
         if socket is not None:
