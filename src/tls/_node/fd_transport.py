@@ -23,6 +23,14 @@ descriptor, and a *pump* (``FdPump``) may take the descriptor's events over:
   (``_queued_changed``), which arms the write-ready event and applies the
   protocol's ``pause_writing`` / ``resume_writing`` as asyncio would.
 
+Starting: asyncio queues ``connection_made`` and the reader's registration as two callbacks back to back;
+here they are one (``_made``), and a tls.Server's accepted connection (``accepted_transport_factory``) skips
+even that: net_server.py calls ``_made()`` from the accept event, as Node's ``onconnection`` emits
+``'connection'`` there.  Then the TLSSocket adopts the descriptor before reading starts, so the loop is given
+one reader (the pump's) once, and ``_stop_reading`` removes it once (``_armed``): asyncio's selector answers
+an ``add_reader`` replacing the same reader, or a ``remove_reader`` of a descriptor it no longer watches, in
+a dozen Python calls each, which a server connection used to pay three times.
+
 Closing keeps asyncio's order exactly: ``close()`` stops reading and calls
 ``connection_lost`` on a later loop iteration once what waits is sent (the
 pump's queue is taken over first, because the pump's memory goes away with its

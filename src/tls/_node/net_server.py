@@ -337,8 +337,8 @@ class Server(EventEmitter, AsyncServerMixin):
             return
         try:
             # What connect_accepted_socket does, without its task and
-            # future: the transport calls connection_made on the next
-            # loop iteration.
+            # future: asyncio's transport calls connection_made on the next
+            # loop iteration (ours waits for _made(), below).
             transport = make_transport(conn, self._make_protocol(), extra={"peername": addr})
         except OSError:
             conn.close()
