@@ -550,6 +550,9 @@ def test_the_socket_driven_from_c_enters_python_a_handful_of_times_per_event():
     counts = _call_counts(c_socket=True)
     assert counts["server"]["calls_per_round_trip"] <= 50, counts
     assert counts["client"]["calls_per_round_trip"] <= 50, counts
-    # per connection (accept or connect, handshake, one echo, close): 849 server, 1327 client
-    assert counts["server"]["calls_per_connection"] <= 960, counts
-    assert counts["client"]["calls_per_connection"] <= 1460, counts
+    # per connection (accept or connect, handshake, one echo, close): 849 server, 1327 client with
+    # the socket driven from C; ~715 server (673-723 on 3.11, 688-752 on 3.9), 1284-1307 client once
+    # the accept and the handshake were cut down (issue 14's second deliverable: bench/README.md); a
+    # run varies with how the loop batches the peer's packets into read events (more under load)
+    assert counts["server"]["calls_per_connection"] <= 800, counts
+    assert counts["client"]["calls_per_connection"] <= 1400, counts

@@ -121,7 +121,10 @@ class TLSEngine:
 
     # -- lifetime --------------------------------------------------------
     def free(self) -> None:
-        ssl = getattr(self, "_ssl", None)   # unset when __init__ failed
+        try:
+            ssl = self._ssl
+        except AttributeError:   # unset when __init__ failed
+            return
         if ssl is None:
             return
         if self.in_callback:
@@ -147,8 +150,11 @@ class TLSEngine:
         return None if ssl is None else ffi.cast("SSL *", ssl)
 
     def __del__(self) -> None:
-        if getattr(self, "in_callback", 0):
-            return  # cannot happen while a hook holds a reference; never free under OpenSSL
+        try:
+            if self.in_callback:
+                return  # cannot happen while a hook holds a reference; never free under OpenSSL
+        except AttributeError:   # __init__ failed before setting it
+            pass
         self.free()
 
     def defer(self, fn: Callable[..., Any], *args: Any) -> bool:
@@ -233,10 +239,12 @@ class TLSEngine:
         ret = lib.SSL_do_handshake(self._ssl)
         if ret == 1:
             self.handshake_done = True
-            self._raise_callback_error()
+            if self.callback_error is not None:
+                self._raise_callback_error()
             return True
         err = lib.SSL_get_error(self._ssl, ret)
-        self._raise_callback_error()
+        if self.callback_error is not None:
+            self._raise_callback_error()
         if err == lib.SSL_ERROR_WANT_READ or err == lib.SSL_ERROR_WANT_WRITE:
             return False
         if err in (lib.SSL_ERROR_WANT_X509_LOOKUP, lib.SSL_ERROR_WANT_CLIENT_HELLO_CB):

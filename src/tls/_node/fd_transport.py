@@ -23,6 +23,14 @@ descriptor, and a *pump* (``FdPump``) may take the descriptor's events over:
   (``_queued_changed``), which arms the write-ready event and applies the
   protocol's ``pause_writing`` / ``resume_writing`` as asyncio would.
 
+Starting: asyncio queues ``connection_made`` and the reader's registration as two callbacks back to back;
+here they are one (``_made``), and a tls.Server's accepted connection (``accepted_transport_factory``) skips
+even that: net_server.py calls ``_made()`` from the accept event, as Node's ``onconnection`` emits
+``'connection'`` there.  Then the TLSSocket adopts the descriptor before reading starts, so the loop is given
+one reader (the pump's) once, and ``_stop_reading`` removes it once (``_armed``): asyncio's selector answers
+an ``add_reader`` replacing the same reader, or a ``remove_reader`` of a descriptor it no longer watches, in
+a dozen Python calls each, which a server connection used to pay three times.
+
 Closing keeps asyncio's order exactly: ``close()`` stops reading and calls
 ``connection_lost`` on a later loop iteration once what waits is sent (the
 pump's queue is taken over first, because the pump's memory goes away with its
@@ -44,7 +52,7 @@ import socket as _socket
 import sys
 from typing import Any, Callable, Dict, Optional, Protocol
 
-__all__ = ["ENABLED", "FdPump", "FdTransport", "transport_factory"]
+__all__ = ["ENABLED", "FdPump", "FdTransport", "accepted_transport_factory", "transport_factory"]
 
 # On by default; TLS_C_SOCKET=0 keeps asyncio's transports (never on Windows: asyncio's proactor
 # loop there has no add_reader, csrc/sockio.c no sockets)
@@ -65,10 +73,11 @@ class FdTransport:
     """asyncio's socket-transport surface over a non-blocking stream socket (see the module docstring)."""
 
     __slots__ = ("_loop", "_sock", "_fd", "_protocol", "_extra", "_pump", "_reader", "_buffer", "_queued",
-                 "_writing", "_closing", "_conn_lost", "_eof", "_paused", "_high", "_low", "_protocol_paused")
+                 "_writing", "_closing", "_conn_lost", "_eof", "_paused", "_high", "_low", "_protocol_paused",
+                 "_armed", "_start_pending")
 
-    def __init__(self, loop: Any, sock: _socket.socket, protocol: Any, extra: Optional[Dict[str, Any]] = None
-                 ) -> None:
+    def __init__(self, loop: Any, sock: _socket.socket, protocol: Any, extra: Optional[Dict[str, Any]] = None,
+                 start_soon: bool = True) -> None:
         self._loop = loop
         self._sock = sock
         self._fd = sock.fileno()
@@ -87,6 +96,10 @@ class FdTransport:
         self._extra = info
         self._pump: Optional[FdPump] = None
         self._reader: Callable[[], None] = self._read_ready
+        # the reader the loop holds for the descriptor (None: none): a server connection's
+        # reader is registered once, with the pump's, and removed once (asyncio's remove_reader
+        # of a descriptor it no longer watches costs a dozen Python calls to say so)
+        self._armed: Optional[Callable[[], None]] = None
         self._buffer = bytearray()      # what the kernel refused (without a pump)
         self._queued = 0                # what the pump says waits
         self._writing = False           # the write-ready event is armed
@@ -97,15 +110,32 @@ class FdTransport:
         self._high = 64 * 1024
         self._low = 16 * 1024
         self._protocol_paused = False
-        if sock.family in (_socket.AF_INET, _socket.AF_INET6):
+        # An IPv4/IPv6 peer's address is a tuple (a Unix socket's a string): that tells a TCP
+        # socket without socket.family's enum conversion (four Python calls per connection).
+        peer = info["peername"]
+        if type(peer) is tuple or (type(peer) not in (str, bytes) and sock.family in (_socket.AF_INET,
+                                                                                    _socket.AF_INET6)):
             # as asyncio does for its TCP transports: records go out at once
             try:
                 sock.setsockopt(_socket.IPPROTO_TCP, _socket.TCP_NODELAY, 1)
             except OSError:
                 pass
-        # asyncio's order: connection_made, then reading starts (one iteration later each)
-        loop.call_soon(protocol.connection_made, self)
-        loop.call_soon(self._start_reading)
+        # asyncio's order: connection_made, then reading starts, both in the next iteration and
+        # nothing between them (asyncio queues two callbacks back to back): one callback here.
+        # An accepted connection starts at once instead (start_soon False: net_server.py calls
+        # _made), as Node emits 'connection' from the accept itself.
+        self._start_pending = not start_soon
+        if start_soon:
+            loop.call_soon(self._made)
+
+    def _made(self) -> None:
+        """connection_made, then reading starts (asyncio's two callbacks, in one)."""
+        self._start_pending = False
+        try:
+            self._protocol.connection_made(self)
+        finally:
+            # asyncio starts reading even when connection_made raised (its handler logs that)
+            self._start_reading()
 
     # -- the pump ----------------------------------------------------------
     def set_pump(self, pump: FdPump) -> None:
@@ -116,7 +146,8 @@ class FdTransport:
             data = bytes(self._buffer)
             self._buffer.clear()
             pump.queue(data)
-        if self.is_reading():
+        if self._armed is not None:
+            self._armed = self._reader
             self._loop.add_reader(self._fd, self._reader)   # replaces the plain reader
 
     def _queued_changed(self, queued: int) -> None:
@@ -158,10 +189,14 @@ class FdTransport:
 
     # -- reading -------------------------------------------------------------
     def _start_reading(self) -> None:
-        if self.is_reading():
+        if self.is_reading() and self._armed is not self._reader:
+            self._armed = self._reader
             self._loop.add_reader(self._fd, self._reader)
 
     def _stop_reading(self) -> None:
+        if self._armed is None:
+            return
+        self._armed = None
         try:
             self._loop.remove_reader(self._fd)
         except (ValueError, OSError):
@@ -180,6 +215,7 @@ class FdTransport:
         if self._closing or not self._paused:
             return
         self._paused = False
+        self._armed = self._reader
         self._loop.add_reader(self._fd, self._reader)
 
     def _read_ready(self) -> None:
@@ -285,7 +321,9 @@ class FdTransport:
         return (self._low, self._high)
 
     def _maybe_pause_protocol(self) -> None:
-        if self.get_write_buffer_size() <= self._high or self._protocol_paused:
+        # get_write_buffer_size(), inlined: twice per connection (each socket's limits) at least
+        size = self._queued if self._pump is not None else len(self._buffer)
+        if size <= self._high or self._protocol_paused:
             return
         self._protocol_paused = True
         self._protocol.pause_writing()
@@ -380,9 +418,17 @@ class FdTransport:
         self._protocol = protocol
 
 
-def transport_factory(loop: Any) -> Callable[..., FdTransport]:
-    """A factory with the signature of asyncio's ``loop._make_socket_transport`` (net_server.py, connecting.py)."""
+def transport_factory(loop: Any, start_soon: bool = True) -> Callable[..., FdTransport]:
+    """A factory with the signature of asyncio's ``loop._make_socket_transport`` (net_server.py, connecting.py).
+
+    ``start_soon`` False: the transport waits for its creator to call ``_made()`` (an accepted
+    connection, started from the accept event itself: net_server.py)."""
     def make(sock: _socket.socket, protocol: Any, waiter: Any = None, extra: Optional[Dict[str, Any]] = None,
              server: Any = None) -> FdTransport:
-        return FdTransport(loop, sock, protocol, extra)
+        return FdTransport(loop, sock, protocol, extra, start_soon)
     return make
+
+
+def accepted_transport_factory(loop: Any) -> Callable[..., FdTransport]:
+    """:func:`transport_factory` for a server's accepted connections (started by net_server.py)."""
+    return transport_factory(loop, False)

@@ -19,12 +19,15 @@ from .._node import fd_transport as _fd_transport
 from .._node.fd_transport import FdTransport
 from .._protocol.sockio import SocketPump
 
-__all__ = ["ENABLED", "TRANSPORT_FACTORY", "adopt"]
+__all__ = ["ACCEPTED_TRANSPORT_FACTORY", "ENABLED", "TRANSPORT_FACTORY", "adopt"]
 
 ENABLED = _fd_transport.ENABLED
 
 #: what tls.Server's accept and tls.connect's direct connect build their transports with (None: asyncio's)
 TRANSPORT_FACTORY: Optional[Callable[[Any], Any]] = _fd_transport.transport_factory if ENABLED else None
+#: tls.Server's: its accepted connections start from the accept event (net_server.py calls _made)
+ACCEPTED_TRANSPORT_FACTORY: Optional[Callable[[Any], Any]] = \
+    _fd_transport.accepted_transport_factory if ENABLED else None
 
 
 def adopt(sock: Any) -> None:

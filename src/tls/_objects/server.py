@@ -32,7 +32,7 @@ from . import server_hooks as _server_hooks
 from .configure_context import createSecureContext
 from .public_names import PUBLIC
 from .counters import ServerCounters
-from .tlssocket import TLSSocket
+from .tlssocket import TLSSocket, _ServerSocketOptions, _listen_internal
 from . import csocket as _csocket
 from .x509_certificate import trace_option
 
@@ -52,8 +52,8 @@ class Server(net.Server):
     """Node's tls.Server: a net.Server that wraps each connection in a TLSSocket."""
 
     # (unless TLS_C_SOCKET=0) accepted connections get a descriptor transport C can drive (csocket.py)
-    if _csocket.TRANSPORT_FACTORY is not None:
-        _fd_transport_factory = staticmethod(_csocket.TRANSPORT_FACTORY)
+    if _csocket.ACCEPTED_TRANSPORT_FACTORY is not None:
+        _fd_transport_factory = staticmethod(_csocket.ACCEPTED_TRANSPORT_FACTORY)
 
     # what the TLS server events pass (events.py: a listener taking that many is stored unwrapped)
     _declared_event_args = {"secureConnection": 1, "tlsClientError": 2, "newSession": 3, "resumeSession": 2,
@@ -212,7 +212,7 @@ class Server(net.Server):
 
     def _tls_connection_listener(self, raw: net.Socket) -> None:
         """Node's tlsConnectionListener."""
-        socket = TLSSocket(raw, {
+        socket = TLSSocket(raw, _ServerSocketOptions({
             "secureContext": self._shared_creds,
             "isServer": True,
             "server": self,
@@ -224,14 +224,14 @@ class Server(net.Server):
             "pskCallback": self._pskCallback,
             "pskIdentityHint": self._pskIdentityHint,
             "enableTrace": self._enable_trace,
-        })
+        }))
         socket._counters = self._counters
         socket._call_site = self._call_site   # its errors name where the user started this server
         self._counters.opened(socket)
-        socket.on("secure", socket._on_server_socket_secure)
+        _listen_internal(socket, "secure", socket._on_server_socket_secure)
         _forward_keylog(self, socket)  # 'keylog' forwarding
-        socket.on("close", socket._on_server_socket_close)
-        socket.on("_tlsError", socket._on_server_socket_tls_error)
+        _listen_internal(socket, "close", socket._on_server_socket_close)
+        _listen_internal(socket, "_tlsError", socket._on_server_socket_tls_error)
         if self.pauseOnConnect:
             # Node 20: the TLSSocket of a paused connection starts paused too (readableFlowing
             # false: a 'data' listener does not start it, resume() does); the handshake goes on.

@@ -64,6 +64,35 @@ from . import csocket as _csocket
 from .life import SECURED, UNSTARTED, Life, Route, check as _check
 from .._base.options import NET_SOCKET, TLS_SOCKET, take_options
 
+
+class _ServerSocketOptions(dict):  # type: ignore[type-arg]
+    """The options a tls.Server gives each connection's TLSSocket (tlsConnectionListener): built
+    fresh per connection from valid keys, so TLSSocket takes them as they are (the option rule's
+    checks are for the user's dicts)."""
+
+    __slots__ = ()
+
+
+def _listen_internal(emitter: Any, event: str, listener: Callable[..., Any]) -> None:
+    """``emitter.on(event, listener)`` for the package's own listeners of a socket being set up.
+
+    Per connection the server adds six of them; through ``on`` each costs ~9 Python calls
+    (the arity fit, the hooks, the warnings).  These listeners take every argument their event
+    passes (so ``on`` would store them as they are), so when ``event`` has no listener yet, no
+    'newListener' listener and no first-listener hook exists, storing the tuple is all ``on``
+    would do; anything else goes through ``on``.
+    """
+    events = emitter._events
+    if events is None:
+        if event in emitter._listen_hooks:
+            emitter.on(event, listener)
+            return
+        emitter._events = {event: (listener,)}
+    elif event in events or "newListener" in events or event in emitter._listen_hooks:
+        emitter.on(event, listener)
+    else:
+        events[event] = (listener,)
+
 __all__ = ["TLSSocket"]
 
 _TLSSocketT = TypeVar("_TLSSocketT", bound="TLSSocket")
@@ -138,7 +167,8 @@ class TLSSocket(TLSSocketRouting, TLSSocketInfo, _extras.TLSSocketExtras, net.So
         prependOnceListener = on
 
     def __init__(self, socket: Any = None, options: Optional[Dict[str, Any]] = None, **kwargs: Any) -> None:
-        opts = take_options(options, kwargs, TLS_SOCKET, "TLSSocket")
+        opts: Dict[str, Any] = options if type(options) is _ServerSocketOptions and not kwargs \
+            else take_options(options, kwargs, TLS_SOCKET, "TLSSocket")
         half_open = getattr(socket, "allowHalfOpen", False) if socket is not None else opts.get("allowHalfOpen")
         # the net.Socket options (buffer sizes) go to the socket underneath
         super().__init__({**{name: opts[name] for name in _HIGH_WATER_MARKS if name in opts},
@@ -166,7 +196,7 @@ class TLSSocket(TLSSocketRouting, TLSSocketInfo, _extras.TLSSocketExtras, net.So
         context = opts.get("secureContext")
         if context is None:  # tls.createSecureContext as the module has it now (public_names.py)
             context = PUBLIC.get("createSecureContext", createSecureContext)(opts)
-        elif not isinstance(context, SecureContext):
+        elif type(context) is not SecureContext and not isinstance(context, SecureContext):
             raise NodeTypeError("context must be a SecureContext", "ERR_TLS_INVALID_CONTEXT")
         self._secure_context = context
         conn = self._conn = TLSConnection(context, self._is_server, self)
@@ -182,9 +212,11 @@ class TLSSocket(TLSSocketRouting, TLSSocketInfo, _extras.TLSSocketExtras, net.So
         _sessions.configure(conn, opts)  # session option, 'session' / 'newSession' / 'resumeSession'
         _negotiation.configure(conn, opts)  # ALPN, ALPNCallback, NPN, SNICallback
         self._tls_error_listener = self._tlsError
-        self.on("error", self._tls_error_listener)
+        _listen_internal(self, "error", self._tls_error_listener)
         timeout = opts.get("handshakeTimeout")
-        if isinstance(timeout, (int, float)) and not isinstance(timeout, bool) and timeout > 0:
+        # (type() first: the server's int, without isinstance's calls, once per connection)
+        if (type(timeout) is int or type(timeout) is float
+                or (isinstance(timeout, (int, float)) and not isinstance(timeout, bool))) and timeout > 0:
             self._handshake_timer = self._loop.call_later(timeout / 1000.0, self._handleTimeout)
         self._parent: Any = None
         if socket is not None:
@@ -236,8 +268,13 @@ class TLSSocket(TLSSocketRouting, TLSSocketInfo, _extras.TLSSocketExtras, net.So
         self._on_first_listener(event, lambda _socket: hook())
 
     def _server_listens(self, event: str) -> bool:
-        server = self.server
-        return server is not None and hasattr(server, "listenerCount") and server.listenerCount(event) > 0
+        # server.listenerCount(event) > 0, read from the emitter's table: asked three times
+        # per server connection (sessions, OCSP), one Python call each instead of four
+        try:
+            events = self.server._events   # type: ignore[union-attr]
+        except AttributeError:   # no server, or not an EventEmitter
+            return False
+        return events is not None and events.get(event, ()) != ()
 
     def _emit_server_event(self, event: str, *args: Any) -> bool:
         server = self.server
@@ -261,8 +298,8 @@ class TLSSocket(TLSSocketRouting, TLSSocketInfo, _extras.TLSSocketExtras, net.So
         if isinstance(socket, net.Socket) and not isinstance(socket, TLSSocket):
             # Node: the wrapped socket's close destroys the TLS socket, its
             # errors are TLS errors.
-            socket.on("close", lambda *a: self.destroy())
-            socket.on("error", self._on_parent_error)
+            _listen_internal(socket, "close", lambda *a: self.destroy())
+            _listen_internal(socket, "error", self._on_parent_error)
             if socket._transport is not None:
                 self._take_transport_from(socket)
                 # Node: bytes the socket already read (and nobody consumed)

@@ -87,9 +87,14 @@ class SocketPump:
                 r.eof = r.sys_errno = 0   # the struct is shared: a cycle may return before reading
                 conn.cycle(self._first)
             else:
+                # the handshake: the kernel's bytes into the read BIO, then a cycle
                 got = conn.engine.receive_socket(self.fd, r)
                 if got:
-                    self._account(got)
+                    conn.bytes_received += got   # _account, inlined (as in _read_first)
+                    owner: Any = conn.owner
+                    owner._bytes_read += got
+                    if owner._timeout_ms:
+                        owner._touch()
                     conn.cycle()
             if r.eof or r.sys_errno:
                 self._ended(r.eof, r.sys_errno)
