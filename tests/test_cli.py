@@ -205,6 +205,27 @@ async def test_server_stdin_mode_talks_both_ways(tmp_path):
     assert server.stdout == b"from the client\n"
 
 
+@async_test(TIMEOUT)
+async def test_server_stdin_mode_sends_stdin_after_the_client_ended(tmp_path):
+    """nc -l's half-close: the client's stdin runs out first (its data and its end arrive), the
+    server's stdin comes only then -- and still reaches the client, which reads until the server ends."""
+    ca_out = str(tmp_path / "ca.pem")
+    server = await Cli("server", "--stdin", "--ca-out", ca_out).start()   # stdin open, nothing in it yet
+    try:
+        port = await server.port()
+        client = await Cli("client", "localhost:%d" % port, "--ca", ca_out, "--quiet").start(
+            stdin=b"from the client\n")
+        await server.wait_for(re.compile(re.escape(b"from the client\n")), "stdout")
+        await server.wait_for(re.compile(rb"connection 1: the client ended its side"))
+        server.proc.stdin.write(b"late from the server\n")
+        server.proc.stdin.close()
+        assert await client.finish() == 0, text(client.stderr)
+        assert await server.finish() == 0, text(server.stderr)
+    finally:
+        await server.stop()
+    assert client.stdout == b"late from the server\n"
+
+
 # -- against openssl and Node ---------------------------------------------------------------------
 
 @pytest.fixture(scope="module")

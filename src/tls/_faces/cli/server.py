@@ -140,6 +140,10 @@ def _server_options(args: argparse.Namespace, identity: Dict[str, Any]) -> Dict[
         options["ca"] = [args.ca]
     if args.ticket_keys is not None:
         options["ticketKeys"] = args.ticket_keys
+    if args.stdin:
+        # like nc: the client's end (its stdin ran out) is a half-close; stdin still goes to it
+        # until it runs out here too (pump_to_socket ends the socket then)
+        options["allowHalfOpen"] = True
     return options
 
 
@@ -198,6 +202,10 @@ async def _serve(args: argparse.Namespace) -> int:
                 ["connection %d: %s" % (number, fmt.error_line(getattr(err, "code", None), error_message(err)))]))
             sock.on("close", lambda *_: reporter.event({"event": "close", "id": number},
                                                        ["connection %d closed" % number]))
+            if args.stdin:
+                # the client's half-close: stdin keeps going to it until it runs out here too
+                sock.on("end", lambda *_: reporter.event({"event": "end", "id": number},
+                                                         ["connection %d: the client ended its side" % number]))
             _serve_connection(args, sock)
 
         def on_client_error(err: BaseException, sock: Any) -> None:
