@@ -43,11 +43,13 @@ memory targets cannot vary:
   completes the handshake through the socket; then each write of the input
   is, by its first byte's low bit, either plaintext the peer engine encrypts
   (records the engine decrypts from C) or bytes sent as they are, into the
-  established session (a mutated or forged record after the handshake).
+  established session (a mutated or forged record after the handshake).  When
+  the live peer only sent plaintext (and nothing was lost to a reset or a
+  full buffer), what the engine decrypted must be exactly that, in order.
 
 Seeds: the server_records and client_records seeds of make_corpus.py (the
-client ones with bit 0 set), each also with every way of ending
-(make_corpus.py's ``socket_records`` step).
+client ones with bit 0 set), each also with a stalled reader and every way of
+ending, and requests for the live peer (make_corpus.py's ``socket_seeds``).
 
 The rule is _common.guarded's: the engine may fail only with a coded
 NodeError.  A failed recv()/send() is not an engine error: it is reported in
@@ -116,6 +118,7 @@ class _Peer:
         self.can_write = True
         self.received: List[bytes] = []
         self.eng = eng   # a live peer's engine (None: the input is sent as it is)
+        self.lost = False   # a write the engine's full receive buffer refused in part
 
     def send_records(self) -> None:
         """What the live peer's engine wants to send."""
@@ -145,6 +148,7 @@ class _Peer:
             try:
                 n = self.sock.send(view)
             except BlockingIOError:
+                self.lost = True
                 return   # the engine's receive buffer is full: the rest is lost, as a peer's write that never ends
             except (BrokenPipeError, ConnectionResetError):
                 self.can_write = False
@@ -200,6 +204,7 @@ class _Pump:
         self.queued = 0        # what the last flush left in the write BIO
         self.ended = False     # the peer's FIN or a failed recv()/send(): no more reads
         self.failed = False    # a failed recv()/send(): the socket is gone, no more sends
+        self.plaintext: List[bytes] = []   # what the engine decrypted, in order
 
     def flush(self) -> None:
         r = _results[1]
@@ -237,6 +242,7 @@ class _Pump:
             eng.feed_eof()      # the transport's eof_received
             plaintext.append(_common.step(eng))
             self.ended = True
+        self.plaintext.extend(plaintext)
         return b"".join(plaintext)
 
 
@@ -305,14 +311,20 @@ def test_one(data: bytes) -> None:
                 _live_handshake(pump, peer)
             peer.drain()
             echoed = 0
+            # a live peer that only sends plaintext: the engine must decrypt exactly that
+            expected: Optional[List[bytes]] = [] if live and eng.handshake_done else None
             for index, chunk in enumerate(chunks):
                 if ending and index == point:
                     peer.end(ending)
                 if peer.eng is not None and chunk and not chunk[0] & 1:
                     peer.eng.encrypt(chunk[1:])
                     peer.send_records()
+                    if expected is not None and peer.can_write:
+                        expected.append(chunk[1:])
                 else:
                     peer.write(chunk[1:] if live else chunk)
+                    if chunk[1:]:
+                        expected = None
                 if pump.ended:
                     break
                 pump.readable()
@@ -333,6 +345,12 @@ def test_one(data: bytes) -> None:
                 pump.readable()
             if not pump.failed:
                 pump.flush()
+            if expected is not None and ending != END_RESET and not peer.lost and peer.eng is not None:
+                want, got = b"".join(expected), b"".join(pump.plaintext)
+                _common.note(pump.side, "plaintext", len(want).bit_length())
+                if got != want:
+                    raise AssertionError("the engine decrypted %d bytes %r..., the live peer sent %d %r..."
+                                         % (len(got), got[:32], len(want), want[:32]))
         except Exception as exc:
             _common.note_error(pump.side, exc)
             if not pump.failed:
