@@ -7,6 +7,9 @@
 - server_records/, client_records/: both sides of real handshakes between two
   engines, one per configuration of _common.CONFIGS, with application data
   and close_notify, read in one piece and in small pieces;
+- socket_records/: the server_records and client_records seeds again, with
+  the socket target's side bit set for the client ones and each way the
+  peer's end can go away (fuzz_socket_records.py);
 - context_options/: valid PEM, DER, PFX (with and without passphrase), CRL and
   dhparam values for each option of fuzz_context_options.py;
 - session/: client sessions of real TLS 1.2 and TLS 1.3 handshakes;
@@ -127,6 +130,34 @@ def record_handshakes() -> None:
         server.free()
 
 
+def socket_seeds() -> None:
+    """fuzz_socket_records.py reads the record seeds with byte 0 = config + 5 * mode
+    (mode bit 0: client side, bits 1-2: the peer's ending, bit 3: the peer stops reading,
+    bits 4-5: the write the ending comes before)."""
+    configs = len(_common.CONFIGS)
+    for directory, side in (("server_records", 0), ("client_records", 1)):
+        path = os.path.join(CORPUS, directory)
+        for name in sorted(os.listdir(path)):
+            with open(os.path.join(path, name), "rb") as f:
+                seed = f.read()
+            if len(seed) < 2:
+                continue
+            config = seed[0] % configs
+            # as recorded; a stalled reader; a FIN, a close and a reset after the first write
+            for mode in (0, 8, (1 << 1) | (1 << 4), (2 << 1) | (1 << 4), (3 << 1) | (1 << 4)):
+                _write(os.path.join(CORPUS, "socket_records"), bytes([config + configs * (mode | side)]) + seed[1:])
+    # a live peer (mode bit 5): plaintext it encrypts (a write's first byte even) or bytes as they are (odd)
+    request = b"\x00GET / HTTP/1.1\r\nHost: localhost\r\n\r\n"
+    for config in range(configs):
+        for side in (0, 1):
+            for mode, size, body in ((32, 0, request), (32, 5, request * 3), (32 | 8, 0, request * 3),
+                                     (32 | 2, 0, request), (32 | 4 | 16, 5, request * 3), (32 | 6, 0, request),
+                                     (32, 0, b"\x01\x17\x03\x03\x00\x20" + bytes(32))):
+                if config + configs * (mode | side) < 256:   # byte 0 holds mode 0-50
+                    _write(os.path.join(CORPUS, "socket_records"),
+                           bytes([config + configs * (mode | side), size]) + body)
+
+
 def _crl(ca_key_pem: bytes, ca_pem: bytes) -> List[bytes]:
     ca_key = serialization.load_pem_private_key(ca_key_pem, None)
     ca = x509.load_pem_x509_certificate(ca_pem)
@@ -212,6 +243,7 @@ def main() -> None:
         shutil.rmtree(CORPUS)
     files = make_pki()
     record_handshakes()
+    socket_seeds()
     context_options(files)
     x509_seeds(files)
     for directory in sorted(os.listdir(CORPUS)):

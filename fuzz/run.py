@@ -24,7 +24,7 @@ from typing import Dict, List
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CORPUS = os.path.join(HERE, "corpus")
-TARGETS = ["server_records", "client_records", "context_options", "session", "x509"]
+TARGETS = ["server_records", "client_records", "context_options", "session", "x509", "socket_records"]
 
 
 def run_target(name: str, seconds: int, artifacts: str, extra: List[str]) -> Dict[str, str]:
