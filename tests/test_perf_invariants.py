@@ -556,3 +556,35 @@ def test_the_socket_driven_from_c_enters_python_a_handful_of_times_per_event():
     # run varies with how the loop batches the peer's packets into read events (more under load)
     assert counts["server"]["calls_per_connection"] <= 800, counts
     assert counts["client"]["calls_per_connection"] <= 1400, counts
+
+
+def test_a_once_listener_costs_a_handful_of_calls():
+    """``once('drain', f)`` then the emit that runs and removes it: what a producer pays per chunk when
+    write() returns False (Node's pattern; bench/README.md's bulk-send note).  19 calls on Python 3.11
+    (the wrapper, the arity fit done once, the emit, the removal); 27 before the listener was checked
+    once and a once wrapper stopped being fitted a second time."""
+    import sys
+
+    emitter = events.EventEmitter()
+
+    def listener(*args):
+        return None
+
+    calls = [0]
+
+    def count(frame, event, arg):
+        if event == "call" or event == "c_call":
+            calls[0] += 1
+
+    for _ in range(10):
+        emitter.once("drain", listener)
+        emitter.emit("drain")
+    sys.setprofile(count)
+    try:
+        for _ in range(100):
+            emitter.once("drain", listener)
+            emitter.emit("drain")
+    finally:
+        sys.setprofile(None)
+    assert calls[0] / 100 <= 22, calls[0] / 100
+    assert emitter.listenerCount("drain") == 0

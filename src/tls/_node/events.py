@@ -191,8 +191,10 @@ class EventEmitter(SnakeCaseAliases):  # snake_case aliases (tls._aliases)
     def _add(self: _E, event: Hashable, listener: Listener, prepend: bool) -> _E:
         if not callable(listener):
             _check_listener(listener)
-        # a listener that takes fewer arguments than the event passes (decided once, here)
-        listener = _fit(listener, self._event_args.get(event))
+        # a listener that takes fewer arguments than the event passes (decided once, here;
+        # a once() wrapper has fitted its listener itself)
+        if type(listener) is not _OnceWrapper:
+            listener = _fit(listener, self._event_args.get(event))
         events = self._events
         if events is None:
             events = self._events = {}
@@ -242,12 +244,14 @@ class EventEmitter(SnakeCaseAliases):  # snake_case aliases (tls._aliases)
 
     def once(self: _E, event: Hashable, listener: Listener) -> _E:
         """Call ``listener`` on the next ``emit(event)`` only."""
-        _check_listener(listener)
+        if not callable(listener):
+            _check_listener(listener)
         return self._add(event, _OnceWrapper(self, event, listener), False)
 
     def prependOnceListener(self: _E, event: Hashable, listener: Listener) -> _E:
         """:meth:`once`, placed before the listeners already added."""
-        _check_listener(listener)
+        if not callable(listener):
+            _check_listener(listener)
         return self._add(event, _OnceWrapper(self, event, listener), True)
 
     # -- removing -------------------------------------------------------------------------
@@ -255,7 +259,8 @@ class EventEmitter(SnakeCaseAliases):  # snake_case aliases (tls._aliases)
     def removeListener(self: _E, event: Hashable, listener: Listener) -> _E:
         """Remove the most recently added instance of ``listener`` (or of a
         ``once`` wrapper around it); emits ``'removeListener'`` afterwards."""
-        _check_listener(listener)
+        if not callable(listener):
+            _check_listener(listener)
         events = self._events
         if events is None:
             return self
@@ -264,12 +269,13 @@ class EventEmitter(SnakeCaseAliases):  # snake_case aliases (tls._aliases)
             return self
         if len(existing) == 1:
             stored = existing[0]
-            if not _matches(stored, listener):
+            if stored is not listener and not _matches(stored, listener):
                 return self
             del events[event]
             if not events:
                 self._events = None  # an emitter with no listeners left holds no dict
-            self._unwarn(event)
+            if self._warned is not None:
+                self._unwarn(event)
             if "removeListener" in events:
                 # Node emits the unwrapped function here ...
                 self.emit("removeListener", event, _unwrap(stored))
