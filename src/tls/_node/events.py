@@ -230,6 +230,23 @@ class EventEmitter(SnakeCaseAliases):  # snake_case aliases (tls._aliases)
                     self, event, len(existing)), stacklevel=3)
         return self
 
+    def _add_own(self, event: Hashable, listener: Listener) -> None:
+        """``on(event, listener)`` for the package's own listeners of an object being set up
+        (a server adds six per connection: through ``on`` each costs ~9 calls, the arity fit,
+        hooks and warnings).  ``listener`` must take every argument the event passes (``on``
+        would store it as it is): then, when ``event`` has no listener yet and there is no
+        'newListener' listener and no first-listener hook, storing the tuple is all ``on`` does;
+        anything else goes through ``on``."""
+        events = self._events
+        if events is None:
+            if event not in self._listen_hooks:
+                self._events = {event: (listener,)}
+                return
+        elif event not in events and "newListener" not in events and event not in self._listen_hooks:
+            events[event] = (listener,)
+            return
+        self.on(event, listener)
+
     def on(self: _E, event: Hashable, listener: Listener) -> _E:
         """Call ``listener(*args)`` on every ``emit(event, *args)``."""
         return self._add(event, listener, False)

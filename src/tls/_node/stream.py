@@ -426,10 +426,7 @@ class StreamMixin(ReadableMixin):
         """Hold ``size`` written bytes until the next tick (write() has this inlined)."""
         if not self._held_bytes:
             self._held_first = size
-            soon = self._release_soon
-            if soon is None:
-                soon = self._release_soon = _soon_caller(self._loop, self._release_first)
-            soon()
+            self._schedule_release_first()
         else:
             if self._held_scoped:   # (the flushed writes' callbacks must run after the release)
                 self._hold_past_dispatch()
@@ -447,6 +444,10 @@ class StreamMixin(ReadableMixin):
         with a callback follows (scheduled behind it, so the callback sees both released)."""
         self._held_first = self._held_scoped
         self._held_scoped = 0
+        self._schedule_release_first()
+
+    def _schedule_release_first(self) -> None:
+        """Schedule _release_first through the socket's one reusable handle (write() has this inlined)."""
         soon = self._release_soon
         if soon is None:
             soon = self._release_soon = _soon_caller(self._loop, self._release_first)

@@ -32,7 +32,7 @@ from . import server_hooks as _server_hooks
 from .configure_context import createSecureContext
 from .public_names import PUBLIC
 from .counters import ServerCounters
-from .tlssocket import TLSSocket, _ServerSocketOptions, _listen_internal
+from .tlssocket import TLSSocket, _ServerSocketOptions
 from . import csocket as _csocket
 from .x509_certificate import trace_option
 
@@ -228,10 +228,10 @@ class Server(net.Server):
         socket._counters = self._counters
         socket._call_site = self._call_site   # its errors name where the user started this server
         self._counters.opened(socket)
-        _listen_internal(socket, "secure", socket._on_server_socket_secure)
+        socket._add_own("secure", socket._on_server_socket_secure)
         _forward_keylog(self, socket)  # 'keylog' forwarding
-        _listen_internal(socket, "close", socket._on_server_socket_close)
-        _listen_internal(socket, "_tlsError", socket._on_server_socket_tls_error)
+        socket._add_own("close", socket._on_server_socket_close)
+        socket._add_own("_tlsError", socket._on_server_socket_tls_error)
         if self.pauseOnConnect:
             # Node 20: the TLSSocket of a paused connection starts paused too (readableFlowing
             # false: a 'data' listener does not start it, resume() does); the handshake goes on.

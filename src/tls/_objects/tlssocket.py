@@ -73,34 +73,11 @@ class _ServerSocketOptions(dict):  # type: ignore[type-arg]
     __slots__ = ()
 
 
-def _listen_internal(emitter: Any, event: str, listener: Callable[..., Any]) -> None:
-    """``emitter.on(event, listener)`` for the package's own listeners of a socket being set up.
-
-    Per connection the server adds six of them; through ``on`` each costs ~9 Python calls
-    (the arity fit, the hooks, the warnings).  These listeners take every argument their event
-    passes (so ``on`` would store them as they are), so when ``event`` has no listener yet, no
-    'newListener' listener and no first-listener hook exists, storing the tuple is all ``on``
-    would do; anything else goes through ``on``.
-    """
-    events = emitter._events
-    if events is None:
-        if event in emitter._listen_hooks:
-            emitter.on(event, listener)
-            return
-        emitter._events = {event: (listener,)}
-    elif event in events or "newListener" in events or event in emitter._listen_hooks:
-        emitter.on(event, listener)
-    else:
-        events[event] = (listener,)
-
 __all__ = ["TLSSocket"]
 
 _TLSSocketT = TypeVar("_TLSSocketT", bound="TLSSocket")
 
-
-
 _HIGH_WATER_MARKS = tuple(name for name in NET_SOCKET.options if name.endswith("ighWaterMark"))
-
 
 
 class TLSSocket(TLSSocketRouting, TLSSocketInfo, _extras.TLSSocketExtras, net.Socket):
@@ -212,7 +189,7 @@ class TLSSocket(TLSSocketRouting, TLSSocketInfo, _extras.TLSSocketExtras, net.So
         _sessions.configure(conn, opts)  # session option, 'session' / 'newSession' / 'resumeSession'
         _negotiation.configure(conn, opts)  # ALPN, ALPNCallback, NPN, SNICallback
         self._tls_error_listener = self._tlsError
-        _listen_internal(self, "error", self._tls_error_listener)
+        self._add_own("error", self._tls_error_listener)
         timeout = opts.get("handshakeTimeout")
         # (type() first: the server's int, without isinstance's calls, once per connection)
         if (type(timeout) is int or type(timeout) is float
@@ -298,8 +275,8 @@ class TLSSocket(TLSSocketRouting, TLSSocketInfo, _extras.TLSSocketExtras, net.So
         if isinstance(socket, net.Socket) and not isinstance(socket, TLSSocket):
             # Node: the wrapped socket's close destroys the TLS socket, its
             # errors are TLS errors.
-            _listen_internal(socket, "close", lambda *a: self.destroy())
-            _listen_internal(socket, "error", self._on_parent_error)
+            socket._add_own("close", lambda *a: self.destroy())
+            socket._add_own("error", self._on_parent_error)
             if socket._transport is not None:
                 self._take_transport_from(socket)
                 # Node: bytes the socket already read (and nobody consumed)
