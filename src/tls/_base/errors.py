@@ -64,10 +64,16 @@ class NodeError(Exception):
         elif "errno" in attrs:
             self.nodeErrno = attrs["errno"]
 
+    #: said after the message by str() only (``.message`` stays Node's): why, where Node's own
+    #: error does not say (e.g. a rejected client certificate's reason: tls._objects.client_rejection)
+    _str_detail: Optional[str] = None
+
     def __str__(self) -> str:
         # the code first, so that the last line of a traceback says what happened
         code = self.code
-        return "[%s] %s" % (code, self.message) if code else self.message
+        text = "[%s] %s" % (code, self.message) if code else self.message
+        detail = self._str_detail
+        return text if detail is None else "%s (%s)" % (text, detail)
 
     def __reduce__(self) -> Any:
         # the made classes are not module attributes: rebuild from the family and the code
