@@ -92,6 +92,8 @@ def fit(listener: Listener, passes: Optional[int]) -> Listener:
     """The listener as stored: itself when it takes everything the event
     passes (``passes``: the class's declared count, None when unknown),
     else a :func:`_fitted` adapter."""
+    if passes == 0:   # an event that passes nothing ('drain', 'end', 'connect'): any listener takes it
+        return listener
     capacity = _positional_capacity(listener)
     if capacity == _ANY or (passes is not None and capacity >= passes):
         return listener

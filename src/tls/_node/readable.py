@@ -98,6 +98,9 @@ class _Dispatch(threading.local):
 
     owner: Any = None
     others: Optional[List[Any]] = None
+    # the release pass under way (stream.py, "The hold"): the sockets whose first held write of
+    # the tick was made during it, released by the same pass as Node's native immediates are
+    releases: Optional[Deque[Any]] = None
 
 
 _dispatch = _Dispatch()
