@@ -29,6 +29,8 @@ WARMUP = 20
 ROUNDS = 200
 CONNECTIONS = 20
 MESSAGE = b"x" * 64
+BULK_CHUNK = 16384
+BULK_CHUNKS = 2000
 
 
 class Window:
@@ -201,9 +203,59 @@ def client_side(pki: Dict[str, Any], rounds: int, connections: int) -> Dict[str,
     return result
 
 
+def bulk_send(pki: Dict[str, Any], chunks: int = BULK_CHUNKS) -> float:
+    """Calls per 16 KiB chunk of a bulk writer (the benchmark's: write() until it returns False, then
+    once('drain') and again) on tls.connect, against a Python ssl reader in a thread.  Not exact: the
+    kernel decides how many writes go out before it pushes back (and a 'drain' waits for the
+    write-ready event instead of the release pass, stream.py), so a run varies by a call or two."""
+    result = {"per_chunk": 0.0}
+    server_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    pki["cert"].configure_cert(server_ctx)
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+
+    def sink() -> None:
+        raw, _ = listener.accept()
+        with server_ctx.wrap_socket(raw, server_side=True) as s:
+            while s.recv(1 << 20):
+                pass
+        listener.close()
+
+    threading.Thread(target=sink, daemon=True).start()
+
+    def main() -> None:
+        window = Window()
+        chunk = b"b" * BULK_CHUNK
+        state = {"sent": 0}
+        client = tls.connect({"host": "127.0.0.1", "port": port, "servername": "localhost", "ca": [pki["ca_pem"]]})
+        client.on("error", lambda err: None)
+
+        def pump() -> None:
+            while True:
+                n = state["sent"]
+                if n == WARMUP:
+                    window.open()
+                elif n == WARMUP + chunks:
+                    window.close()
+                    result["per_chunk"] = window.calls / chunks
+                    client.end()
+                    return
+                state["sent"] = n + 1
+                if not client.write(chunk):
+                    client.once("drain", pump)
+                    return
+
+        client.on("secureConnect", pump)
+        _deadline()
+
+    tls.run(main)
+    return result["per_chunk"]
+
+
 def measure(rounds: int = ROUNDS, connections: int = CONNECTIONS) -> Dict[str, Dict[str, float]]:
     pki = _pki()
-    return {"server": server_side(pki, rounds, connections), "client": client_side(pki, rounds, connections)}
+    return {"server": server_side(pki, rounds, connections), "client": client_side(pki, rounds, connections),
+            "bulk_send": {"calls_per_16k_chunk": round(bulk_send(pki), 2)}}
 
 
 if __name__ == "__main__":

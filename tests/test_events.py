@@ -383,6 +383,38 @@ def test_once_listener_reentrant_emit_runs_only_once():
     assert got == [0]
 
 
+@node
+def test_once_calls_an_overriding_remove_listener_as_node():
+    """Node's onceWrapper calls target.removeListener(type, wrapFn): a subclass's override sees it (the
+    once wrapper's fast removal is only for the package's own removeListener)."""
+    expected = node_log("""
+class Sub extends EE { removeListener(t, f) { log.push('remove ' + t + ' ' + (f.listener === g)); return super.removeListener(t, f); } }
+const e = new Sub(); function g(v) { log.push('g ' + v); }
+e.once('x', g); e.emit('x', 1); e.emit('x', 2); log.push(e.listenerCount('x'));
+const plain = new EE(); plain.once('y', g); plain.emit('y', 3); log.push(plain.listenerCount('y'));
+""")
+    log = []
+
+    class Sub(EventEmitter):
+        def removeListener(self, t, f):
+            log.append("remove %s %s" % (t, "true" if getattr(f, "listener", None) is g else "false"))
+            return super().removeListener(t, f)
+
+    def g(v):
+        log.append("g %s" % v)
+
+    e = Sub()
+    e.once("x", g)
+    e.emit("x", 1)
+    e.emit("x", 2)
+    log.append(e.listenerCount("x"))
+    plain = EventEmitter()
+    plain.once("y", g)
+    plain.emit("y", 3)
+    log.append(plain.listenerCount("y"))
+    assert log == expected == ["remove x true", "g 1", 0, "g 3", 0]
+
+
 def test_listeners_returns_a_copy():
     e = EventEmitter()
     f = lambda: None  # noqa: E731

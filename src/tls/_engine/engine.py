@@ -376,14 +376,15 @@ class TLSEngine:
         and consumes less than ``data`` without an error while a
         renegotiation is in progress or paused by a callback.
         """
-        if not isinstance(data, bytes):
+        if type(data) is not bytes:
             data = ffi.from_buffer(data)
+        size = len(data)
         scratch = _scratch
         io = scratch.io
         try:
-            n = lib.tls_write_out(self._ssl, data, len(data), _OUT_LIMIT, scratch.status, scratch.buf, 0, io)
+            n = lib.tls_write_out(self._ssl, data, size, _OUT_LIMIT, scratch.status, scratch.buf, 0, io)
             status = scratch.status[0]
-            if status != lib.SSL_ERROR_NONE and n < len(data):
+            if status != lib.SSL_ERROR_NONE and n < size:
                 if status not in (lib.SSL_ERROR_WANT_READ, lib.SSL_ERROR_WANT_WRITE, lib.SSL_ERROR_WANT_X509_LOOKUP,
                                   lib.SSL_ERROR_WANT_CLIENT_HELLO_CB):
                     self._raise_callback_error()

@@ -39,7 +39,8 @@ import functools
 import warnings
 from types import MappingProxyType
 from typing import (
-    TYPE_CHECKING, Any, Callable, ClassVar, Dict, Hashable, List, Mapping, Optional, Set, Tuple, TypeVar,
+    TYPE_CHECKING, Any, Callable, ClassVar, Dict, FrozenSet, Hashable, List, Mapping, Optional, Set, Tuple,
+    TypeVar,
 )
 
 from .._base.error_kinds import CallSite, add_call_site_note
@@ -97,6 +98,17 @@ class MaxListenersExceededWarning(RuntimeWarning):
         self.count = count
 
 
+# removeListener methods of the package's own (EventEmitter's, ReadableMixin's: known_remover): see _plain_removal
+_KNOWN_REMOVERS: Set[Callable[..., Any]] = set()
+
+
+def known_remover(method: Callable[..., Any]) -> Callable[..., Any]:
+    """Mark a removeListener override of the package's own (it must list the events it does more for
+    in its class's ``_removal_hooked_events``): its classes keep the once() wrappers' fast removal."""
+    _KNOWN_REMOVERS.add(method)
+    return method
+
+
 class EventEmitter(SnakeCaseAliases):  # snake_case aliases (tls._aliases)
     """Node's ``EventEmitter``: named events, synchronous listeners.
 
@@ -146,6 +158,12 @@ class EventEmitter(SnakeCaseAliases):  # snake_case aliases (tls._aliases)
     _first_listener_hooks: ClassVar[Mapping[Hashable, Hook]] = {}
     #: the hooks in effect: the class's merged table, or an instance's own copy
     _listen_hooks: Mapping[Hashable, Hook] = _NO_HOOKS
+    # A once() wrapper that fires removes itself from the tuple when nothing could observe the
+    # difference (listeners._OnceWrapper): the class's removeListener is the package's own
+    # (_KNOWN_REMOVERS; a user's override is called, as Node's onceWrapper calls it) and the event
+    # is not one that removeListener does more for (_removal_hooked_events: 'readable').
+    _plain_removal: ClassVar[bool] = True
+    _removal_hooked_events: ClassVar[FrozenSet[Hashable]] = frozenset()
 
     # -- listener arity (see the module docstring) --
     #: event -> the most arguments this class's emits of it pass, declared by
@@ -164,6 +182,7 @@ class EventEmitter(SnakeCaseAliases):  # snake_case aliases (tls._aliases)
             counts.update(klass.__dict__.get("_declared_event_args", {}))
         cls._listen_hooks = MappingProxyType(hooks) if hooks else _NO_HOOKS
         cls._event_args = MappingProxyType(counts)
+        cls._plain_removal = cls.removeListener in _KNOWN_REMOVERS
 
     def _on_first_listener(self, event: Hashable, hook: Hook) -> None:
         """Run ``hook(self)`` when ``event`` gets a listener, on this emitter only
@@ -545,6 +564,9 @@ def getEventListeners(emitter: EventEmitter, name: Hashable) -> List[Listener]:
 def listenerCount(emitter: EventEmitter, name: Hashable) -> int:
     """Node's deprecated ``EventEmitter.listenerCount(emitter, name)``."""
     return emitter.listenerCount(name)
+
+
+known_remover(EventEmitter.removeListener)
 
 
 def getMaxListeners(emitter: EventEmitter) -> Any:

@@ -69,7 +69,19 @@ class _OnceWrapper:
 
     def __call__(self, *args: Any) -> Any:
         if not self.fired:
-            self.target.removeListener(self.type, self)
+            target = self.target
+            event = self.type
+            events = target._events
+            if events is not None and target._plain_removal and event in events and events[event] == (self,) \
+                    and target._warned is None and "removeListener" not in events \
+                    and event not in target._removal_hooked_events:
+                # removeListener's work when nothing can tell (EventEmitter._plain_removal): the
+                # emitter's only listener of the event goes
+                del events[event]
+                if not events:
+                    target._events = None
+            else:
+                target.removeListener(event, self)
             self.fired = True
             return self.call(*args)
         return None

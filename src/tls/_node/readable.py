@@ -44,6 +44,7 @@ from typing import TYPE_CHECKING, Any, Deque, Hashable, List, Optional, TypeVar,
 
 from .._base.encoding import _decoder, _normalize_encoding, to_bytes
 from .._base.errors import NodeError, NodeRangeError
+from .events import known_remover
 
 if TYPE_CHECKING:
     import asyncio
@@ -295,6 +296,9 @@ class ReadableMixin(_ReadableBase):
         elif not self._readable_listening:
             self._flowing = None
 
+    _removal_hooked_events = frozenset(("readable",))   # (events.known_remover)
+
+    @known_remover
     def removeListener(self: _R, event: Hashable, listener: Any) -> _R:
         super().removeListener(event, listener)
         if event == "readable":

@@ -266,7 +266,8 @@ class StreamMixin(ReadableMixin):
                 self.destroy(err)
             return False
         chunk = data if type(data) is bytes else to_bytes(data, encoding)
-        self._bytes_written += len(chunk)
+        size = len(chunk)
+        self._bytes_written += size
         if self._timeout_ms:
             self._touch()
         if not self._ready:
@@ -281,12 +282,11 @@ class StreamMixin(ReadableMixin):
                     self.once("close", self._close_before_connect)
                     self.once("connect", self._flush_on_connect)
             self._queue.append((chunk, cb))
-            self._queued_bytes += len(chunk)
+            self._queued_bytes += size
             self._on_queued_write()
         elif self._hold_flushed_length:
             # TLS: Node's write completes on a later tick (see _hold), so the bytes count in
             # writableLength until then; held first, so their callbacks see them released.
-            size = len(chunk)
             held = self._held_bytes
             if not held:   # _hold, inlined: the first write of the tick
                 dispatch = _dispatch
