@@ -16,6 +16,7 @@ difference from Node, which accepts it).
 from __future__ import annotations
 
 import errno as _errno
+import functools
 import os
 import threading
 import warnings
@@ -42,7 +43,14 @@ __all__ = ["createSecureContext", "getCiphers"]
 
 
 def _process_ciphers(ciphers: Optional[str], name: str) -> Tuple[str, str]:
-    parts = (ciphers or _live_default("DEFAULT_CIPHERS")).split(":")
+    return _split_ciphers(ciphers or _live_default("DEFAULT_CIPHERS"), name)
+
+
+@functools.lru_cache(maxsize=64)
+def _split_ciphers(text: str, name: str) -> Tuple[str, str]:
+    """The cipher list and the TLS 1.3 suites of ``text`` (once per text: a context made per connect,
+    as ``tls.connect({ca})`` makes one, would split the default list each time, ~115 calls)."""
+    parts = text.split(":")
     cipher_list = ":".join(c for c in parts if c and not c.startswith("TLS_") and not c.startswith("!TLS_"))
     cipher_suites = ":".join(c for c in parts if c and (c.startswith("TLS_") or c.startswith("!TLS_")))
     if cipher_suites == "" and cipher_list == "":
