@@ -33,7 +33,7 @@ import tempfile
 from typing import Any, Dict, List, Optional, Tuple
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import run as _run  # noqa: E402
+import run as _run
 
 # OpenSSL's function names, as they appear in the node binary (which links OpenSSL statically)
 _OPENSSL_IN_NODE = re.compile(
