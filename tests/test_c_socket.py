@@ -290,3 +290,37 @@ async def test_end_while_records_wait_sends_the_fin_after_them(pems, c_socket):
     await rec.wait("close")
     assert rec.names() == ["finish", "end", "close"]
     server.close()
+
+
+@async_test(20)
+async def test_an_async_data_listener_runs_and_its_failure_is_captured(pems, mode, monkeypatch):
+    """The read path emits 'data' to a socket's one listener without emit() (readable._push): an async
+    listener's coroutine still runs, and with captureRejections its exception becomes 'error', as Node's
+    rejected promise does."""
+    monkeypatch.setattr(tls.events.EventEmitter, "captureRejections", True)   # Node's events.captureRejections
+    errors = []
+    done = asyncio.get_running_loop().create_future()
+
+    def on_secure(sock):
+        async def on_data(data):
+            await asyncio.sleep(0)
+            if data == b"boom":
+                raise ValueError("listener failed")
+            sock.write(b"async:" + data)
+
+        sock.on("data", on_data)
+        sock.on("error", lambda err: (errors.append(err), done.done() or done.set_result(None)))
+
+    server = tls.createServer(pems.server_options(), on_secure)
+    port = await listen(server)
+    client = tls.connect(port, "localhost", {"ca": pems.ca})
+    got = Collector(client)
+    client.on("error", lambda err: None)
+    await once(client, "secureConnect")
+    client.write(b"one")
+    await got.until(b"async:one")
+    client.write(b"boom")
+    await done
+    assert [type(e) for e in errors] == [ValueError] and str(errors[0]) == "listener failed"
+    client.destroy()
+    server.close()

@@ -180,7 +180,15 @@ class ReadableMixin(_ReadableBase):
                 dispatch.owner = self
             try:
                 if self._decoder is None:
-                    self.emit("data", chunk)
+                    # emit("data", chunk), inlined for the one listener a socket usually has
+                    events = self._events
+                    handlers = events["data"] if events is not None and "data" in events else None
+                    if handlers is not None and len(handlers) == 1:
+                        result = handlers[0](chunk)
+                        if result is not None and result is not True and result is not False:
+                            self._handle_result(result, "data", (chunk,))   # an async listener
+                    elif handlers is not None:
+                        self.emit("data", chunk)
                 else:
                     text = self._decoder.decode(chunk)
                     if text:
