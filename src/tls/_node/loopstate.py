@@ -252,7 +252,10 @@ def _release(obj: Any) -> None:
         if st.refs.get(key) is obj:
             del st.refs[key]
             st.inactive.pop(key, None)
-            if st.runner is not None and (not st.refs or st.inactive):
+            # The runner's check can only end the program when no handle is left or all that
+            # are left are inactive (inactive is a subset of refs): otherwise it would find a
+            # live ref and return, so the loop callback is not scheduled (two per connection).
+            if st.runner is not None and len(st.inactive) >= len(st.refs):
                 st.runner.schedule_check()
 
 
@@ -280,7 +283,7 @@ def handle_inactive(obj: Any, loop: asyncio.AbstractEventLoop) -> None:
     if st is None or st.refs.get(key) is not obj:
         return
     st.inactive[key] = obj
-    if st.runner is not None:
+    if st.runner is not None and len(st.inactive) >= len(st.refs):   # as in _release
         st.runner.schedule_check()
 
 
