@@ -19,7 +19,7 @@ import errno as _errno
 import os
 import threading
 import warnings
-from typing import Any, List, Mapping, Optional, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from .._binding import ffi, lib
 from .._base.errors import NodeError
@@ -41,12 +41,27 @@ __all__ = ["createSecureContext", "getCiphers"]
 # configSecureContext (lib/internal/tls/secure-context.js)
 
 
+# A cipher string's split, by string: tls.connect builds a context per connection (as Node does),
+# and splitting the default list costs ~120 Python calls each time (issue 14).  Bounded: cleared
+# when full, so a program that makes up cipher strings cannot grow it.
+_CIPHER_SPLITS: Dict[str, Tuple[str, str]] = {}
+_CIPHER_SPLITS_MAX = 64
+
+
 def _process_ciphers(ciphers: Optional[str], name: str) -> Tuple[str, str]:
-    parts = (ciphers or _live_default("DEFAULT_CIPHERS")).split(":")
+    text = ciphers or _live_default("DEFAULT_CIPHERS")
+    split = _CIPHER_SPLITS.get(text) if type(text) is str else None
+    if split is not None:
+        return split
+    parts = text.split(":")
     cipher_list = ":".join(c for c in parts if c and not c.startswith("TLS_") and not c.startswith("!TLS_"))
     cipher_suites = ":".join(c for c in parts if c and (c.startswith("TLS_") or c.startswith("!TLS_")))
     if cipher_suites == "" and cipher_list == "":
         raise _invalid_arg_value(name, parts)
+    if type(text) is str:
+        if len(_CIPHER_SPLITS) >= _CIPHER_SPLITS_MAX:
+            _CIPHER_SPLITS.clear()
+        _CIPHER_SPLITS[text] = (cipher_list, cipher_suites)
     return cipher_list, cipher_suites
 
 
