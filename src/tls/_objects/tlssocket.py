@@ -42,6 +42,7 @@ if TYPE_CHECKING:
 
 from .._node import runtime as _runtime
 from .._node import net
+from .._node.timer_list import TimerList
 from .._base.encoding import to_bytes
 from .._engine.engine import TLSEngine
 from .._base.errors import NodeError, NodeTypeError
@@ -194,7 +195,15 @@ class TLSSocket(TLSSocketRouting, TLSSocketInfo, _extras.TLSSocketExtras, net.So
         # (type() first: the server's int, without isinstance's calls, once per connection)
         if (type(timeout) is int or type(timeout) is float
                 or (isinstance(timeout, (int, float)) and not isinstance(timeout, bool))) and timeout > 0:
-            self._handshake_timer = self._loop.call_later(timeout / 1000.0, self._handleTimeout)
+            if type(options) is _ServerSocketOptions:
+                # a tls.Server's connections share one loop timer per duration (timer_list.py)
+                server: Any = self.server
+                timers = server._handshake_timers
+                if timers is None or timers.loop is not self._loop or timers.delay != timeout / 1000.0:
+                    timers = server._handshake_timers = TimerList(self._loop, timeout / 1000.0)
+                self._handshake_timer = timers.start(self._handleTimeout)
+            else:
+                self._handshake_timer = self._loop.call_later(timeout / 1000.0, self._handleTimeout)
         self._parent: Any = None
         if socket is not None:
             self._wrap(socket)
