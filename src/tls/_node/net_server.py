@@ -404,6 +404,11 @@ class Server(EventEmitter, AsyncServerMixin):
             self._connections.discard(old)
             self._connections.add(new)
 
+    def _closes_after(self, sock: Socket) -> bool:
+        """Whether _connection_closed(sock) queues the server's 'close' (its last connection)."""
+        return (self._sock is None and self._remote is None and len(self._connections) == 1
+                and sock in self._connections)
+
     def _connection_closed(self, sock: Socket) -> None:
         if sock in self._connections:
             self._connections.discard(sock)

@@ -479,7 +479,10 @@ class TLSSocket(TLSSocketRouting, TLSSocketInfo, _extras.TLSSocketExtras, net.So
         parent = self._parent
         # Node: destroying the TLS socket destroys the socket it wraps.
         if parent is not None and hasattr(parent, "destroy") and not getattr(parent, "destroyed", False):
-            parent.destroy()
+            if isinstance(parent, net.Socket):
+                self.ride_destroy(parent)   # its events in our loop callbacks (socket_closing.py)
+            else:
+                parent.destroy()
 
     def resetAndDestroy(self: _TLSSocketT) -> _TLSSocketT:
         # Node: only a plain TCP handle can be reset; a TLS socket's handle is TLSWrap.
