@@ -43,6 +43,7 @@ if TYPE_CHECKING:
 from .._node import runtime as _runtime
 from .._node import net
 from .._node.timer_list import TimerList
+from .._node.socket import TakenOptions
 from .._base.encoding import to_bytes
 from .._engine.engine import TLSEngine
 from .._base.errors import NodeError, NodeTypeError
@@ -149,9 +150,9 @@ class TLSSocket(TLSSocketRouting, TLSSocketInfo, _extras.TLSSocketExtras, net.So
             else take_options(options, kwargs, TLS_SOCKET, "TLSSocket")
         half_open = getattr(socket, "allowHalfOpen", False) if socket is not None else opts.get("allowHalfOpen")
         # the net.Socket options (buffer sizes) go to the socket underneath
-        super().__init__({**{name: opts[name] for name in _HIGH_WATER_MARKS if name in opts},
-                          "allowHalfOpen": bool(half_open), "signal": opts.get("signal"),
-                          "onread": opts.get("onread")})
+        super().__init__(TakenOptions({**{name: opts[name] for name in _HIGH_WATER_MARKS if name in opts},
+                                       "allowHalfOpen": bool(half_open), "signal": opts.get("signal"),
+                                       "onread": opts.get("onread")}))
         self.encrypted = True
         self.authorized = False
         self.authorizationError: Optional[str] = None
