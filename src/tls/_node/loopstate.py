@@ -218,7 +218,7 @@ def program_ended(loop: asyncio.AbstractEventLoop) -> bool:
     not reach user code then, as nothing runs after an uncaught exception
     ends a Node process.
     """
-    st = _lookup(loop)
+    st = getattr(loop, _STATE_ATTR, None) or _lookup(loop)
     return st is not None and st.dead
 
 
@@ -235,18 +235,21 @@ def ref_handle(obj: Any, loop: Optional[asyncio.AbstractEventLoop] = None) -> No
     """
     if loop is None:
         loop = get_loop()
-    refs = _state(loop).refs
-    if id(obj) not in refs:
-        refs[id(obj)] = obj
-
-
-def _release(obj: Any) -> None:
+    # (the loop's own attribute first: _state's lookups and lock only for a loop without it)
+    refs = (getattr(loop, _STATE_ATTR, None) or _state(loop)).refs
     key = id(obj)
-    try:
-        running = asyncio.get_running_loop()
-    except RuntimeError:
-        running = None
-    first = _lookup(running) if running is not None else None
+    if key not in refs:
+        refs[key] = obj
+
+
+def _release(obj: Any, loop: Optional[asyncio.AbstractEventLoop] = None) -> None:
+    key = id(obj)
+    if loop is None:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None
+    first = (getattr(loop, _STATE_ATTR, None) or _lookup(loop)) if loop is not None else None
     candidates = [first] if first is not None and first.refs.get(key) is obj else _all_states()
     for st in candidates:
         if st.refs.get(key) is obj:
@@ -265,11 +268,12 @@ def unref_handle(obj: Any) -> None:
     _release(obj)
 
 
-def handle_closed(obj: Any) -> None:
+def handle_closed(obj: Any, loop: Optional[asyncio.AbstractEventLoop] = None) -> None:
     """``obj`` is closed/destroyed for good: drop it (and our reference to
     it).  Idempotent; never raises.  Its owner must not call
-    :func:`ref_handle` for it again."""
-    _release(obj)
+    :func:`ref_handle` for it again.  ``loop``: the loop it was referenced on, when the
+    caller knows it (else the running loop's state is tried first, then every loop's)."""
+    _release(obj, loop)
 
 
 def handle_inactive(obj: Any, loop: asyncio.AbstractEventLoop) -> None:

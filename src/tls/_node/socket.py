@@ -250,7 +250,7 @@ class Socket(SocketClosingMixin, SocketHandleMixin, ConnectingMixin, OnReadMixin
         other._detached = True
         other._adopter = self
         other._clear_timer()
-        _runtime.handle_closed(other)
+        _runtime.handle_closed(other, other._loop)
         self._protocol = protocol
         assert protocol is not None, "a connected socket has its protocol"
         protocol.owner = self

@@ -180,7 +180,7 @@ class SocketClosingMixin(_ClosingBase):
         if _runtime.program_ended(self._loop):
             return  # nothing after an uncaught exception (see _on_connection_lost)
         if not self._detached:  # a detached socket's handle went with its transport
-            _runtime.handle_closed(self)
+            _runtime.handle_closed(self, self._loop)
         self._close_emitted = True
         self.emit("close", had_error)
 
