@@ -555,9 +555,13 @@ def test_the_socket_driven_from_c_enters_python_a_handful_of_times_per_event():
     # per connection (accept or connect, handshake, one echo, close): 849 server, 1327 client with
     # the socket driven from C; ~715 server (673-723 on 3.11, 688-752 on 3.9), 1284-1307 client once
     # the accept and the handshake were cut down (issue 14's second deliverable: bench/README.md); a
-    # run varies with how the loop batches the peer's packets into read events (more under load)
-    assert counts["server"]["calls_per_connection"] <= 800, counts
-    assert counts["client"]["calls_per_connection"] <= 1400, counts
+    # run varies with how the loop batches the peer's packets into read events (more under load);
+    # then (branch conn14) 605-672 server, 1138-1149 client on 3.11 (615-660 and 1144-1153 on 3.9):
+    # the end-of-program check queued only when it can act, the raw socket's destroy callbacks
+    # riding in the TLSSocket's, the handshake timeouts on one timer per server, the package's own
+    # socket options taken as they are, the client's cipher split kept per cipher string
+    assert counts["server"]["calls_per_connection"] <= 720, counts
+    assert counts["client"]["calls_per_connection"] <= 1210, counts
 
 
 def test_a_once_listener_costs_a_handful_of_calls():

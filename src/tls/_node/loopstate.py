@@ -143,14 +143,35 @@ _registry: "weakref.WeakSet[_LoopState]" = weakref.WeakSet()
 _states_lock = threading.Lock()
 
 
-def _lookup(loop: asyncio.AbstractEventLoop) -> Optional[_LoopState]:
-    st = getattr(loop, _STATE_ATTR, None)
-    if st is not None or not (_fallback or _strong_fallback):
-        return st
+# The last loop looked up and its state, both held weakly (a strong reference to the state would
+# keep an abandoned loop alive through its referenced handles): the per-connection paths
+# (ref_handle, handle_closed, handle_inactive, program_ended) compare one identity instead of a
+# getattr, or, on a loop that takes no attributes (uvloop), the weak mapping's lookup (issue 14).
+_last: Optional[Tuple[Any, Any]] = None
+
+
+def _remember(loop: asyncio.AbstractEventLoop, st: _LoopState) -> None:
+    global _last
     try:
-        return _fallback.get(loop)
-    except TypeError:
-        return _strong_fallback.get(loop)
+        _last = (weakref.ref(loop), weakref.ref(st))
+    except TypeError:   # a loop refusing weak references: the slow path every time
+        _last = None
+
+
+def _lookup(loop: asyncio.AbstractEventLoop) -> Optional[_LoopState]:
+    last = _last
+    if last is not None and last[0]() is loop:
+        st: Optional[_LoopState] = last[1]()
+        return st
+    st = getattr(loop, _STATE_ATTR, None)
+    if st is None and (_fallback or _strong_fallback):
+        try:
+            st = _fallback.get(loop)
+        except TypeError:
+            st = _strong_fallback.get(loop)
+    if st is not None:
+        _remember(loop, st)
+    return st
 
 
 def _state(loop: asyncio.AbstractEventLoop) -> _LoopState:
@@ -169,6 +190,7 @@ def _state(loop: asyncio.AbstractEventLoop) -> _LoopState:
                     except TypeError:
                         _strong_fallback[loop] = st
                 _registry.add(st)
+                _remember(loop, st)
                 created = True
         if created:
             for hook in list(_new_loop_hooks):
@@ -188,7 +210,9 @@ def on_new_loop(hook: Callable[[asyncio.AbstractEventLoop], None]) -> None:
 
 
 def _forget(loop: asyncio.AbstractEventLoop) -> None:
+    global _last
     with _states_lock:
+        _last = None
         st = getattr(loop, _STATE_ATTR, None)
         if st is not None:
             try:
@@ -218,7 +242,8 @@ def program_ended(loop: asyncio.AbstractEventLoop) -> bool:
     not reach user code then, as nothing runs after an uncaught exception
     ends a Node process.
     """
-    st = _lookup(loop)
+    last = _last
+    st = last[1]() if last is not None and last[0]() is loop else _lookup(loop)
     return st is not None and st.dead
 
 
@@ -235,24 +260,36 @@ def ref_handle(obj: Any, loop: Optional[asyncio.AbstractEventLoop] = None) -> No
     """
     if loop is None:
         loop = get_loop()
-    refs = _state(loop).refs
-    if id(obj) not in refs:
-        refs[id(obj)] = obj
-
-
-def _release(obj: Any) -> None:
+    # (the last loop's state first, see _last: _state's lookups and lock only for another loop)
+    last = _last
+    st = last[1]() if last is not None and last[0]() is loop else None
+    refs = (st or _state(loop)).refs
     key = id(obj)
-    try:
-        running = asyncio.get_running_loop()
-    except RuntimeError:
-        running = None
-    first = _lookup(running) if running is not None else None
+    if key not in refs:
+        refs[key] = obj
+
+
+def _release(obj: Any, loop: Optional[asyncio.AbstractEventLoop] = None) -> None:
+    key = id(obj)
+    if loop is None:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None
+    last = _last
+    if loop is not None and last is not None and last[0]() is loop:
+        first = last[1]()
+    else:
+        first = _lookup(loop) if loop is not None else None
     candidates = [first] if first is not None and first.refs.get(key) is obj else _all_states()
     for st in candidates:
         if st.refs.get(key) is obj:
             del st.refs[key]
             st.inactive.pop(key, None)
-            if st.runner is not None and (not st.refs or st.inactive):
+            # The runner's check can only end the program when no handle is left or all that
+            # are left are inactive (inactive is a subset of refs): otherwise it would find a
+            # live ref and return, so the loop callback is not scheduled (two per connection).
+            if st.runner is not None and len(st.inactive) >= len(st.refs):
                 st.runner.schedule_check()
 
 
@@ -262,11 +299,12 @@ def unref_handle(obj: Any) -> None:
     _release(obj)
 
 
-def handle_closed(obj: Any) -> None:
+def handle_closed(obj: Any, loop: Optional[asyncio.AbstractEventLoop] = None) -> None:
     """``obj`` is closed/destroyed for good: drop it (and our reference to
     it).  Idempotent; never raises.  Its owner must not call
-    :func:`ref_handle` for it again."""
-    _release(obj)
+    :func:`ref_handle` for it again.  ``loop``: the loop it was referenced on, when the
+    caller knows it (else the running loop's state is tried first, then every loop's)."""
+    _release(obj, loop)
 
 
 def handle_inactive(obj: Any, loop: asyncio.AbstractEventLoop) -> None:
@@ -275,12 +313,13 @@ def handle_inactive(obj: Any, loop: asyncio.AbstractEventLoop) -> None:
     writing.  From now on ``obj._handle_active()`` decides (True while it
     writes); the program may end with ``obj`` still referenced and open.
     Idempotent; for an unreferenced ``obj`` it does nothing."""
-    st = _lookup(loop)
+    last = _last
+    st = last[1]() if last is not None and last[0]() is loop else _lookup(loop)
     key = id(obj)
     if st is None or st.refs.get(key) is not obj:
         return
     st.inactive[key] = obj
-    if st.runner is not None:
+    if st.runner is not None and len(st.inactive) >= len(st.refs):   # as in _release
         st.runner.schedule_check()
 
 

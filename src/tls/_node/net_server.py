@@ -25,7 +25,7 @@ from .aio import AsyncServerMixin  # await server.listen(...) / closeAsync / asy
 from .._base.addresses import isIP
 from .netargs import _address_dict, _high_water_mark, _is_pipe_name, _validate_port
 from .fd_transport import FdTransport
-from .socket import Socket
+from .socket import Socket, TakenOptions
 from .socket_protocol import _SocketProtocol, _transport_maker
 
 __all__ = ["Server", "createServer", "set_listen_provider"]
@@ -92,7 +92,7 @@ class Server(EventEmitter, AsyncServerMixin):
         self.keepAlive = bool(opts.get("keepAlive", False))
         self.keepAliveInitialDelay = opts.get("keepAliveInitialDelay") or 0
         # the accepted sockets' buffer size (validated by net.Socket, here at once)
-        self._socket_options: Dict[str, Any] = {"allowHalfOpen": self.allowHalfOpen}
+        self._socket_options: Dict[str, Any] = TakenOptions({"allowHalfOpen": self.allowHalfOpen})
         hwm = opts.get("highWaterMark")
         if hwm is not None:  # Node's net.Server: a number, a negative one meaning the default
             if isinstance(hwm, bool) or not isinstance(hwm, (int, float)):
@@ -403,6 +403,11 @@ class Server(EventEmitter, AsyncServerMixin):
         if old in self._connections:
             self._connections.discard(old)
             self._connections.add(new)
+
+    def _closes_after(self, sock: Socket) -> bool:
+        """Whether _connection_closed(sock) queues the server's 'close' (its last connection)."""
+        return (self._sock is None and self._remote is None and len(self._connections) == 1
+                and sock in self._connections)
 
     def _connection_closed(self, sock: Socket) -> None:
         if sock in self._connections:

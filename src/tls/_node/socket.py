@@ -30,6 +30,8 @@ from __future__ import annotations
 import socket as _socket
 from typing import Any, Deque, Dict, List, Optional, Tuple, TypeVar, Protocol
 
+from asyncio import _get_running_loop
+
 from . import runtime as _runtime
 from .abort import add_abort_signal as _add_abort_signal
 from .._base.addresses import isIP, isIPv4, isIPv6  # net's own functions
@@ -60,6 +62,15 @@ class _AcceptingServer(Protocol):
     def _swap_connection(self, old: "Socket", new: "Socket") -> None: ...
     def _connection_closed(self, sock: "Socket") -> None: ...
 
+
+
+class TakenOptions(dict):  # type: ignore[type-arg]
+    """Options of a ``net.Socket`` the package built itself from keys of NET_SOCKET (a server's
+    accepted sockets, a TLSSocket's net side): the constructor takes them as they are, the option
+    rule's key checks being for the user's dicts (their values are still validated).  The caller
+    does not mutate them afterwards; the socket only reads them."""
+
+    __slots__ = ()
 
 class Socket(SocketClosingMixin, SocketHandleMixin, ConnectingMixin, OnReadMixin, StreamMixin, EventEmitter,
              AsyncSocketMixin):
@@ -134,7 +145,8 @@ class Socket(SocketClosingMixin, SocketHandleMixin, ConnectingMixin, OnReadMixin
 
     def __init__(self, options: Optional[Dict[str, Any]] = None, **kwargs: Any) -> None:
         super().__init__()
-        opts = take_options(options, kwargs, NET_SOCKET, "Socket")
+        opts = options if type(options) is TakenOptions and not kwargs \
+            else take_options(options, kwargs, NET_SOCKET, "Socket")
         # read on every write: an instance attribute (see above)
         self.writableHighWaterMark = self.writableHighWaterMark
         if opts:
@@ -147,10 +159,12 @@ class Socket(SocketClosingMixin, SocketHandleMixin, ConnectingMixin, OnReadMixin
                 value = hwm if hwm is not None else opts.get(name)
                 if value is not None:
                     setattr(self, name, _high_water_mark(value, name))
-            _add_abort_signal(self, opts.get("signal"))  # Node's stream.addAbortSignal (abort.py)
+            signal = opts.get("signal")
+            if signal is not None:   # (None: no signal, without the call)
+                _add_abort_signal(self, signal)  # Node's stream.addAbortSignal (abort.py)
             if opts.get("onread") is not None:
                 self._set_onread(opts["onread"])   # reads into the caller's buffer (onread.py)
-        loop = _runtime.running_loop()
+        loop = _get_running_loop()   # (loopstate.running_loop, one call less per socket)
         if loop is not None:  # else bound on first use (connect() ...): constructible anywhere, as in Node
             self._loop = loop
         # the state the data path reads, as instance attributes (see above)
@@ -236,7 +250,7 @@ class Socket(SocketClosingMixin, SocketHandleMixin, ConnectingMixin, OnReadMixin
         other._detached = True
         other._adopter = self
         other._clear_timer()
-        _runtime.handle_closed(other)
+        _runtime.handle_closed(other, other._loop)
         self._protocol = protocol
         assert protocol is not None, "a connected socket has its protocol"
         protocol.owner = self

@@ -58,6 +58,9 @@ class Server(net.Server):
     # what the TLS server events pass (events.py: a listener taking that many is stored unwrapped)
     _declared_event_args = {"secureConnection": 1, "tlsClientError": 2, "newSession": 3, "resumeSession": 2,
                             "OCSPRequest": 3, "keylog": 2}
+    # the connections' handshake timeouts, one loop timer for all (tls._node.timer_list; made by
+    # the first TLSSocket, again if the loop or the timeout changes)
+    _handshake_timers: Any = None
 
     if TYPE_CHECKING:
         # set by the helpers __init__ runs (tls._negotiation, tls._extras), as Node's properties

@@ -42,6 +42,8 @@ if TYPE_CHECKING:
 
 from .._node import runtime as _runtime
 from .._node import net
+from .._node.timer_list import TimerList
+from .._node.socket import TakenOptions
 from .._base.encoding import to_bytes
 from .._engine.engine import TLSEngine
 from .._base.errors import NodeError, NodeTypeError
@@ -148,9 +150,9 @@ class TLSSocket(TLSSocketRouting, TLSSocketInfo, _extras.TLSSocketExtras, net.So
             else take_options(options, kwargs, TLS_SOCKET, "TLSSocket")
         half_open = getattr(socket, "allowHalfOpen", False) if socket is not None else opts.get("allowHalfOpen")
         # the net.Socket options (buffer sizes) go to the socket underneath
-        super().__init__({**{name: opts[name] for name in _HIGH_WATER_MARKS if name in opts},
-                          "allowHalfOpen": bool(half_open), "signal": opts.get("signal"),
-                          "onread": opts.get("onread")})
+        super().__init__(TakenOptions({**{name: opts[name] for name in _HIGH_WATER_MARKS if name in opts},
+                                       "allowHalfOpen": bool(half_open), "signal": opts.get("signal"),
+                                       "onread": opts.get("onread")}))
         self.encrypted = True
         self.authorized = False
         self.authorizationError: Optional[str] = None
@@ -194,7 +196,15 @@ class TLSSocket(TLSSocketRouting, TLSSocketInfo, _extras.TLSSocketExtras, net.So
         # (type() first: the server's int, without isinstance's calls, once per connection)
         if (type(timeout) is int or type(timeout) is float
                 or (isinstance(timeout, (int, float)) and not isinstance(timeout, bool))) and timeout > 0:
-            self._handshake_timer = self._loop.call_later(timeout / 1000.0, self._handleTimeout)
+            if type(options) is _ServerSocketOptions:
+                # a tls.Server's connections share one loop timer per duration (timer_list.py)
+                server: Any = self.server
+                timers = server._handshake_timers
+                if timers is None or timers.loop is not self._loop or timers.delay != timeout / 1000.0:
+                    timers = server._handshake_timers = TimerList(self._loop, timeout / 1000.0)
+                self._handshake_timer = timers.start(self._handleTimeout)
+            else:
+                self._handshake_timer = self._loop.call_later(timeout / 1000.0, self._handleTimeout)
         self._parent: Any = None
         if socket is not None:
             self._wrap(socket)
@@ -470,7 +480,10 @@ class TLSSocket(TLSSocketRouting, TLSSocketInfo, _extras.TLSSocketExtras, net.So
         parent = self._parent
         # Node: destroying the TLS socket destroys the socket it wraps.
         if parent is not None and hasattr(parent, "destroy") and not getattr(parent, "destroyed", False):
-            parent.destroy()
+            if isinstance(parent, net.Socket):
+                self.ride_destroy(parent)   # its events in our loop callbacks (socket_closing.py)
+            else:
+                parent.destroy()
 
     def resetAndDestroy(self: _TLSSocketT) -> _TLSSocketT:
         # Node: only a plain TCP handle can be reset; a TLS socket's handle is TLSWrap.

@@ -18,6 +18,7 @@ from .._base.error_kinds import add_call_site_note
 from .._base.errors import NodeError
 from .client_rejection import explain_rejection
 from .life import Life, Route
+from .._node.timer_list import cancel as _cancel_timer
 
 if TYPE_CHECKING:
     from .._engine.engine import TLSEngine
@@ -112,7 +113,10 @@ class TLSSocketRouting(_RoutingBase):
     def _cancel_handshake_timer(self) -> None:
         timer, self._handshake_timer = self._handshake_timer, None
         if timer is not None:
-            timer.cancel()
+            if type(timer) is list:   # an entry of the server's TimerList
+                _cancel_timer(timer)
+            else:
+                timer.cancel()
 
     def _on_server_socket_secure(self) -> None:
         """Node's onServerSocketSecure (a 'secure' listener set by tls.Server)."""
