@@ -46,11 +46,11 @@ if TYPE_CHECKING:
 __all__ = ["StreamMixin"]
 
 _S = TypeVar("_S", bound="StreamMixin")
+_D = TypeVar("_D")
 
 # Releases one release pass makes at most before the rest wait for the next loop iteration
 # ("The release pass"): 256 x 16 KiB writes, 4 MiB, about what the kernel takes on loopback.
 RELEASE_PASS_LIMIT = 256
-_D = TypeVar("_D")
 
 
 def _destroyed_error(what: str) -> NodeError:
@@ -487,31 +487,33 @@ class StreamMixin(ReadableMixin):
             self._loop.call_soon(self._release_open)
 
     def _release_first(self) -> None:
-        """The first held write of a tick completes (Node's onwrite), and opens a release pass
-        when it emits 'drain' (see "The release pass" above); as _release_open."""
+        """The first held write of a tick completes (Node's onwrite; its handle calls this), and
+        opens a release pass when that emits 'drain' (see "The release pass" above)."""
+        if not self._complete_first():
+            return
+        dispatch = _dispatch
+        if dispatch.releases is not None:   # (a pass under way already: it goes on after us)
+            self._on_write_drained()
+            return
+        releases = dispatch.releases = deque()
+        try:
+            self._on_write_drained()
+            budget = RELEASE_PASS_LIMIT - 1   # (this one emitted the first)
+            while releases and budget:
+                budget -= 1
+                other = releases.popleft()
+                if other._complete_first():
+                    other._on_write_drained()
+        finally:
+            dispatch.releases = None
+            while releases:   # past the budget, or a listener raised: their own handles
+                releases.popleft()._schedule_release_first()
+
+    def _complete_first(self) -> bool:
+        """Release the first held write; whether its completion emits 'drain' (as _release_open)."""
         self._held_bytes -= self._held_first
         self._held_first = 0
-        if self._need_drain and not self._held_bytes and not self._write_paused and not self.destroyed:
-            dispatch = _dispatch
-            if dispatch.releases is not None:
-                self._on_write_drained()
-                return
-            releases = dispatch.releases = deque()
-            try:
-                self._on_write_drained()
-                budget = RELEASE_PASS_LIMIT - 1   # (this one emitted the first)
-                while releases and budget:
-                    budget -= 1
-                    other = releases.popleft()
-                    other._held_bytes -= other._held_first
-                    other._held_first = 0
-                    if other._need_drain and not other._held_bytes and not other._write_paused \
-                            and not other.destroyed:
-                        other._on_write_drained()
-            finally:
-                dispatch.releases = None
-                while releases:   # past the budget, or a listener raised: their own handles
-                    releases.popleft()._schedule_release_first()
+        return self._need_drain and not self._held_bytes and not self._write_paused and not self.destroyed
 
     def _release_open(self) -> None:
         """The writes behind the first complete together (Node's writev of the buffered writes)."""
