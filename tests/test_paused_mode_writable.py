@@ -277,7 +277,7 @@ tls.run(main)
 
 
 # Writes made in a 'data' listener (the echo's path, where the hold is released when the dispatch
-# returns rather than by a callback of its own: stream.py, "The hold"): still counted right after the
+# returns rather than by a callback of its own: write_hold.py, "The hold"): still counted right after the
 # write, 0 on the next tick; a write that returns False still gets its 'drain' before a setImmediate
 # queued after it; a write to another socket from the listener is held and released the same way, and
 # its callback, behind a held write and before a burst, sees them all released after the 'drain'.

@@ -1,4 +1,4 @@
-"""A bulk writer's 'drain's chain within one loop turn, as Node's do (stream.py, "The release pass").
+"""A bulk writer's 'drain's chain within one loop turn, as Node's do (write_hold.py, "The release pass").
 
 Node reports a TLS write that the kernel took at once done from a native immediate, and runs the native
 immediates queued meanwhile in the same pass: a writer that writes again in 'drain' gets its next 'drain'
@@ -14,7 +14,7 @@ import ssl
 import threading
 
 import tls
-from tls._node import stream as _stream
+from tls._node import write_hold as _write_hold
 
 from support.node import same_lines_as_node
 
@@ -164,7 +164,7 @@ def test_a_release_pass_is_bounded(server_cert, ca):
     key = server_cert.private_key_pem.bytes()
     cert = b"".join(blob.bytes() for blob in server_cert.cert_chain_pems)
     client_ctx = ssl.create_default_context(cadata=ca.cert_pem.bytes().decode())
-    total = 6 * _stream.RELEASE_PASS_LIMIT * 16384
+    total = 6 * _write_hold.RELEASE_PASS_LIMIT * 16384
     runs = []
 
     def reader(port: int) -> None:
@@ -210,4 +210,4 @@ def test_a_release_pass_is_bounded(server_cert, ca):
 
     tls.run(main)
     assert sum(runs) > 0 and len(runs) >= 6, runs
-    assert max(runs) <= _stream.RELEASE_PASS_LIMIT, runs
+    assert max(runs) <= _write_hold.RELEASE_PASS_LIMIT, runs

@@ -44,12 +44,13 @@ from typing import (
 )
 
 from .._base.error_kinds import CallSite, add_call_site_note
-from .._base.errors import NodeError, NodeTypeError
+from .._base.errors import NodeTypeError
 from .._base.aliases import SnakeCaseAliases, module_getattr as _module_getattr
 from .._base.validators import num as _num, received as _received
 from .arity import fit as _fit, is_fitted as _is_fitted
 from .listeners import (
-    Listener, _check_listener, _matches, _OnceWrapper, _unwrap, _validate_max,
+    _PLAIN_RESULT_TYPES, Listener, _check_listener, _iscoroutine, _matches, _OnceWrapper, _unhandled, _unwrap,
+    _validate_max,
 )
 
 __all__ = [
@@ -208,11 +209,11 @@ class EventEmitter(SnakeCaseAliases):  # snake_case aliases (tls._aliases)
     # -- adding ---------------------------------------------------------------------------
 
     def _add(self: _E, event: Hashable, listener: Listener, prepend: bool) -> _E:
-        if not callable(listener):
-            _check_listener(listener)
-        # a listener that takes fewer arguments than the event passes (decided once, here;
-        # a once() wrapper has fitted its listener itself)
+        # a listener that takes fewer arguments than the event passes (decided once, here; a
+        # once() wrapper was made by once(), which checked and fitted its listener itself)
         if type(listener) is not _OnceWrapper:
+            if not callable(listener):
+                _check_listener(listener)
             listener = _fit(listener, self._event_args.get(event))
         events = self._events
         if events is None:
@@ -227,9 +228,9 @@ class EventEmitter(SnakeCaseAliases):  # snake_case aliases (tls._aliases)
         existing = events.get(event)
         if existing is None:
             events[event] = (listener,)
-            hook = self._listen_hooks.get(event)
-            if hook is not None:  # the first listener: "enable it when someone listens"
-                hook(self)
+            hooks = self._listen_hooks
+            if event in hooks:  # the first listener: "enable it when someone listens"
+                hooks[event](self)
             return self
         existing = (listener,) + existing if prepend else existing + (listener,)
         events[event] = existing
@@ -483,36 +484,6 @@ class EventEmitter(SnakeCaseAliases):  # snake_case aliases (tls._aliases)
         """The value from :meth:`setMaxListeners`, else ``defaultMaxListeners``."""
         m = self._maxListeners
         return type(self).defaultMaxListeners if m is None else m
-
-
-# Types of listener results known not to be coroutines (what a listener
-# returns is often ``self`` of a chained call, e.g. ``sock.end()``): they skip
-# asyncio.iscoroutine's ABC check on later emits.  Bounded; asyncio itself is
-# imported only when a listener returns something else.
-_PLAIN_RESULT_TYPES: Set[type] = {int, float, str, bytes, tuple, list, dict}
-_PLAIN_RESULT_TYPES_MAX = 256
-
-
-def _iscoroutine(result: Any) -> bool:
-    import asyncio
-
-    if asyncio.iscoroutine(result):
-        return True
-    if len(_PLAIN_RESULT_TYPES) < _PLAIN_RESULT_TYPES_MAX:
-        _PLAIN_RESULT_TYPES.add(type(result))
-    return False
-
-
-def _unhandled(args: Tuple[Any, ...]) -> BaseException:
-    if args:
-        er = args[0]
-        if isinstance(er, BaseException):
-            return er
-        shown = repr(er)
-    else:
-        er = None
-        shown = "undefined"
-    return NodeError("Unhandled error. (%s)" % shown, "ERR_UNHANDLED_ERROR", context=er)
 
 
 # -- module-level helpers (Node's `events` module functions) -----------------------------

@@ -1,14 +1,15 @@
 """How an EventEmitter stores its listeners (tls._node.events): the checks of a listener and of a
 maximum, ``once()``'s wrapper, and finding the user's callable inside a wrapper (a once wrapper, or
 arity.py's adapter for a listener taking fewer arguments), as Node's ``_onceWrap`` and the
-``list[i].listener === listener`` test of ``removeListener``.
+``list[i].listener === listener`` test of ``removeListener``; and what emit() makes of what a listener
+returns (a coroutine is run, as Node runs an async listener's promise) and of an 'error' nobody listens to.
 """
 from __future__ import annotations
 
 import math
-from typing import Any, Callable, Hashable, cast
+from typing import Any, Callable, Hashable, Set, Tuple, cast
 
-from .._base.errors import NodeRangeError, NodeTypeError
+from .._base.errors import NodeError, NodeRangeError, NodeTypeError
 from .._base.validators import num as _num, received as _received
 from .arity import fit as _fit, is_fitted as _is_fitted
 
@@ -65,7 +66,9 @@ class _OnceWrapper:
         self.type = type
         self.listener = listener
         self.fired = False
-        self.call = _fit(listener, target._event_args.get(type))  # what runs: arity decided here, once
+        passes = target._event_args.get(type)
+        # what runs: arity decided here, once (an event passing nothing takes any listener as it is)
+        self.call = listener if passes == 0 else _fit(listener, passes)
 
     def __call__(self, *args: Any) -> Any:
         if not self.fired:
@@ -88,3 +91,33 @@ class _OnceWrapper:
 
     def __repr__(self) -> str:
         return "<once wrapper of %r>" % (self.listener,)
+
+
+# Types of listener results known not to be coroutines (what a listener
+# returns is often ``self`` of a chained call, e.g. ``sock.end()``): they skip
+# asyncio.iscoroutine's ABC check on later emits.  Bounded; asyncio itself is
+# imported only when a listener returns something else.
+_PLAIN_RESULT_TYPES: Set[type] = {int, float, str, bytes, tuple, list, dict}
+_PLAIN_RESULT_TYPES_MAX = 256
+
+
+def _iscoroutine(result: Any) -> bool:
+    import asyncio
+
+    if asyncio.iscoroutine(result):
+        return True
+    if len(_PLAIN_RESULT_TYPES) < _PLAIN_RESULT_TYPES_MAX:
+        _PLAIN_RESULT_TYPES.add(type(result))
+    return False
+
+
+def _unhandled(args: Tuple[Any, ...]) -> BaseException:
+    if args:
+        er = args[0]
+        if isinstance(er, BaseException):
+            return er
+        shown = repr(er)
+    else:
+        er = None
+        shown = "undefined"
+    return NodeError("Unhandled error. (%s)" % shown, "ERR_UNHANDLED_ERROR", context=er)

@@ -90,7 +90,7 @@ def _size_arg(size: Any) -> Optional[int]:
 
 
 class _Dispatch(threading.local):
-    """The 'data' dispatch under way on this thread (the hold's scope, stream.py).
+    """The 'data' dispatch under way on this thread (the hold's scope, write_hold.py).
 
     ``owner`` is the socket whose chunk the outermost ``_push`` is emitting (None when no 'data'
     is being dispatched), ``others`` the other sockets its listeners wrote to with a scoped hold.
@@ -99,7 +99,7 @@ class _Dispatch(threading.local):
 
     owner: Any = None
     others: Optional[List[Any]] = None
-    # the release pass under way (stream.py, "The hold"): the sockets whose first held write of
+    # the release pass under way (write_hold.py, "The release pass"): the sockets whose first held write of
     # the tick was made during it, released by the same pass as Node's native immediates are
     releases: Optional[Deque[Any]] = None
 
@@ -145,7 +145,7 @@ class ReadableMixin(_ReadableBase):
     _explicitly_paused: Optional[bool] = None   # Node's kPaused
     _end_pending = False         # 'end' queued, not emitted yet
     _encoding: Optional[str] = None
-    _held_scoped = 0             # bytes written during a 'data' dispatch, held until it returns (stream.py)
+    _held_scoped = 0             # bytes written during a 'data' dispatch, held until it returns (write_hold.py)
 
     # -- input ---------------------------------------------------------------------------
     def _on_raw_read(self, view: memoryview) -> None:
@@ -170,7 +170,7 @@ class ReadableMixin(_ReadableBase):
         if self._flowing and not self._rbuf:
             # _emit_data, inlined: this is the per-read path
             self._bytes_dispatched += len(chunk)
-            # The hold's scope (stream.py, "The hold"): what the listeners write without a
+            # The hold's scope (write_hold.py, "The hold"): what the listeners write without a
             # callback stays held until they all returned, then is released here, at no cost.
             # Only the outermost dispatch releases (a 'data' emitted from a listener of another
             # one, a pair of streams, joins it).

@@ -139,7 +139,7 @@ def _soon_caller(loop: Any, callback: Callable[[], Any]) -> Callable[[], Any]:
     On asyncio's own selector loop it appends one reusable Handle to the loop's ready queue (what
     ``call_soon`` does, without a new Handle and its context copy each time: a dozen Python calls
     less); other loops get ``call_soon``.  For a callback a socket schedules once per tick on its
-    data path (the release of held TLS writes, stream.py)."""
+    data path (the release of held TLS writes, write_hold.py)."""
     ready = getattr(loop, "_ready", None)
     if _transport_maker(loop) is not False and isinstance(ready, deque):
         return functools.partial(ready.append, asyncio.Handle(callback, (), loop))
