@@ -130,6 +130,7 @@ def main() -> int:
     ap.add_argument("--duration", type=float, default=1.5)
     ap.add_argument("--json", default=None)
     ap.add_argument("--keep", default=None, help="a folder to keep the perf.data files in")
+    ap.add_argument("--markdown", default=None, help="write the table as Markdown to this file")
     args = ap.parse_args()
     if shutil.which("perf") is None:
         print("needs perf (linux-tools)", file=sys.stderr)
@@ -162,7 +163,32 @@ def main() -> int:
     if args.json:
         with open(args.json, "w") as f:
             json.dump(rows, f, indent=1)
+    if args.markdown:
+        with open(args.markdown, "w") as f:
+            f.write(markdown(rows))
     return 0
+
+
+_KINDS = ("kernel", "openssl", "runtime", "libc")
+
+
+def markdown(rows: List[Dict[str, Any]]) -> str:
+    """One table: per scenario and implementation, the CPU per operation and its split (microseconds)."""
+    names = {"tls": "tls", "tls_uvloop": "tls on uvloop", "node": "Node 20", "asyncio": "asyncio + ssl",
+             "uvloop": "uvloop + ssl"}
+    lines = ["| scenario | implementation | CPU per op, us | kernel | OpenSSL | runtime | libc |",
+             "|---|---|---|---|---|---|---|"]
+    for row in rows:
+        cpu = row["cpu_us_per_op"]
+        if cpu is None:
+            lines.append("| %s | %s | failed | | | | |" % (row["scenario"], names.get(row["impl"], row["impl"])))
+            continue
+        split = row["split"]
+        unit = "per MB" if row["op"] == "MB" else ""
+        lines.append("| %s | %s | %s | %s |" % (
+            row["scenario"], names.get(row["impl"], row["impl"]), "%.1f %s" % (cpu, unit) if unit else "%.1f" % cpu,
+            " | ".join("%.1f" % (cpu * split.get(k, 0.0)) for k in _KINDS)))
+    return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":
