@@ -46,10 +46,11 @@ class TimerList:
 
     def start(self, callback: Callable[[], Any]) -> List[Any]:
         """Call ``callback()`` in ``delay`` seconds unless :func:`cancel` gets its entry first."""
-        entry = [self.loop.time() + self.delay, callback, self]
+        when = self.loop.time() + self.delay
+        entry = [when, callback, self]
         self._entries.append(entry)
         if self._handle is None:
-            self._handle = self.loop.call_at(entry[_WHEN], self._fire)
+            self._handle = self.loop.call_at(when, self._fire)
         return entry
 
     def _fire(self) -> None:
