@@ -229,7 +229,7 @@ class TLSSocket(TLSSocketRouting, TLSSocketInfo, _extras.TLSSocketExtras, net.So
     def _make_lazy_parent(self) -> Any:
         self._lazy_parent = False
         server: Any = self.server
-        raw = net.Socket(server._socket_options)
+        raw = server._socket_class(server._socket_options)   # what net.Server would have made
         raw._loop = self._loop
         raw._call_site = self._call_site
         raw._server = raw.server = server
