@@ -233,7 +233,10 @@ class SecureContext(CredentialsMixin, SnakeCaseAliases):  # snake_case aliases (
                 min_version = lo
             max_version = hi
 
-        drain_errors()
+        # The error queue is emptied around each OpenSSL setter, so that an error read after a
+        # failure is that call's: ERR_clear_error, one C call (drain_errors, which builds the
+        # entries, only where they are read: built per connection by tls.connect, issue 14).
+        lib.ERR_clear_error()
         ctx = lib.SSL_CTX_new(_method(kind))
         if ctx == ffi.NULL:
             raise _crypto_error("SSL_CTX_new")
@@ -253,7 +256,7 @@ class SecureContext(CredentialsMixin, SnakeCaseAliases):  # snake_case aliases (
         lib.SSL_CTX_set_verify(ctx, lib.SSL_VERIFY_NONE, lib.tls_verify_accept_all)
         # Tickets are encrypted in C with Node's 48-byte key format (csrc/tickets.c).
         lib.tls_ctx_set_ticket_keys(ctx, self._ticket_ring[0], 48)
-        drain_errors()
+        lib.ERR_clear_error()
 
     def close(self) -> None:
         """Node's ``context.close()``: free the SSL_CTX now."""
@@ -281,13 +284,13 @@ class SecureContext(CredentialsMixin, SnakeCaseAliases):  # snake_case aliases (
     # -- ciphers, groups, DH, sigalgs -------------------------------------
 
     def setCipherSuites(self, suites: str) -> None:
-        drain_errors()
+        lib.ERR_clear_error()
         if not lib.SSL_CTX_set_ciphersuites(self._c(), suites.encode("utf-8")):
             raise _crypto_error("Failed to set ciphers")
-        drain_errors()
+        lib.ERR_clear_error()
 
     def setCiphers(self, ciphers: str) -> None:
-        drain_errors()
+        lib.ERR_clear_error()
         if not lib.SSL_CTX_set_cipher_list(self._c(), ciphers.encode("utf-8")):
             entries = drain_errors()
             if ciphers == "" and entries and lib.ERR_GET_REASON(entries[0][0]) == lib.SSL_R_NO_CIPHER_MATCH:
@@ -296,20 +299,20 @@ class SecureContext(CredentialsMixin, SnakeCaseAliases):  # snake_case aliases (
             if entries:
                 raise openssl_error(list(entries[1:]) + [entries[0]])
             raise NodeError("Failed to set ciphers")
-        drain_errors()
+        lib.ERR_clear_error()
 
     def setSigalgs(self, sigalgs: str) -> None:
-        drain_errors()
+        lib.ERR_clear_error()
         if not lib.SSL_CTX_set1_sigalgs_list(self._c(), sigalgs.encode("utf-8")):
             raise _crypto_error()
-        drain_errors()
+        lib.ERR_clear_error()
 
     def setECDHCurve(self, curve: str) -> None:
-        drain_errors()
+        lib.ERR_clear_error()
         if curve != "auto" and not lib.SSL_CTX_set1_curves_list(self._c(), curve.encode("utf-8")):
-            drain_errors()
+            lib.ERR_clear_error()
             raise NodeError("Failed to set ECDH curve", "ERR_CRYPTO_OPERATION_FAILED")
-        drain_errors()
+        lib.ERR_clear_error()
 
     def setDHParam(self, dhparam: Any) -> Optional[str]:
         """PEM DH parameters, or True for OpenSSL's automatic parameters.
@@ -342,7 +345,7 @@ class SecureContext(CredentialsMixin, SnakeCaseAliases):  # snake_case aliases (
             finally:
                 lib.DH_free(dh)
         finally:
-            drain_errors()
+            lib.ERR_clear_error()
 
     # -- protocol versions and options ------------------------------------
 
@@ -366,7 +369,7 @@ class SecureContext(CredentialsMixin, SnakeCaseAliases):  # snake_case aliases (
 
     def setSessionIdContext(self, session_id_context: str) -> None:
         data = session_id_context.encode("utf-8")
-        drain_errors()
+        lib.ERR_clear_error()
         if lib.SSL_CTX_set_session_id_context(self._c(), data, len(data)) == 1:
             return
         entries = drain_errors()

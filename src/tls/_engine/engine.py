@@ -346,6 +346,23 @@ class TLSEngine:
             if self._deferred is not None:
                 self._run_deferred()
 
+    def peer_leaf_der(self) -> Optional[bytes]:
+        """The DER of the first certificate the peer sent (a client's view of its server), or None."""
+        ssl = self._ssl
+        if ssl is None:
+            return None
+        chain = lib.SSL_get_peer_cert_chain(ssl)
+        if chain == ffi.NULL or lib.sk_X509_num(chain) <= 0:
+            return None
+        cert = lib.sk_X509_value(chain, 0)
+        size = lib.i2d_X509(cert, ffi.NULL)
+        if size <= 0:
+            return None
+        buf = ffi.new("unsigned char[]", size)
+        if lib.i2d_X509(cert, ffi.new("unsigned char **", buf)) != size:
+            return None
+        return ffi.buffer(buf, size)[:]
+
     def receive_socket(self, fd: int, result: Any) -> int:
         """Take what the kernel has for ``fd`` into the read BIO (no decrypting): the bytes taken."""
         lib.tls_sockio_read(self._ssl, fd, _scratch.buf, _BUFFER_SIZE, _BUFFER_SIZE, 0, result)

@@ -39,6 +39,7 @@ from __future__ import annotations
 import socket as _socket
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple, TypeVar, cast
 
+from . import fd_transport as _fd_transport
 from . import runtime as _runtime
 from .._base.addresses import isIP
 from .._base.error_kinds import call_site
@@ -215,7 +216,11 @@ class ConnectingMixin(_ConnectingBase):
             return False
         loop = self._loop
         factory = self._fd_transport_factory
-        make = factory(loop) if factory is not None else _transport_maker(loop)
+        if factory is _fd_transport.transport_factory:
+            # our descriptor transport, started from the connect event itself (_on_connect_writable)
+            make = _fd_transport.accepted_transport_factory(loop)
+        else:
+            make = factory(loop) if factory is not None else _transport_maker(loop)
         if make is False:
             return False
         port = options["port"]
@@ -257,10 +262,16 @@ class ConnectingMixin(_ConnectingBase):
         try:
             if err:
                 raise OSError(err, "Connect call failed %r" % ((host, port),))
-            make(sock, self._protocol)   # connection_made follows on the next iteration
+            transport = make(sock, self._protocol)   # asyncio's: connection_made on the next iteration
         except OSError as exc:
             sock.close()
             self._connect_failed(errno_error(exc, "connect", address=host, port=port))
+            return
+        if type(transport) is _fd_transport.FdTransport and transport._start_pending:
+            # Ours: connection_made ('connect') now, from the connect event, as Node's afterConnect
+            # emits it (a loop callback and iteration fewer per connection; the ClientHello goes
+            # out an iteration sooner).  Outside the try: a listener's OSError is not the connect's.
+            transport._made()
 
     def _connect_failed(self, error: BaseException) -> None:
         if self.destroyed:

@@ -179,6 +179,11 @@ class SocketClosingMixin(_ClosingBase):
     def _emit_close(self, had_error: bool) -> None:
         if _runtime.program_ended(self._loop):
             return  # nothing after an uncaught exception (see _on_connection_lost)
+        rider = self._rider
+        if rider is not None and not rider._close_emitted:   # (a riding socket made after our destroy)
+            self._run_reported(rider._emit_close, False)
+            if _runtime.program_ended(self._loop):
+                return
         if not self._detached:  # a detached socket's handle went with its transport
             _runtime.handle_closed(self, self._loop)
         self._close_emitted = True

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import warnings
-from typing import Any
+from typing import Any, Dict, Tuple
 
 from .._base.error_kinds import call_site
 from .._base.errors import NodeRangeError, NodeTypeError
@@ -105,6 +105,15 @@ def connect(*args: Any, **kwargs: Any) -> TLSSocket:
     return tlssock
 
 
+# The default checkServerIdentity's successes, by (hostname, the server certificate's DER): its
+# verdict depends on nothing else (the subject's CN and the altnames), and a client reconnecting to
+# the same server would rebuild them and match again on every handshake (~115 Python calls, issue
+# 14); reading the DER is one C call and a copy.  Failures are not kept (each error is made afresh,
+# with its .cert).  Bounded: cleared when full.
+_IDENTITY_OK: Dict[Tuple[str, bytes], bool] = {}
+_IDENTITY_OK_MAX = 256
+
+
 def _on_connect_secure(sock: TLSSocket) -> None:
     """Node's onConnectSecure (a 'secure' listener set by tls.connect)."""
     options = sock._connect_options or {}
@@ -122,11 +131,23 @@ def _on_connect_secure(sock: TLSSocket) -> None:
         if check is None or check is _x509.checkServerIdentity:
             # Node's default check reads only the subject and altnames: build
             # the whole detailed certificate only for an error's .cert
-            identity = _x509.peer_identity(sock._engine.ssl) if sock._engine is not None else None
-            err = _x509.checkServerIdentity(hostname, identity if identity is not None
-                                            else sock.getPeerCertificate(True))
-            if err is not None and identity is not None:
-                err.cert = sock.getPeerCertificate(True)
+            engine = sock._engine
+            key = None
+            if engine is not None and type(hostname) is str:
+                der = engine.peer_leaf_der()
+                key = (hostname, der) if der is not None else None
+            if key is not None and key in _IDENTITY_OK:
+                err = None
+            else:
+                identity = _x509.peer_identity(engine.ssl) if engine is not None else None
+                err = _x509.checkServerIdentity(hostname, identity if identity is not None
+                                                else sock.getPeerCertificate(True))
+                if err is not None and identity is not None:
+                    err.cert = sock.getPeerCertificate(True)
+                if err is None and key is not None:
+                    if len(_IDENTITY_OK) >= _IDENTITY_OK_MAX:
+                        _IDENTITY_OK.clear()
+                    _IDENTITY_OK[key] = True
         else:
             err = check(hostname, sock.getPeerCertificate(True))
     if err:

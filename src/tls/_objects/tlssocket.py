@@ -209,6 +209,48 @@ class TLSSocket(TLSSocketRouting, TLSSocketInfo, _extras.TLSSocketExtras, net.So
         if socket is not None:
             self._wrap(socket)
 
+    # Node's _parent, the net.Socket under a server's TLSSocket: made on first access when the
+    # server accepted straight into the TLSSocket (tls.Server._on_accepted_transport), in the
+    # state the eager one would be in (detached, its transport taken; destroyed with this socket,
+    # its 'close' right before this socket's).
+    _parent_socket: Any = None
+    _lazy_parent = False
+
+    @property
+    def _parent(self) -> Any:
+        if self._lazy_parent:
+            return self._make_lazy_parent()
+        return self._parent_socket
+
+    @_parent.setter
+    def _parent(self, socket: Any) -> None:
+        self._parent_socket = socket
+
+    def _make_lazy_parent(self) -> Any:
+        self._lazy_parent = False
+        server: Any = self.server
+        raw = server._socket_class(server._socket_options)   # what net.Server would have made
+        raw._loop = self._loop
+        raw._call_site = self._call_site
+        raw._server = raw.server = server
+        raw._peer, raw._sockname, raw._family = self._peer, self._sockname, self._family
+        raw._was_connected = True
+        raw._ready = True
+        raw._detached = True
+        raw._adopter = self
+        raw._add_own("close", lambda *a: self.destroy())
+        raw._add_own("error", self._on_parent_error)
+        if self.destroyed:
+            # destroyed with this socket; its 'close' still comes right before this socket's
+            raw.destroyed = True
+            if self._close_emitted:
+                raw._close_emitted = True
+            elif self._rider is None:
+                raw._riding = True
+                self._rider = raw
+        self._parent_socket = raw
+        return raw
+
     def _set_life(self, life: Life) -> None:
         self._life = _check(self._life, life)
         if life is Life.HANDSHAKING:
@@ -477,7 +519,7 @@ class TLSSocket(TLSSocketRouting, TLSSocketInfo, _extras.TLSSocketExtras, net.So
     def _on_destroy(self) -> None:
         self._cancel_handshake_timer()
         self._conn.free()
-        parent = self._parent
+        parent = self._parent_socket   # (not made for this: nobody saw it)
         # Node: destroying the TLS socket destroys the socket it wraps.
         if parent is not None and hasattr(parent, "destroy") and not getattr(parent, "destroyed", False):
             if isinstance(parent, net.Socket):
