@@ -361,7 +361,8 @@ class TLSEngine:
         buf = ffi.new("unsigned char[]", size)
         if lib.i2d_X509(cert, ffi.new("unsigned char **", buf)) != size:
             return None
-        return ffi.buffer(buf, size)[:]
+        der: bytes = ffi.buffer(buf, size)[:]
+        return der
 
     def receive_socket(self, fd: int, result: Any) -> int:
         """Take what the kernel has for ``fd`` into the read BIO (no decrypting): the bytes taken."""

@@ -216,6 +216,7 @@ class ConnectingMixin(_ConnectingBase):
             return False
         loop = self._loop
         factory = self._fd_transport_factory
+        make: Any   # a transport factory, or False when the loop has none (_transport_maker)
         if factory is _fd_transport.transport_factory:
             # our descriptor transport, started from the connect event itself (_on_connect_writable)
             make = _fd_transport.accepted_transport_factory(loop)
