@@ -31,6 +31,10 @@ one reader (the pump's) once, and ``_stop_reading`` removes it once (``_armed``)
 an ``add_reader`` replacing the same reader, or a ``remove_reader`` of a descriptor it no longer watches, in
 a dozen Python calls each, which a server connection used to pay three times.
 
+Where the events come from: the loop's ``add_reader`` / ``add_writer``, or, on asyncio's epoll selector
+loop, the loop's descriptor reactor (reactor.py: ``poller_for``), which holds the descriptors of all such
+transports in one epoll instance once there are two or more (a lone one stays with the loop).
+
 Closing keeps asyncio's order exactly: ``close()`` stops reading and calls
 ``connection_lost`` on a later loop iteration once what waits is sent (the
 pump's queue is taken over first, because the pump's memory goes away with its
@@ -52,6 +56,8 @@ import socket as _socket
 import sys
 from typing import Any, Callable, Dict, Optional, Protocol
 
+from .reactor import poller_for
+
 __all__ = ["ENABLED", "FdPump", "FdTransport", "accepted_transport_factory", "transport_factory"]
 
 # On by default; TLS_C_SOCKET=0 keeps asyncio's transports (never on Windows: asyncio's proactor
@@ -72,13 +78,14 @@ class FdPump(Protocol):
 class FdTransport:
     """asyncio's socket-transport surface over a non-blocking stream socket (see the module docstring)."""
 
-    __slots__ = ("_loop", "_sock", "_fd", "_protocol", "_extra", "_pump", "_reader", "_buffer", "_queued",
+    __slots__ = ("_loop", "_poll", "_sock", "_fd", "_protocol", "_extra", "_pump", "_reader", "_buffer", "_queued",
                  "_writing", "_closing", "_conn_lost", "_eof", "_paused", "_high", "_low", "_protocol_paused",
                  "_armed", "_start_pending")
 
     def __init__(self, loop: Any, sock: _socket.socket, protocol: Any, extra: Optional[Dict[str, Any]] = None,
                  start_soon: bool = True) -> None:
         self._loop = loop
+        self._poll = poller_for(loop)   # the loop, or its reactor (reactor.py) on asyncio's epoll loop
         self._sock = sock
         self._fd = sock.fileno()
         self._protocol = protocol
@@ -148,7 +155,7 @@ class FdTransport:
             pump.queue(data)
         if self._armed is not None:
             self._armed = self._reader
-            self._loop.add_reader(self._fd, self._reader)   # replaces the plain reader
+            self._poll.add_reader(self._fd, self._reader)   # replaces the plain reader
 
     def _queued_changed(self, queued: int) -> None:
         """The pump's send left ``queued`` bytes waiting (or none any more)."""
@@ -156,12 +163,12 @@ class FdTransport:
         if queued:
             if not self._writing:
                 self._writing = True
-                self._loop.add_writer(self._fd, self._write_ready)
+                self._poll.add_writer(self._fd, self._write_ready)
             self._maybe_pause_protocol()
             return
         if self._writing:
             self._writing = False
-            self._loop.remove_writer(self._fd)
+            self._poll.remove_writer(self._fd)
         self._maybe_resume_protocol()
         if self._eof and not self._closing:
             self._shutdown_write()
@@ -191,14 +198,14 @@ class FdTransport:
     def _start_reading(self) -> None:
         if self.is_reading() and self._armed is not self._reader:
             self._armed = self._reader
-            self._loop.add_reader(self._fd, self._reader)
+            self._poll.add_reader(self._fd, self._reader)
 
     def _stop_reading(self) -> None:
         if self._armed is None:
             return
         self._armed = None
         try:
-            self._loop.remove_reader(self._fd)
+            self._poll.remove_reader(self._fd)
         except (ValueError, OSError):
             pass
 
@@ -216,7 +223,7 @@ class FdTransport:
             return
         self._paused = False
         self._armed = self._reader
-        self._loop.add_reader(self._fd, self._reader)
+        self._poll.add_reader(self._fd, self._reader)
 
     def _read_ready(self) -> None:
         """A read event without a pump (or the pump's plain read): asyncio's BufferedProtocol path."""
@@ -265,7 +272,7 @@ class FdTransport:
             if not data:
                 return
             self._writing = True
-            self._loop.add_writer(self._fd, self._write_ready)
+            self._poll.add_writer(self._fd, self._write_ready)
         self._buffer.extend(data)
         self._maybe_pause_protocol()
 
@@ -289,7 +296,7 @@ class FdTransport:
             raise
         except BaseException as exc:
             self._writing = False
-            self._loop.remove_writer(self._fd)
+            self._poll.remove_writer(self._fd)
             self._buffer.clear()
             self._fatal_error(exc)
             return
@@ -298,7 +305,7 @@ class FdTransport:
         self._maybe_resume_protocol()
         if not self._buffer:
             self._writing = False
-            self._loop.remove_writer(self._fd)
+            self._poll.remove_writer(self._fd)
             if self._closing:
                 self._call_connection_lost(None)
             elif self._eof:
@@ -365,14 +372,14 @@ class FdTransport:
                 self._buffer.extend(waiting)
                 if not self._writing:
                     self._writing = True
-                    self._loop.add_writer(self._fd, self._write_ready)
+                    self._poll.add_writer(self._fd, self._write_ready)
         self._closing = True
         self._stop_reading()
         if not self._buffer:
             self._conn_lost += 1
             if self._writing:
                 self._writing = False
-                self._loop.remove_writer(self._fd)
+                self._poll.remove_writer(self._fd)
             self._loop.call_soon(self._call_connection_lost, None)
 
     def abort(self) -> None:
@@ -395,7 +402,7 @@ class FdTransport:
         self._queued = 0
         if self._writing:
             self._writing = False
-            self._loop.remove_writer(self._fd)
+            self._poll.remove_writer(self._fd)
         if not self._closing:
             self._closing = True
             self._stop_reading()
