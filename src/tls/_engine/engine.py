@@ -235,6 +235,23 @@ class TLSEngine:
             if self._deferred is not None:
                 self._run_deferred()
 
+    def handshake_socket(self, fd: int, result: Any) -> Optional[bool]:
+        """:meth:`handshake`, after taking what the kernel has for ``fd`` into the read BIO, in one C call.
+
+        ``None`` when nothing was received (no step was run; ``result`` says
+        whether the peer's FIN or an errno ended the read), else as
+        :meth:`handshake`.  ``result`` (a ``tls_sockio_result *``) also
+        counts the bytes received (csrc/sockio.c's ``tls_sockio_handshake``).
+        """
+        try:
+            ret = lib.tls_sockio_handshake(self._ssl, fd, _scratch.buf, _BUFFER_SIZE, result)
+            if ret == -2:
+                return None
+            return self._handshake_outcome(ret, result.status)
+        finally:
+            if self._deferred is not None:
+                self._run_deferred()
+
     def _handshake(self) -> bool:
         ret = lib.SSL_do_handshake(self._ssl)
         if ret == 1:
@@ -242,7 +259,15 @@ class TLSEngine:
             if self.callback_error is not None:
                 self._raise_callback_error()
             return True
-        err = lib.SSL_get_error(self._ssl, ret)
+        return self._handshake_outcome(ret, lib.SSL_get_error(self._ssl, ret))
+
+    def _handshake_outcome(self, ret: int, err: int) -> bool:
+        """What one SSL_do_handshake() step returned (``ret``, and ``err``, its SSL_get_error())."""
+        if ret == 1:
+            self.handshake_done = True
+            if self.callback_error is not None:
+                self._raise_callback_error()
+            return True
         if self.callback_error is not None:
             self._raise_callback_error()
         if err == lib.SSL_ERROR_WANT_READ or err == lib.SSL_ERROR_WANT_WRITE:
