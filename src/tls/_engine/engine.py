@@ -79,6 +79,8 @@ class _Scratch(threading.local):
         self.view = ffi.buffer(self.buf)
         self.status = ffi.new("int *")
         self.io = ffi.new("size_t[2]")
+        self.alpn_data = ffi.new("const unsigned char **")   # alpn_protocol's out-parameters
+        self.alpn_length = ffi.new("unsigned int *")
 
 
 _scratch = _Scratch()
@@ -247,6 +249,13 @@ class TLSEngine:
             ret = lib.tls_sockio_handshake(self._ssl, fd, _scratch.buf, _BUFFER_SIZE, result)
             if ret == -2:
                 return None
+            if self.callback_error is None:   # the usual outcomes, inlined (once or twice per connection)
+                if ret == 1:
+                    self.handshake_done = True
+                    return True
+                status = result.status
+                if status == lib.SSL_ERROR_WANT_READ or status == lib.SSL_ERROR_WANT_WRITE:
+                    return False
             return self._handshake_outcome(ret, result.status)
         finally:
             if self._deferred is not None:
@@ -488,8 +497,9 @@ class TLSEngine:
 
     def alpn_protocol(self) -> Any:
         """The ALPN protocol selected in the handshake, or False (as Node's getALPNNegotiatedProtocol)."""
-        data = ffi.new("const unsigned char **")
-        length = ffi.new("unsigned int *")
+        scratch = _scratch   # (two ffi.new per handshake otherwise)
+        data = scratch.alpn_data
+        length = scratch.alpn_length
         lib.SSL_get0_alpn_selected(self._ssl, data, length)
         if length[0] == 0 or data[0] == ffi.NULL:
             return False

@@ -150,9 +150,12 @@ class TLSSocket(TLSSocketRouting, TLSSocketInfo, _extras.TLSSocketExtras, net.So
             else take_options(options, kwargs, TLS_SOCKET, "TLSSocket")
         half_open = getattr(socket, "allowHalfOpen", False) if socket is not None else opts.get("allowHalfOpen")
         # the net.Socket options (buffer sizes) go to the socket underneath
-        super().__init__(TakenOptions({**{name: opts[name] for name in _HIGH_WATER_MARKS if name in opts},
-                                       "allowHalfOpen": bool(half_open), "signal": opts.get("signal"),
-                                       "onread": opts.get("onread")}))
+        if opts is options and type(opts) is _ServerSocketOptions:   # (no buffer sizes, signal, onread)
+            super().__init__(TakenOptions({"allowHalfOpen": bool(half_open), "signal": None, "onread": None}))
+        else:
+            super().__init__(TakenOptions({**{name: opts[name] for name in _HIGH_WATER_MARKS if name in opts},
+                                           "allowHalfOpen": bool(half_open), "signal": opts.get("signal"),
+                                           "onread": opts.get("onread")}))
         self.encrypted = True
         self.authorized = False
         self.authorizationError: Optional[str] = None
