@@ -495,6 +495,11 @@ class TLSEngine:
     def session_reused(self) -> bool:
         return bool(lib.SSL_session_reused(self._ssl))
 
+    def reused_and_tls13(self) -> Tuple[bool, bool]:
+        """``session_reused()`` and ``protocol() == "TLSv1.3"`` in one call (a server reads both per handshake)."""
+        ssl = self._ssl
+        return lib.SSL_session_reused(ssl) == 1, lib.SSL_version(ssl) == lib.TLS1_3_VERSION
+
     def alpn_protocol(self) -> Any:
         """The ALPN protocol selected in the handshake, or False (as Node's getALPNNegotiatedProtocol)."""
         scratch = _scratch   # (two ffi.new per handshake otherwise)

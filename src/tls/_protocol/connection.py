@@ -178,9 +178,10 @@ class TLSConnection(ConnectionState):
                             got = r.received
                             if got:   # the pump's _account, inlined
                                 self.bytes_received += got
-                                owner._bytes_read += got
-                                if owner._timeout_ms:
-                                    owner._touch()
+                                sock: Any = owner   # the socket's read counters and idle timer (net.Socket's)
+                                sock._bytes_read += got
+                                if sock._timeout_ms:
+                                    sock._touch()
                         if step is None:
                             return   # nothing received: no step was run
                         done = step
