@@ -530,6 +530,10 @@ class TLSSocket(TLSSocketRouting, TLSSocketInfo, _extras.TLSSocketExtras, net.So
             else:
                 parent.destroy()
 
+    def _on_destroy_queues_nothing(self) -> bool:
+        # _on_destroy destroys the wrapped socket when there is one (which may queue its callbacks)
+        return self._parent_socket is None and type(self)._on_destroy is TLSSocket._on_destroy
+
     def resetAndDestroy(self: _TLSSocketT) -> _TLSSocketT:
         # Node: only a plain TCP handle can be reset; a TLS socket's handle is TLSWrap.
         raise NodeError("Invalid handle type", "ERR_INVALID_HANDLE_TYPE")
