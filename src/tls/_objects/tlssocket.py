@@ -63,7 +63,7 @@ from .stream_transport import StreamTransport
 from .tlssocket_info import TLSSocketInfo
 from .tlssocket_routing import TLSSocketRouting, _conn_reset
 from . import csocket as _csocket
-from .life import SECURED, UNSTARTED, Life, Route, check as _check
+from .life import SECURED, TRANSITIONS, UNSTARTED, Life, Route
 from .._base.options import NET_SOCKET, TLS_SOCKET, take_options
 
 
@@ -255,7 +255,9 @@ class TLSSocket(TLSSocketRouting, TLSSocketInfo, _extras.TLSSocketExtras, net.So
         return raw
 
     def _set_life(self, life: Life) -> None:
-        self._life = _check(self._life, life)
+        # life.check, inlined (three transitions per connection)
+        assert life in TRANSITIONS[self._life], "illegal TLSSocket transition %s -> %s" % (self._life, life)
+        self._life = life
         if life is Life.HANDSHAKING:
             # from now on bytes from the transport go straight to the connection
             self._on_raw_data = self._conn.on_raw_data  # type: ignore[method-assign]
@@ -263,7 +265,8 @@ class TLSSocket(TLSSocketRouting, TLSSocketInfo, _extras.TLSSocketExtras, net.So
                 _csocket.adopt(self)   # a plain TCP descriptor: C reads and sends from now on
 
     def _set_route(self, route: Route) -> None:
-        self._route = _check(self._route, route)
+        assert route in TRANSITIONS[self._route], "illegal TLSSocket transition %s -> %s" % (self._route, route)
+        self._route = route
 
     @property
     def _controlReleased(self) -> bool:
