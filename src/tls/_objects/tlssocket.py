@@ -477,7 +477,7 @@ class TLSSocket(TLSSocketRouting, TLSSocketInfo, _extras.TLSSocketExtras, net.So
 
     # -- handshake done ---------------------------------------------------
     def _finishInit(self) -> None:
-        engine = self._engine
+        engine = self._conn.engine   # (the _engine property's read, without its call)
         if engine is None:
             return
         self.alpnProtocol, self.npnProtocol = _negotiation.negotiated(self._conn)
@@ -486,7 +486,7 @@ class TLSSocket(TLSSocketRouting, TLSSocketInfo, _extras.TLSSocketExtras, net.So
         self._set_life(Life.SECURE)
         self._cancel_handshake_timer()
         self.emit("secure")
-        if not self.destroyed and self._engine is not None:
+        if not self.destroyed and self._conn.engine is not None:
             self._set_ready()
 
     @property
