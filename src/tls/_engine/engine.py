@@ -153,8 +153,8 @@ class TLSEngine:
 
     def __del__(self) -> None:
         try:
-            if self.in_callback:
-                return  # cannot happen while a hook holds a reference; never free under OpenSSL
+            if self._ssl is None or self.in_callback:
+                return  # freed already (the usual case), or a hook is running: never free under OpenSSL
         except AttributeError:   # __init__ failed before setting it
             pass
         self.free()
