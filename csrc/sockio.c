@@ -61,6 +61,13 @@ size_t tls_sockio_flush(SSL *ssl, int fd, tls_sockio_result *r)
     r->sys_errno = ENOSYS;
     return 0;
 }
+
+int tls_sockio_handshake(SSL *ssl, int fd, char *buf, size_t cap, tls_sockio_result *r)
+{
+    memset(r, 0, sizeof(*r));
+    r->sys_errno = ENOSYS;
+    return -2;
+}
 #else
 /*
  * recv() into the read BIO, through buf, until the kernel has no more
@@ -117,6 +124,31 @@ size_t tls_sockio_read(SSL *ssl, int fd, char *buf, size_t cap, size_t bound, in
     if (!decrypt)
         return 0;
     return tls_read(ssl, buf, cap, &r->status);
+}
+
+/*
+ * A read event during the handshake: recv() what the kernel has into the
+ * read BIO and, when anything came, run SSL_do_handshake() once, in one call
+ * (the Python side made two calls for the recv, three for the handshake step
+ * and its status).  Returns SSL_do_handshake()'s value, or -2 when nothing
+ * was received (no step run: r->eof / r->sys_errno say why); on a value other
+ * than 1, r->status holds SSL_get_error() for it, read right after the step
+ * as OpenSSL requires.  The handshake's Python callbacks (SNI, ALPN, sessions,
+ * keylog) run inside the step as in the engine's own handshake(); whatever
+ * they stored (an error, deferred work) is acted on by the Python side after
+ * this returns, and the flight is sent by its flush as before.
+ */
+int tls_sockio_handshake(SSL *ssl, int fd, char *buf, size_t cap, tls_sockio_result *r)
+{
+    int ret;
+    r->received = r->produced = r->sent = r->queued = 0;
+    r->eof = r->sys_errno = 0;
+    r->status = SSL_ERROR_WANT_READ;
+    if (sockio_recv(ssl, fd, buf, cap, cap, r) == 0)
+        return -2;
+    ret = SSL_do_handshake(ssl);
+    r->status = ret == 1 ? SSL_ERROR_NONE : SSL_get_error(ssl, ret);
+    return ret;
 }
 
 /*

@@ -565,8 +565,11 @@ def test_the_socket_driven_from_c_enters_python_a_handful_of_times_per_event():
     # cipher split kept per cipher string, the identity check's successes kept per name and
     # certificate, ERR_clear_error around the context's setters, the transport started from the
     # connect event
-    assert counts["server"]["calls_per_connection"] <= 630, counts
-    assert counts["client"]["calls_per_connection"] <= 1080, counts
+    # then (branch conn2) 484-532 server, 920-923 client on 3.11 (499-506 and 932-941 on 3.9): a
+    # handshake read event is one C call (recv and the step), the transport's connection_lost rides
+    # in the socket's destroy callback, fewer helper calls around the handshake's facts
+    assert counts["server"]["calls_per_connection"] <= 590, counts
+    assert counts["client"]["calls_per_connection"] <= 1000, counts
 
 
 def test_a_once_listener_costs_a_handful_of_calls():

@@ -16,6 +16,7 @@ typedef struct {
 FUNCTIONS = """
 size_t tls_sockio_read(SSL *, int, char *, size_t, size_t, int, tls_sockio_result *);
 size_t tls_sockio_flush(SSL *, int, tls_sockio_result *);
+int tls_sockio_handshake(SSL *, int, char *, size_t, tls_sockio_result *);
 int tls_sockio_queue(SSL *, const char *, size_t);
 """
 CUSTOMIZATIONS = ""

@@ -79,6 +79,8 @@ class _Scratch(threading.local):
         self.view = ffi.buffer(self.buf)
         self.status = ffi.new("int *")
         self.io = ffi.new("size_t[2]")
+        self.alpn_data = ffi.new("const unsigned char **")   # alpn_protocol's out-parameters
+        self.alpn_length = ffi.new("unsigned int *")
 
 
 _scratch = _Scratch()
@@ -151,8 +153,8 @@ class TLSEngine:
 
     def __del__(self) -> None:
         try:
-            if self.in_callback:
-                return  # cannot happen while a hook holds a reference; never free under OpenSSL
+            if self._ssl is None or self.in_callback:
+                return  # freed already (the usual case), or a hook is running: never free under OpenSSL
         except AttributeError:   # __init__ failed before setting it
             pass
         self.free()
@@ -235,6 +237,30 @@ class TLSEngine:
             if self._deferred is not None:
                 self._run_deferred()
 
+    def handshake_socket(self, fd: int, result: Any) -> Optional[bool]:
+        """:meth:`handshake`, after taking what the kernel has for ``fd`` into the read BIO, in one C call.
+
+        ``None`` when nothing was received (no step was run; ``result`` says
+        whether the peer's FIN or an errno ended the read), else as
+        :meth:`handshake`.  ``result`` (a ``tls_sockio_result *``) also
+        counts the bytes received (csrc/sockio.c's ``tls_sockio_handshake``).
+        """
+        try:
+            ret = lib.tls_sockio_handshake(self._ssl, fd, _scratch.buf, _BUFFER_SIZE, result)
+            if ret == -2:
+                return None
+            if self.callback_error is None:   # the usual outcomes, inlined (once or twice per connection)
+                if ret == 1:
+                    self.handshake_done = True
+                    return True
+                status = result.status
+                if status == lib.SSL_ERROR_WANT_READ or status == lib.SSL_ERROR_WANT_WRITE:
+                    return False
+            return self._handshake_outcome(ret, result.status)
+        finally:
+            if self._deferred is not None:
+                self._run_deferred()
+
     def _handshake(self) -> bool:
         ret = lib.SSL_do_handshake(self._ssl)
         if ret == 1:
@@ -242,7 +268,15 @@ class TLSEngine:
             if self.callback_error is not None:
                 self._raise_callback_error()
             return True
-        err = lib.SSL_get_error(self._ssl, ret)
+        return self._handshake_outcome(ret, lib.SSL_get_error(self._ssl, ret))
+
+    def _handshake_outcome(self, ret: int, err: int) -> bool:
+        """What one SSL_do_handshake() step returned (``ret``, and ``err``, its SSL_get_error())."""
+        if ret == 1:
+            self.handshake_done = True
+            if self.callback_error is not None:
+                self._raise_callback_error()
+            return True
         if self.callback_error is not None:
             self._raise_callback_error()
         if err == lib.SSL_ERROR_WANT_READ or err == lib.SSL_ERROR_WANT_WRITE:
@@ -461,10 +495,16 @@ class TLSEngine:
     def session_reused(self) -> bool:
         return bool(lib.SSL_session_reused(self._ssl))
 
+    def reused_and_tls13(self) -> Tuple[bool, bool]:
+        """``session_reused()`` and ``protocol() == "TLSv1.3"`` in one call (a server reads both per handshake)."""
+        ssl = self._ssl
+        return lib.SSL_session_reused(ssl) == 1, lib.SSL_version(ssl) == lib.TLS1_3_VERSION
+
     def alpn_protocol(self) -> Any:
         """The ALPN protocol selected in the handshake, or False (as Node's getALPNNegotiatedProtocol)."""
-        data = ffi.new("const unsigned char **")
-        length = ffi.new("unsigned int *")
+        scratch = _scratch   # (two ffi.new per handshake otherwise)
+        data = scratch.alpn_data
+        length = scratch.alpn_length
         lib.SSL_get0_alpn_selected(self._ssl, data, length)
         if length[0] == 0 or data[0] == ffi.NULL:
             return False

@@ -360,10 +360,14 @@ class FdTransport:
     def is_closing(self) -> bool:
         return self._closing
 
-    def close(self) -> None:
-        """Stop reading; connection_lost once what waits is sent."""
+    def close(self, owe: bool = False) -> Optional[Callable[[Optional[BaseException]], None]]:
+        """Stop reading; connection_lost once what waits is sent.
+
+        With ``owe``, a connection_lost due now is not queued but returned, for the caller to
+        run in the loop callback it queues next (net.Socket's destroy: socket_closing.py).
+        """
         if self._closing:
-            return
+            return None
         pump = self._release_pump()
         if pump is not None:
             # the pump's queue lives in its connection, which is freed now: ours from here on
@@ -380,7 +384,10 @@ class FdTransport:
             if self._writing:
                 self._writing = False
                 self._poll.remove_writer(self._fd)
+            if owe:
+                return self._call_connection_lost
             self._loop.call_soon(self._call_connection_lost, None)
+        return None
 
     def abort(self) -> None:
         self._force_close(None)

@@ -40,6 +40,7 @@ from .._base.options import NET_CONNECT, NET_SOCKET, take_options
 from .aio import AsyncSocketMixin  # read / async for / drain / endAsync / async with (aio.py)
 from .connecting import ConnectingMixin
 from .events import EventEmitter
+from .fd_transport import FdTransport
 from .netargs import _high_water_mark, _normalize_connect_args
 from .onread import OnReadMixin
 from .socket_closing import SocketClosingMixin
@@ -220,15 +221,17 @@ class Socket(SocketClosingMixin, SocketHandleMixin, ConnectingMixin, OnReadMixin
         ``sockname`` extras), so no system call is made here.  Like a failed
         ``getpeername()``, a missing peer name leaves both addresses unset.
         """
-        sock = transport.get_extra_info("socket")
+        # the descriptor transport's extras read from its dict (three method calls per connection)
+        extra = transport._extra.get if type(transport) is FdTransport else transport.get_extra_info
+        sock = extra("socket")
         if sock is None:
             return
-        sockname = transport.get_extra_info("sockname")
+        sockname = extra("sockname")
         if type(sockname) is tuple and len(sockname) in (2, 4):
             self._family = _socket.AF_INET6 if len(sockname) == 4 else _socket.AF_INET
         else:
             self._family = sock.family
-        peer = transport.get_extra_info("peername")
+        peer = extra("peername")
         if peer is None:
             try:
                 peer = sock.getpeername()

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Optional, TypeVar
 from . import runtime as _runtime
 from .._base.errors import NodeError, errno_error
 from .._base.nodeargs import _call_cb
+from .fd_transport import FdTransport
 from .stream import _destroyed_error
 
 if TYPE_CHECKING:
@@ -82,9 +83,12 @@ class SocketClosingMixin(_ClosingBase):
                 pass
             sock.close()
         transport = self._transport
+        lost: Any = None
         if transport is not None:
             if error is not None:
                 transport.abort()
+            elif type(transport) is FdTransport and self._on_destroy_queues_nothing():
+                lost = transport.close(owe=True)   # its connection_lost rides in our callback (below)
             else:
                 transport.close()
         if error is not None:
@@ -93,10 +97,19 @@ class SocketClosingMixin(_ClosingBase):
         self._on_destroy()
         rider = self._rider
         if rider is not None:      # the wrapped socket _on_destroy destroyed: one callback for both
-            self._loop.call_soon(self._emit_destroyed_pair, rider, error)
+            self._loop.call_soon(self._emit_destroyed_pair, rider, error, lost)
         elif not self._riding:
-            self._loop.call_soon(self._emit_destroyed, error)
+            self._loop.call_soon(self._emit_destroyed, error, lost)
         return self
+
+    # The descriptor transport's connection_lost, which its close() would queue right before our
+    # _emit_destroyed with nothing between them when _on_destroy queues nothing, runs first in
+    # that one callback instead (as a loop callback of its own: an exception in it goes to the
+    # loop's exception handler, then the next step runs).  One loop callback fewer per connection
+    # (issue 14), the order unchanged.
+    def _on_destroy_queues_nothing(self) -> bool:
+        """Whether ``_on_destroy`` queues no loop callback (overridden where it may)."""
+        return type(self)._on_destroy is SocketClosingMixin._on_destroy
 
     # A wrapped socket (a TLSSocket's raw net.Socket) that its wrapper's _on_destroy destroys
     # (``ride_destroy``) queues no callbacks of its own: its destroy() would queue its
@@ -115,7 +128,10 @@ class SocketClosingMixin(_ClosingBase):
             self._rider = wrapped
         wrapped.destroy()
 
-    def _emit_destroyed_pair(self, rider: "SocketClosingMixin", error: Optional[BaseException]) -> None:
+    def _emit_destroyed_pair(self, rider: "SocketClosingMixin", error: Optional[BaseException],
+                             lost: Any = None) -> None:
+        if lost is not None:   # the transport's connection_lost, first (see destroy)
+            self._run_reported(lost, None)
         if _runtime.program_ended(self._loop):
             return
         server = self._server
@@ -161,10 +177,12 @@ class SocketClosingMixin(_ClosingBase):
     def _on_destroy(self) -> None:
         """Hook: release per-connection state (the TLS engine)."""
 
-    def _emit_destroyed(self, error: Optional[BaseException]) -> None:
+    def _emit_destroyed(self, error: Optional[BaseException], lost: Any = None) -> None:
         # Node: pending callbacks and 'error' on the next tick, 'close' once
         # the handle is closed (a loop iteration later); the server counts
         # the connection gone before that (its 'close' can come first).
+        if lost is not None:   # the transport's connection_lost, first (see destroy)
+            self._run_reported(lost, None)
         if _runtime.program_ended(self._loop):
             return  # nothing after an uncaught exception (see _on_connection_lost)
         try:

@@ -131,7 +131,7 @@ def _on_connect_secure(sock: TLSSocket) -> None:
         if check is None or check is _x509.checkServerIdentity:
             # Node's default check reads only the subject and altnames: build
             # the whole detailed certificate only for an error's .cert
-            engine = sock._engine
+            engine = sock._conn.engine
             key = None
             if engine is not None and type(hostname) is str:
                 der = engine.peer_leaf_der()
@@ -163,7 +163,7 @@ def _on_connect_secure(sock: TLSSocket) -> None:
     # listener goes out at once (with the last handshake flight), so
     # write() + destroy() there still delivers the data.  (Writes queued
     # before the handshake go first; they never reach a rejected server.)
-    if not sock.destroyed and sock._engine is not None:
+    if not sock.destroyed and sock._conn.engine is not None:
         sock._set_ready()
     sock.emit("secureConnect")
 

@@ -68,6 +68,7 @@ class Server(net.Server):
         ALPNProtocols: Optional[bytes]
         ALPNCallback: Any
         NPNProtocols: Optional[bytes]
+        _SNICallback: Any
         _shared_creds: SecureContext
         _contexts: List[Any]  # addContext's (regex, SecureContext) pairs
         _pskCallback: Any
@@ -258,7 +259,9 @@ class Server(net.Server):
             "rejectUnauthorized": self.rejectUnauthorized,
             "handshakeTimeout": self._handshake_timeout,
             "ALPNProtocols": self.ALPNProtocols,
-            **_negotiation_socket_options(self),
+            "ALPNCallback": self.ALPNCallback,
+            "SNICallback": self._SNICallback or SNICallback,
+            "NPNProtocols": self.NPNProtocols,
             "pskCallback": self._pskCallback,
             "pskIdentityHint": self._pskIdentityHint,
             "enableTrace": self._enable_trace,
@@ -321,15 +324,6 @@ def _init_negotiation(server: Any, opts: Dict[str, Any]) -> None:
     server._SNICallback = opts.get("SNICallback")
     if _truthy(server._SNICallback):
         _validate_function(server._SNICallback, "options.SNICallback")
-
-
-def _negotiation_socket_options(server: Any) -> Dict[str, Any]:
-    """What tlsConnectionListener passes to each connection's TLSSocket."""
-    return {
-        "ALPNCallback": server.ALPNCallback,
-        "SNICallback": server._SNICallback or SNICallback,
-        "NPNProtocols": server.NPNProtocols,
-    }
 
 
 _ESCAPE = re.compile(r"([.^$+?\-\\\[\]{}])")

@@ -63,7 +63,7 @@ from .stream_transport import StreamTransport
 from .tlssocket_info import TLSSocketInfo
 from .tlssocket_routing import TLSSocketRouting, _conn_reset
 from . import csocket as _csocket
-from .life import SECURED, UNSTARTED, Life, Route, check as _check
+from .life import SECURED, TRANSITIONS, UNSTARTED, Life, Route
 from .._base.options import NET_SOCKET, TLS_SOCKET, take_options
 
 
@@ -150,9 +150,12 @@ class TLSSocket(TLSSocketRouting, TLSSocketInfo, _extras.TLSSocketExtras, net.So
             else take_options(options, kwargs, TLS_SOCKET, "TLSSocket")
         half_open = getattr(socket, "allowHalfOpen", False) if socket is not None else opts.get("allowHalfOpen")
         # the net.Socket options (buffer sizes) go to the socket underneath
-        super().__init__(TakenOptions({**{name: opts[name] for name in _HIGH_WATER_MARKS if name in opts},
-                                       "allowHalfOpen": bool(half_open), "signal": opts.get("signal"),
-                                       "onread": opts.get("onread")}))
+        if opts is options and type(opts) is _ServerSocketOptions:   # (no buffer sizes, signal, onread)
+            super().__init__(TakenOptions({"allowHalfOpen": bool(half_open), "signal": None, "onread": None}))
+        else:
+            super().__init__(TakenOptions({**{name: opts[name] for name in _HIGH_WATER_MARKS if name in opts},
+                                           "allowHalfOpen": bool(half_open), "signal": opts.get("signal"),
+                                           "onread": opts.get("onread")}))
         self.encrypted = True
         self.authorized = False
         self.authorizationError: Optional[str] = None
@@ -252,7 +255,9 @@ class TLSSocket(TLSSocketRouting, TLSSocketInfo, _extras.TLSSocketExtras, net.So
         return raw
 
     def _set_life(self, life: Life) -> None:
-        self._life = _check(self._life, life)
+        # life.check, inlined (three transitions per connection)
+        assert life in TRANSITIONS[self._life], "illegal TLSSocket transition %s -> %s" % (self._life, life)
+        self._life = life
         if life is Life.HANDSHAKING:
             # from now on bytes from the transport go straight to the connection
             self._on_raw_data = self._conn.on_raw_data  # type: ignore[method-assign]
@@ -260,7 +265,8 @@ class TLSSocket(TLSSocketRouting, TLSSocketInfo, _extras.TLSSocketExtras, net.So
                 _csocket.adopt(self)   # a plain TCP descriptor: C reads and sends from now on
 
     def _set_route(self, route: Route) -> None:
-        self._route = _check(self._route, route)
+        assert route in TRANSITIONS[self._route], "illegal TLSSocket transition %s -> %s" % (self._route, route)
+        self._route = route
 
     @property
     def _controlReleased(self) -> bool:
@@ -471,7 +477,7 @@ class TLSSocket(TLSSocketRouting, TLSSocketInfo, _extras.TLSSocketExtras, net.So
 
     # -- handshake done ---------------------------------------------------
     def _finishInit(self) -> None:
-        engine = self._engine
+        engine = self._conn.engine   # (the _engine property's read, without its call)
         if engine is None:
             return
         self.alpnProtocol, self.npnProtocol = _negotiation.negotiated(self._conn)
@@ -480,7 +486,7 @@ class TLSSocket(TLSSocketRouting, TLSSocketInfo, _extras.TLSSocketExtras, net.So
         self._set_life(Life.SECURE)
         self._cancel_handshake_timer()
         self.emit("secure")
-        if not self.destroyed and self._engine is not None:
+        if not self.destroyed and self._conn.engine is not None:
             self._set_ready()
 
     @property
@@ -526,6 +532,10 @@ class TLSSocket(TLSSocketRouting, TLSSocketInfo, _extras.TLSSocketExtras, net.So
                 self.ride_destroy(parent)   # its events in our loop callbacks (socket_closing.py)
             else:
                 parent.destroy()
+
+    def _on_destroy_queues_nothing(self) -> bool:
+        # _on_destroy destroys the wrapped socket when there is one (which may queue its callbacks)
+        return self._parent_socket is None and type(self)._on_destroy is TLSSocket._on_destroy
 
     def resetAndDestroy(self: _TLSSocketT) -> _TLSSocketT:
         # Node: only a plain TCP handle can be reset; a TLS socket's handle is TLSWrap.

@@ -23,6 +23,7 @@ from .._node.timer_list import cancel as _cancel_timer
 if TYPE_CHECKING:
     from .._engine.engine import TLSEngine
     from .._node.stream import StreamMixin
+    from .._protocol.connection import TLSConnection
     from .counters import ServerCounters
 
     # for the type checker the mixin is the stream it is mixed into (with TLSSocket's state below)
@@ -50,6 +51,7 @@ class TLSSocketRouting(_RoutingBase):
         _handshake_timer: Any
         _tls_error_listener: Any
         _counters: Optional[ServerCounters]
+        _conn: TLSConnection
         _rejected_for: Optional[NodeError]
         _call_site: Any
         server: Any
@@ -122,7 +124,10 @@ class TLSSocketRouting(_RoutingBase):
         """Node's onServerSocketSecure (a 'secure' listener set by tls.Server)."""
         server = self.server
         assert server is not None and self._counters is not None, "a listener of tls.Server's sockets only"
-        self._counters.handshake(self.isSessionReused() is True)
+        engine = self._conn.engine
+        # isSessionReused() and the protocol, read together (the version cannot change after this)
+        reused, tls13 = engine.reused_and_tls13() if engine is not None else (False, False)
+        self._counters.handshake(reused)
         if self._requestCert:
             err = self._verify_error()
             if err is not None:
@@ -139,8 +144,7 @@ class TLSSocketRouting(_RoutingBase):
             # write() + destroy() there still delivers it; in TLS 1.3 Node holds
             # such writes until the listeners have returned (then a synchronous
             # destroy() drops them).  See tests/test_interop_node.py.
-            engine = self._engine
-            if engine is not None and engine.protocol() != "TLSv1.3":
+            if not tls13 and self._conn.engine is not None:
                 self._set_ready()
             server.emit("secureConnection", self)
 

@@ -149,11 +149,15 @@ class TLSConnection(ConnectionState):
         self.cycle()
         return True
 
-    def cycle(self, source: Optional[Callable[[], Tuple[bytes, int]]] = None) -> None:
+    def cycle(self, source: Optional[Callable[[], Tuple[bytes, int]]] = None, pump: Any = None) -> None:
         """Run the engine as far as the input allows, then send its output.
 
         ``source``, when given, makes the first read (after the handshake):
         the socket pump's recv-and-decrypt in one C call (sockio.py).
+        ``pump``, when given during the handshake, is the socket pump whose
+        read event this is: the recv and the handshake step are one C call
+        (``engine.handshake_socket``), and a cycle that received nothing ends
+        there (the pump acts on the FIN or the errno).
         """
         engine = self.engine
         if engine is None:
@@ -164,7 +168,23 @@ class TLSConnection(ConnectionState):
             status: Optional[int] = READ_WANT
             try:
                 if not self.secure:
-                    done = engine.handshake()
+                    if pump is None:
+                        done = engine.handshake()
+                    else:
+                        r = pump._rr
+                        try:
+                            step = engine.handshake_socket(pump.fd, r)
+                        finally:
+                            got = r.received
+                            if got:   # the pump's _account, inlined
+                                self.bytes_received += got
+                                sock: Any = owner   # the socket's read counters and idle timer (net.Socket's)
+                                sock._bytes_read += got
+                                if sock._timeout_ms:
+                                    sock._touch()
+                        if step is None:
+                            return   # nothing received: no step was run
+                        done = step
                     if self.ocsp is not None and _ocsp.after_handshake_step(self):
                         return  # an OCSP listener destroyed the socket
                     if not done:

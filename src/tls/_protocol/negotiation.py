@@ -217,20 +217,22 @@ def configure(conn: "ConnectionState", opts: Dict[str, Any]) -> None:
     if is_server:
         lib.tls_neg_server_init(ssl)  # Node's SelectSNIContextCallback (answers NOACK)
 
+    # (``x is not None and`` before _truthy: the options a server leaves unset cost no call)
     alpn = opts.get("ALPNProtocols")
     alpn_wire = None
-    if _truthy(alpn):
+    if alpn is not None and _truthy(alpn):
         convertALPNProtocols(alpn, opts)
         alpn_wire = _wire(opts["ALPNProtocols"], "options.ALPNProtocols", alpn)
 
-    if is_server and _truthy(opts.get("ALPNCallback")):
+    alpn_cb = opts.get("ALPNCallback")
+    if is_server and alpn_cb is not None and _truthy(alpn_cb):
         _validate_function(opts["ALPNCallback"], "options.ALPNCallback")
         alpn_callback = opts["ALPNCallback"]
         if not lib.tls_neg_enable_alpn_callback(ssl):
             raise error_from_queue("could not enable the ALPN callback")
 
     npn = opts.get("NPNProtocols")
-    if _truthy(npn):
+    if npn is not None and _truthy(npn):
         _convert(npn, opts, "NPNProtocols")
         wire = _wire(opts["NPNProtocols"], "options.NPNProtocols", npn)
         if not lib.tls_neg_set_npn_protos(ssl, wire, len(wire), int(is_server)):

@@ -15,8 +15,9 @@ write BIO's records from OpenSSL's own memory.  A 64-byte echo is thus two C
 calls and the listener's own work; no asyncio transport, protocol, bytes
 object for the ciphertext or buffer copy in Python.
 
-During the handshake the C call only receives (the handshake and its
-callbacks run as on the memory path, in ``cycle``), and while Node's
+During the handshake the C call receives and runs one handshake step
+(``tls_sockio_handshake``; its callbacks run as on the memory path, and the
+cycle acts on the outcome as on the memory path), and while Node's
 ClientHello parser holds the bytes for 'resumeSession' the transport's plain
 read hands them to Python as before.
 
@@ -87,15 +88,8 @@ class SocketPump:
                 r.eof = r.sys_errno = 0   # the struct is shared: a cycle may return before reading
                 conn.cycle(self._first)
             else:
-                # the handshake: the kernel's bytes into the read BIO, then a cycle
-                got = conn.engine.receive_socket(self.fd, r)
-                if got:
-                    conn.bytes_received += got   # _account, inlined (as in _read_first)
-                    owner: Any = conn.owner
-                    owner._bytes_read += got
-                    if owner._timeout_ms:
-                        owner._touch()
-                    conn.cycle()
+                # the handshake: the kernel's bytes into the read BIO and the step, one C call in the cycle
+                conn.cycle(None, self)
             if r.eof or r.sys_errno:
                 self._ended(r.eof, r.sys_errno)
         except (SystemExit, KeyboardInterrupt):
