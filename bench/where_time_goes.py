@@ -157,8 +157,9 @@ def main() -> int:
                 if cpu is None:
                     print("%-13s %-10s failed: %s" % (sc["id"], impl, error), flush=True)
                     continue
+                # (the client table's plain C shares the server table's C-against-C measurement: no profile)
                 parts = "  ".join("%s %5.1f" % (k, cpu * split.get(k, 0.0))
-                                  for k in ("kernel", "openssl", "runtime", "libc", "other"))
+                                  for k in ("kernel", "openssl", "runtime", "libc", "other")) if split else "-"
                 print("%-13s %-10s %7.1f us per %s = %s" % (sc["id"], impl, cpu, sc["op"], parts), flush=True)
     if args.json:
         with open(args.json, "w") as f:
@@ -175,7 +176,7 @@ _KINDS = ("kernel", "openssl", "runtime", "libc")
 def markdown(rows: List[Dict[str, Any]]) -> str:
     """One table: per scenario and implementation, the CPU per operation and its split (microseconds)."""
     names = {"tls": "tls", "tls_uvloop": "tls on uvloop", "node": "Node 20", "asyncio": "asyncio + ssl",
-             "uvloop": "uvloop + ssl"}
+             "uvloop": "uvloop + ssl", "c": "plain C"}
     lines = ["| scenario | implementation | CPU per op, us | kernel | OpenSSL | runtime | libc |",
              "|---|---|---|---|---|---|---|"]
     for row in rows:
@@ -185,9 +186,13 @@ def markdown(rows: List[Dict[str, Any]]) -> str:
             continue
         split = row["split"]
         unit = "per MB" if row["op"] == "MB" else ""
+        if split:
+            parts = " | ".join("%.1f" % (cpu * split.get(k, 0.0)) for k in _KINDS)
+        else:   # the client table's plain C: the server table's C-against-C measurement, not profiled
+            parts = " | ".join("-" * len(_KINDS))
         lines.append("| %s | %s | %s | %s |" % (
             row["scenario"], names.get(row["impl"], row["impl"]), "%.1f %s" % (cpu, unit) if unit else "%.1f" % cpu,
-            " | ".join("%.1f" % (cpu * split.get(k, 0.0)) for k in _KINDS)))
+            parts))
     return "\n".join(lines) + "\n"
 
 
