@@ -213,28 +213,24 @@ class Reactor:
             ready = self._epoll.poll(0, _BATCH)
         except InterruptedError:
             return   # (the loop calls again: the descriptor is still readable)
+        readers, writers = self._readers, self._writers
         for fd, events in ready:
-            self._dispatch(fd, (_READ if events & _NOT_OUT else 0) | (_WRITE if events & _NOT_IN else 0))
+            if events & _NOT_OUT:   # readable (asyncio's EpollSelector mapping, above)
+                self._run(readers.get(fd))
+            if events & _NOT_IN:    # writable
+                self._run(writers.get(fd))
 
-    def _dispatch(self, fd: int, mask: int) -> None:
-        if mask & _READ:
-            entry = self._readers.get(fd)
-            if entry is not None:
-                try:
-                    entry[1].run(entry[0])
-                except (SystemExit, KeyboardInterrupt):
-                    raise
-                except BaseException as exc:
-                    self._report(exc, entry[0])
-        if mask & _WRITE:
-            entry = self._writers.get(fd)
-            if entry is not None:
-                try:
-                    entry[1].run(entry[0])
-                except (SystemExit, KeyboardInterrupt):
-                    raise
-                except BaseException as exc:
-                    self._report(exc, entry[0])
+    def _run(self, entry: Optional[_Entry]) -> None:
+        """One callback of the batch, in its context; None: removed meanwhile (skipped, as asyncio skips a
+        cancelled handle)."""
+        if entry is None:
+            return
+        try:
+            entry[1].run(entry[0])
+        except (SystemExit, KeyboardInterrupt):
+            raise
+        except BaseException as exc:
+            self._report(exc, entry[0])
 
     def _report(self, exc: BaseException, callback: Any) -> None:
         """As asyncio's Handle._run reports a callback's exception."""
