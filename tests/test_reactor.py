@@ -161,3 +161,22 @@ def test_uvloop_and_tls_reactor_0_keep_the_loops_own_registration():
         env={"PYTHONPATH": SRC, "TLS_REACTOR": "0", "PATH": "/usr/bin:/bin"}, capture_output=True, text=True,
         timeout=60)
     assert out.stdout.strip() == "True", out.stderr
+
+
+def test_a_closed_loop_is_collected_with_its_reactor():
+    """The reactor lives on its loop: a program that makes and closes loops (asyncio.run in a loop) keeps none
+    of them, nor their epoll descriptors."""
+    import gc
+    import weakref
+
+    refs = []
+    for _ in range(3):
+        loop = asyncio.new_event_loop()
+        reactor = poller_for(loop)
+        assert isinstance(reactor, Reactor) and poller_for(loop) is reactor
+        epoll = reactor._epoll
+        refs.append((weakref.ref(loop), weakref.ref(reactor), epoll))
+        loop.close()
+        del loop, reactor
+    gc.collect()
+    assert all(loop_ref() is None and reactor_ref() is None and epoll.closed for loop_ref, reactor_ref, epoll in refs)

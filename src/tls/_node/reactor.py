@@ -68,20 +68,22 @@ _NOT_IN = ~select.EPOLLIN if hasattr(select, "epoll") else 0
 
 _Entry = Tuple[Callable[[], Any], contextvars.Context]
 
-_pollers: "weakref.WeakKeyDictionary[Any, Any]" = weakref.WeakKeyDictionary()
+_REACTOR_ATTR = "_tls_reactor"   # where a loop keeps its reactor
 
 
 def poller_for(loop: Any) -> Any:
     """What the sockets driven from C on ``loop`` register their descriptors with: the loop's Reactor on
-    asyncio's epoll selector loop, else the loop itself (the same four methods)."""
-    poller = _pollers.get(loop)
-    if poller is None:
-        poller = loop
-        if ENABLED and isinstance(loop, asyncio.BaseEventLoop) \
-                and type(getattr(loop, "_selector", None)).__name__ == "EpollSelector":
-            poller = Reactor(loop, select.epoll())
-        _pollers[loop] = poller
-    return poller
+    asyncio's epoll selector loop, else the loop itself (the same four methods).  The reactor is kept on
+    the loop (an attribute: the two go together, and a closed loop is collected with its reactor)."""
+    poller = getattr(loop, _REACTOR_ATTR, None)
+    if poller is not None:
+        return poller
+    if ENABLED and isinstance(loop, asyncio.BaseEventLoop) \
+            and type(getattr(loop, "_selector", None)).__name__ == "EpollSelector":
+        poller = Reactor(loop, select.epoll())
+        setattr(loop, _REACTOR_ATTR, poller)
+        return poller
+    return loop
 
 
 class Reactor:
