@@ -53,7 +53,6 @@ import sys
 import weakref
 from typing import Any, Callable, Dict, Optional, Tuple
 
-
 __all__ = ["ENABLED", "Reactor", "poller_for"]
 
 ENABLED = sys.platform.startswith("linux") and os.environ.get("TLS_REACTOR", "1").strip().lower() not in (
@@ -81,7 +80,10 @@ def poller_for(loop: Any) -> Any:
     if ENABLED and isinstance(loop, asyncio.BaseEventLoop) \
             and type(getattr(loop, "_selector", None)).__name__ == "EpollSelector":
         poller = Reactor(loop, select.epoll())
-        setattr(loop, _REACTOR_ATTR, poller)
+        try:
+            setattr(loop, _REACTOR_ATTR, poller)
+        except (AttributeError, TypeError):   # a loop class that takes no attributes: keeps its own
+            return loop
         return poller
     return loop
 
