@@ -242,8 +242,7 @@ def program_ended(loop: asyncio.AbstractEventLoop) -> bool:
     not reach user code then, as nothing runs after an uncaught exception
     ends a Node process.
     """
-    last = _last
-    st = last[1]() if last is not None and last[0]() is loop else _lookup(loop)
+    st = _lookup(loop)   # (the last loop's state first, see _last)
     return st is not None and st.dead
 
 
@@ -313,8 +312,7 @@ def handle_inactive(obj: Any, loop: asyncio.AbstractEventLoop) -> None:
     writing.  From now on ``obj._handle_active()`` decides (True while it
     writes); the program may end with ``obj`` still referenced and open.
     Idempotent; for an unreferenced ``obj`` it does nothing."""
-    last = _last
-    st = last[1]() if last is not None and last[0]() is loop else _lookup(loop)
+    st = _lookup(loop)
     key = id(obj)
     if st is None or st.refs.get(key) is not obj:
         return

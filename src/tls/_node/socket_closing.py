@@ -15,6 +15,7 @@ from . import runtime as _runtime
 from .._base.errors import NodeError, errno_error
 from .._base.nodeargs import _call_cb
 from .fd_transport import FdTransport
+from .loopstate import _invoke
 from .stream import _destroyed_error
 
 if TYPE_CHECKING:
@@ -167,12 +168,8 @@ class SocketClosingMixin(_ClosingBase):
     def _run_reported(self, step: Any, arg: Any) -> None:
         # What the loop does with a callback of its own: an exception goes to the loop's exception
         # handler (tls.run ends the program there, so the next step, checking program_ended, is
-        # skipped, as the next callback would be), then the next step runs.
-        try:
-            step(arg)
-        except Exception as exc:
-            self._loop.call_exception_handler({"message": "Exception in callback %r" % (step,),
-                                               "exception": exc})
+        # skipped, as the next callback would be), then the next step runs (loopstate._invoke).
+        _invoke(self._loop, step, (arg,), "callback")
 
     def _on_destroy(self) -> None:
         """Hook: release per-connection state (the TLS engine)."""
